@@ -1,0 +1,51 @@
+// Every error the product reports, in one place: the database's five-character codes
+// (raised in supabase/migrations with `using errcode = ...`) and the API's own, each with
+// its stable name and HTTP status. docs/error-codes.md lists the same table; a test
+// checks that every code raised in the migrations is here.
+
+export interface ErrorInfo {
+  /** Stable machine-readable name, sent as `error.code` in JSON. */
+  code: string;
+  status: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 500 | 503;
+  /** What it means, for docs and as the default message. */
+  title: string;
+}
+
+export const DB_ERRORS: Record<string, ErrorInfo> = {
+  EF101: { code: 'referral_code_unknown', status: 422, title: 'No user has this referral code.' },
+  EF102: { code: 'self_referral', status: 422, title: 'A user cannot refer themselves.' },
+  EF103: { code: 'referrer_not_active', status: 422, title: 'The referrer is not active and cannot take referrals.' },
+  EF104: { code: 'referrer_already_set', status: 409, title: 'This user already has a referrer; it cannot be changed.' },
+  EF105: { code: 'referral_cycle', status: 422, title: 'The referrer is in this user\'s own downline.' },
+  EF106: { code: 'referral_limit_reached', status: 409, title: 'The referrer already has the maximum number of direct referrals.' },
+  EF107: { code: 'profile_not_found', status: 404, title: 'No profile for this user.' },
+  EF108: { code: 'profile_created_with_referrer', status: 422, title: 'A profile is created without a referrer and joins one afterwards.' },
+  EF109: { code: 'status_invalid', status: 400, title: 'Status must be active, inactive or suspended.' },
+  EF110: { code: 'user_suspended', status: 403, title: 'A suspended user can neither buy, refer nor join.' },
+  EF201: { code: 'amount_invalid', status: 422, title: 'The amount must be greater than 0 and within the program\'s maximum.' },
+  EF202: { code: 'amount_precision', status: 422, title: 'Amounts have at most 2 decimal places (paise).' },
+  EF203: { code: 'profit_invalid', status: 422, title: 'Profit must be between 0 and the amount.' },
+  EF204: { code: 'currency_unsupported', status: 422, title: 'The program pays in one currency (INR).' },
+  EF205: { code: 'buyer_unknown', status: 404, title: 'No user with this id.' },
+  EF206: { code: 'purchased_at_invalid', status: 422, title: 'purchased_at must be a time in the past.' },
+  EF207: { code: 'external_ref_conflict', status: 409, title: 'This external reference was already used for a different purchase.' },
+  EF208: { code: 'external_ref_invalid', status: 400, title: 'The external reference must be 1 to 200 characters.' },
+  EF210: { code: 'purchase_not_found', status: 404, title: 'No purchase with this id.' },
+  EF211: { code: 'refund_amount_invalid', status: 422, title: 'A refund amount must be greater than 0.' },
+  EF212: { code: 'refund_exceeds_purchase', status: 409, title: 'Refunds would total more than the purchase amount.' },
+  EF213: { code: 'refund_ref_conflict', status: 409, title: 'This external reference was already used for a different refund.' },
+  EF301: { code: 'append_only', status: 409, title: 'The ledger, purchases, refunds and plans are append-only.' },
+  EF401: { code: 'not_authenticated', status: 401, title: 'Sign in first.' },
+  EF402: { code: 'forbidden', status: 403, title: 'Not allowed for this user.' },
+  EF901: { code: 'plan_in_past', status: 422, title: 'A plan cannot take effect in the past.' },
+  EF902: { code: 'plan_levels_gap', status: 422, title: 'Plan levels must be 1..N with no gap.' },
+  // PostgreSQL's own codes that reach callers.
+  '40001': { code: 'conflict_retry', status: 409, title: 'A concurrent change conflicted; retry.' },
+  '40P01': { code: 'conflict_retry', status: 409, title: 'A concurrent change conflicted; retry.' },
+  '42501': { code: 'forbidden', status: 403, title: 'Not allowed for this user.' },
+  '57014': { code: 'timeout', status: 503, title: 'The query took too long.' },
+};
+
+export function dbError(sqlstate: string | undefined): ErrorInfo | undefined {
+  return sqlstate ? DB_ERRORS[sqlstate] : undefined;
+}

@@ -1,0 +1,50 @@
+// `npm start`: the running system. With DATABASE_URL it uses that database; without, it
+// starts an embedded PostgreSQL 17 (data in .data/pg). It applies the migrations, loads
+// the demo program into an empty database, prints a summary and runs until Ctrl-C.
+import postgres from 'postgres';
+import { loadConfig } from './config.ts';
+import { startEmbedded, type EmbeddedCluster } from './embedded.ts';
+import { migrate } from './migrate.ts';
+import { seedDemo, summary } from './demo.ts';
+
+const config = loadConfig();
+let cluster: EmbeddedCluster | undefined;
+let databaseUrl = config.DATABASE_URL;
+
+if (!databaseUrl) {
+  console.log(`Starting embedded PostgreSQL 17 on 127.0.0.1:${config.EIGHTFOLD_PG_PORT} (data: ${config.EIGHTFOLD_DATA_DIR})`);
+  cluster = await startEmbedded({
+    dataDir: config.EIGHTFOLD_DATA_DIR,
+    port: config.EIGHTFOLD_PG_PORT,
+    persistent: true,
+  });
+  databaseUrl = cluster.url('postgres');
+}
+
+const sql = postgres(databaseUrl, { max: 5, onnotice: () => {} });
+const result = await migrate(sql, { log: (m) => console.log(`  ${m}`) });
+console.log(`Migrations: ${result.applied.length} applied now${result.standin ? ' (with the Supabase stand-in)' : ''}.`);
+if (config.EIGHTFOLD_SEED_DEMO === 'auto' && (await seedDemo(sql))) {
+  console.log('Loaded the demo program.');
+}
+const s = await summary(sql);
+console.log(`\nUsers: ${s.users}   Purchases: ${s.purchases} (${s.qualifying} over the threshold)`);
+console.log('Earnings by level:');
+for (const r of s.byLevel) {
+  console.log(`  level ${r.level}  ${r.kind.padEnd(10)} ${r.status.padEnd(9)} ${r.total.padStart(10)} Rs  (${r.rows} rows)`);
+}
+if (cluster) console.log(`\npsql: psql '${databaseUrl}'`);
+console.log('\nRunning. Press Ctrl-C to stop.');
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: shutting down`);
+  await sql.end({ timeout: 5 });
+  await cluster?.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+setInterval(() => {}, 1 << 30);
