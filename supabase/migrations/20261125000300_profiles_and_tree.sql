@@ -220,8 +220,10 @@ begin
       using errcode = 'EF103';
   end if;
   -- The joining user has no referrer, so they are the root of their own tree: the join
-  -- makes a cycle exactly when the referrer is in that tree.
-  if eightfold.tree_root(new.referrer_id) = new.user_id then
+  -- makes a cycle exactly when the referrer is in that tree. A user nobody has joined yet
+  -- (every sign-up) has no tree to walk.
+  if exists (select 1 from eightfold.profiles c where c.referrer_id = new.user_id)
+     and eightfold.tree_root(new.referrer_id) = new.user_id then
     raise exception 'referrer % is in this user''s own downline: joining would make a cycle', v_referrer.referral_code
       using errcode = 'EF105';
   end if;

@@ -274,6 +274,15 @@ revoke execute on function eightfold.refunds_before_insert() from public;
 create trigger refunds_before_insert before insert on eightfold.refunds
   for each row execute function eightfold.refunds_before_insert();
 
+-- round(p_part * p_of / p_whole, 2), half away from zero, computed exactly in whole paise
+-- (numeric division would round the quotient to a finite number of digits first).
+create function eightfold.prorate(p_part numeric, p_of numeric, p_whole numeric) returns numeric
+language sql immutable strict
+set search_path = ''
+as $$
+  select (div(2 * (p_part * 100) * (p_of * 100) + (p_whole * 100), 2 * (p_whole * 100)) / 100)::numeric(14, 2)
+$$;
+
 -- Each commission of the purchase is reversed in proportion to the total refunded so far:
 -- after refunds totalling R of an amount A, the reversals of a commission c add up to
 -- round(c * R / A, 2), so a full refund reverses every commission to the paisa.
@@ -293,14 +302,14 @@ begin
      rate, base, amount, status, beneficiary_status, created_at)
   select 'reversal', c.purchase_id, new.refund_id, c.earning_id, c.beneficiary_id, c.source_id, c.leg_id,
          c.level, c.plan_id, c.rate, c.base,
-         -(round(c.amount * v_refunded / v_purchase.amount, 2) - coalesce(r.reversed, 0)),
+         -(eightfold.prorate(c.amount, v_refunded, v_purchase.amount) - coalesce(r.reversed, 0)),
          c.status, c.beneficiary_status, new.created_at
   from eightfold.earnings c
   left join lateral (
     select -sum(x.amount) as reversed from eightfold.earnings x where x.reverses_id = c.earning_id
   ) r on true
   where c.purchase_id = new.purchase_id and c.kind = 'commission'
-    and round(c.amount * v_refunded / v_purchase.amount, 2) - coalesce(r.reversed, 0) > 0
+    and eightfold.prorate(c.amount, v_refunded, v_purchase.amount) - coalesce(r.reversed, 0) > 0
   order by c.level;
   return null;
 end

@@ -83,14 +83,14 @@ as $$
   -- round(c * R / A, 2) in all, with the commission's own status and parties.
   reversal_issues as (
     select c.purchase_id, c.level::integer, 'reversal total',
-           coalesce(round(c.amount * rf.refunded / p.amount, 2), 0)::text,
+           coalesce(eightfold.prorate(c.amount, rf.refunded, p.amount), 0)::text,
            coalesce(-rv.reversed, 0)::text
     from eightfold.earnings c
     join eightfold.purchases p on p.purchase_id = c.purchase_id
     left join lateral (select sum(r.amount) as refunded from eightfold.refunds r where r.purchase_id = c.purchase_id) rf on true
     left join lateral (select sum(x.amount) as reversed from eightfold.earnings x where x.reverses_id = c.earning_id) rv on true
     where c.kind = 'commission'
-      and coalesce(round(c.amount * rf.refunded / p.amount, 2), 0) <> coalesce(-rv.reversed, 0)
+      and coalesce(eightfold.prorate(c.amount, rf.refunded, p.amount), 0) <> coalesce(-rv.reversed, 0)
     union all
     select x.purchase_id, x.level::integer, 'reversal parties', c.earning_id::text, x.earning_id::text
     from eightfold.earnings x

@@ -19,11 +19,16 @@ grant execute on function eightfold.referrer_code_of_caller() to authenticated;
 
 create function public.join_referrer(code text)
 returns table (referrer_code text, depth integer, referred_at timestamptz)
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-  select (select r.referral_code from eightfold.referrer_code_of_caller() r), p.depth, p.referred_at
-  from eightfold.join_referrer_as_caller(code) p
+begin
+  perform eightfold.join_referrer_as_caller(code);
+  -- A new statement, so it sees the join just made.
+  return query
+    select (select r.referral_code from eightfold.referrer_code_of_caller() r), p.depth, p.referred_at
+    from eightfold.profiles p where p.user_id = (select auth.uid());
+end
 $$;
 revoke execute on function public.join_referrer(text) from public, anon;
 grant execute on function public.join_referrer(text) to authenticated;
