@@ -41,6 +41,9 @@ comment on column eightfold.profiles.path is
 
 create index profiles_referrer_id_idx on eightfold.profiles (referrer_id);
 create index profiles_path_gist_idx on eightfold.profiles using gist (path);
+-- The last level of each segment, where a descendant walk hops to the next segment.
+create index profiles_segment_leaf_gist_idx on eightfold.profiles using gist (path)
+  where extensions.nlevel(path) = 64;
 
 alter table eightfold.profiles enable row level security;
 grant select on eightfold.profiles to authenticated, service_role;
@@ -456,7 +459,7 @@ as $$
     from seg s
     join eightfold.profiles leaf
       on leaf.path operator(extensions.<@) s.top_path
-     and extensions.nlevel(leaf.path) = eightfold.segment_levels()
+     and extensions.nlevel(leaf.path) = 64  -- literal: matches the partial index profiles_segment_leaf_gist_idx
     join eightfold.profiles c on c.referrer_id = leaf.user_id
   )
   select p.user_id,
@@ -465,7 +468,8 @@ as $$
   from seg s
   cross join root
   join eightfold.profiles p on p.path operator(extensions.<@) s.top_path and p.user_id <> p_root
-  join eightfold.profiles l on l.node_id = coalesce(
+  -- the leg is always one of p_root's (at most 8) direct referrals
+  join eightfold.profiles l on l.referrer_id = p_root and l.node_id = coalesce(
     s.leg_node,
     case when p.user_id <> p_root then extensions.subpath(p.path, extensions.nlevel(s.top_path), 1)::text::bigint end)
 $$;
