@@ -49,3 +49,43 @@ export const DB_ERRORS: Record<string, ErrorInfo> = {
 export function dbError(sqlstate: string | undefined): ErrorInfo | undefined {
   return sqlstate ? DB_ERRORS[sqlstate] : undefined;
 }
+
+// Reports (EF5xx, raised by supabase/migrations/2026112500200x_*) and user creation.
+Object.assign(DB_ERRORS, {
+  EF111: { code: 'user_exists', status: 409, title: 'A user with this id or email already exists.' },
+  EF501: { code: 'date_range_invalid', status: 400, title: 'The date range is invalid: from must be before to.' },
+  EF502: { code: 'bucket_invalid', status: 400, title: 'The bucket must be day, week or month.' },
+  EF503: { code: 'range_too_large', status: 400, title: 'The date range holds too many buckets or days for this report.' },
+  EF504: { code: 'page_size_invalid', status: 400, title: 'The page size is out of range.' },
+  EF505: { code: 'timezone_invalid', status: 400, title: 'Unknown time zone: use an IANA name such as Asia/Kolkata.' },
+} satisfies Record<string, ErrorInfo>);
+
+/** Errors the HTTP API raises itself (not from the database), by stable name. */
+export const API_ERRORS = {
+  validation_failed: { code: 'validation_failed', status: 400, title: 'A field of the request is missing or malformed.' },
+  malformed_json: { code: 'malformed_json', status: 400, title: 'The request body is not valid JSON.' },
+  not_authenticated: { code: 'not_authenticated', status: 401, title: 'Sign in first: send Authorization: Bearer <access token>.' },
+  invalid_token: { code: 'invalid_token', status: 401, title: 'The access token is invalid, expired or not for this API.' },
+  forbidden: { code: 'forbidden', status: 403, title: 'Not allowed for this user.' },
+  service_only: { code: 'service_only', status: 403, title: 'This route needs the service key or a service_role token.' },
+  not_found: { code: 'not_found', status: 404, title: 'No such route or resource.' },
+  demo_disabled: { code: 'demo_disabled', status: 404, title: 'Demo tokens exist only when the server runs in local mode.' },
+  unsupported_media_type: { code: 'unsupported_media_type', status: 400, title: 'Send the body as application/json.' },
+  database_unavailable: { code: 'database_unavailable', status: 503, title: 'The database is not reachable.' },
+  internal: { code: 'internal', status: 500, title: 'Something went wrong on our side.' },
+} as const satisfies Record<string, ErrorInfo>;
+
+export type ApiErrorName = keyof typeof API_ERRORS;
+
+/** An expected error of the HTTP API: a stable code, its status, and optionally the field at fault. */
+export class ApiError extends Error {
+  readonly info: ErrorInfo;
+  readonly field?: string;
+  constructor(name: ApiErrorName, message?: string, field?: string) {
+    const info = API_ERRORS[name];
+    super(message ?? info.title);
+    this.name = 'ApiError';
+    this.info = info;
+    this.field = field;
+  }
+}

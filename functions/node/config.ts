@@ -9,6 +9,21 @@ const schema = z.object({
   EIGHTFOLD_DATA_DIR: z.string().default(path.join(ROOT, '.data/pg')),
   EIGHTFOLD_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   EIGHTFOLD_SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
+  // The HTTP API (functions/node/server.ts, docs/api.md).
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  EIGHTFOLD_API_HOST: z.string().default('127.0.0.1'),
+  // local: demo tokens, HS256 secret generated per data dir. supabase: tokens from
+  // Supabase Auth only. Default: local with the embedded database, supabase with DATABASE_URL.
+  EIGHTFOLD_AUTH_MODE: z.enum(['local', 'supabase']).optional(),
+  SUPABASE_URL: z.string().url().optional(),
+  SUPABASE_JWT_SECRET: z.string().min(32, 'the JWT secret is at least 32 characters').optional(),
+  SUPABASE_JWKS_URL: z.string().url().optional(),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(20).optional(),
+  EIGHTFOLD_SERVICE_KEY: z.string().min(20, 'use at least 20 random characters').optional(),
+  EIGHTFOLD_JWT_ISSUER: z.string().optional(),
+  // The dashboard's demo traffic (functions/node/traffic.ts, docs/dashboard.md): 1 starts
+  // a purchase about every second among the demo users. Local auth mode only; off by default.
+  EIGHTFOLD_DEMO_TRAFFIC: z.enum(['0', '1']).default('0'),
 });
 
 export type NodeConfig = z.infer<typeof schema>;

@@ -5,10 +5,12 @@ import { existsSync, readFileSync, rmSync, mkdirSync, chownSync, statSync } from
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:net';
 
 export interface EmbeddedOptions {
   /** Folder for the cluster's files; created when missing. */
   dataDir: string;
+  /** A fixed port, or 0 for a free one (tried again on another if taken meanwhile). */
   port: number;
   /** Keep the data between runs (npm start) or delete it on stop (tests). */
   persistent: boolean;
@@ -94,10 +96,29 @@ async function loadEmbeddedPostgres() {
   return mod.default;
 }
 
+/** A port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dataDir = path.resolve(options.dataDir);
   const log = options.log ?? (() => {});
+  const recent: string[] = [];
+  const remember = (line: string) => {
+    recent.push(line);
+    if (recent.length > 30) recent.shift();
+    log(line);
+  };
   const settings = {
     // No Unix socket: nothing to clash with a local PostgreSQL's /tmp/.s.PGSQL.5432.
     unix_socket_directories: '',
@@ -106,39 +127,52 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
     wal_level: 'logical',
     ...options.settings,
   };
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: options.port,
-    user: SUPERUSER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: options.persistent,
-    createPostgresUser: isRoot(),
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-    onLog: (m) => log(String(m).trimEnd()),
-    onError: (m) => log(`[error] ${m instanceof Error ? m.message : String(m)}`),
-  });
+  const make = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: SUPERUSER,
+      password: PASSWORD,
+      authMethod: 'scram-sha-256',
+      persistent: options.persistent,
+      createPostgresUser: isRoot(),
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+      onLog: (m) => remember(String(m).trimEnd()),
+      onError: (m) => remember(`[error] ${m instanceof Error ? m.message : String(m)}`),
+    });
 
   prepareDirForPostgresUser(dataDir);
+  const auto = options.port === 0;
+  let port = auto ? await freePort() : options.port;
+  let pg = make(port);
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await pg.initialise();
   } else {
     clearStalePid(dataDir);
   }
-  try {
-    await pg.start();
-  } catch (err) {
-    throw new Error(
-      `Embedded PostgreSQL did not start on port ${options.port} (data: ${dataDir}). ` +
-        'Is the port taken? Set EIGHTFOLD_PG_PORT to another one.' +
-        (err instanceof Error ? ` ${err.message}` : ''),
-    );
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pg.start();
+      break;
+    } catch {
+      // A free port can be taken between choosing it and binding it: choose again.
+      if (auto && attempt < 4) {
+        clearStalePid(dataDir);
+        port = await freePort();
+        pg = make(port);
+        continue;
+      }
+      throw new Error(
+        `Embedded PostgreSQL did not start on port ${port} (data: ${dataDir}). ` +
+          (auto ? '' : 'Is the port taken? Set EIGHTFOLD_PG_PORT to another one. ') +
+          `Its last words:\n${recent.slice(-10).join('\n')}`,
+      );
+    }
   }
   let stopped = false;
   return {
-    url: (database = 'postgres') =>
-      `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
+    url: (database = 'postgres') => `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -6,6 +6,8 @@ import { loadConfig } from './config.ts';
 import { startEmbedded, type EmbeddedCluster } from './embedded.ts';
 import { migrate } from './migrate.ts';
 import { seedDemo, summary } from './demo.ts';
+import { apiDeps, startApiServer } from './server.ts';
+import { dashboardExtras } from './traffic.ts';
 
 const config = loadConfig();
 let cluster: EmbeddedCluster | undefined;
@@ -34,6 +36,23 @@ for (const r of s.byLevel) {
   console.log(`  level ${r.level}  ${r.kind.padEnd(10)} ${r.status.padEnd(9)} ${r.total.padStart(10)} Rs  (${r.rows} rows)`);
 }
 if (cluster) console.log(`\npsql: psql '${databaseUrl}'`);
+const api = apiDeps(sql, config, { embedded: Boolean(cluster) });
+const extras = dashboardExtras(sql, { mode: api.mode, trafficOn: config.EIGHTFOLD_DEMO_TRAFFIC === '1', log: (m) => console.log(m) });
+const server = await startApiServer(api.deps, { port: config.PORT, host: config.EIGHTFOLD_API_HOST, routes: extras.routes }).catch(async (err: Error) => {
+  console.error(err.message);
+  await sql.end({ timeout: 5 });
+  await cluster?.stop();
+  process.exit(1);
+});
+console.log(`\nAPI: ${server.url}  (auth mode: ${api.mode}; routes and curl examples: docs/api.md; OpenAPI: ${server.url}/openapi.json)`);
+if (api.local) {
+  console.log(`  local JWT secret: ${api.local.jwtSecret}`);
+  console.log(`  local service key: ${api.local.serviceKey}`);
+  console.log('  try:');
+  console.log(`    TOKEN=$(curl -s -X POST '${server.url}/v1/demo/token?format=text' -H 'content-type: application/json' -d '{"user_id":"00000000-0000-4000-8000-000000000001"}')`);
+  console.log(`    curl -s ${server.url}/v1/reports/earnings/summary -H "Authorization: Bearer $TOKEN"`);
+}
+console.log(`\nDashboard: ${server.url}/  (demo traffic ${extras.traffic ? (extras.traffic.status().running ? 'on' : 'off: EIGHTFOLD_DEMO_TRAFFIC=1 or the switch in the page') : 'unavailable outside local mode'})`);
 console.log('\nRunning. Press Ctrl-C to stop.');
 
 let stopping = false;
@@ -41,6 +60,8 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log(`\n${signal}: shutting down`);
+  extras.traffic?.stop();
+  await server.close();
   await sql.end({ timeout: 5 });
   await cluster?.stop();
   process.exit(0);

@@ -24,10 +24,9 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'eightfold-test-'));
-    const port = 55000 + Math.floor(Math.random() * 4000);
     cluster = await startEmbedded({
       dataDir,
-      port,
+      port: 0,
       persistent: false,
       settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '400' },
     });

@@ -1,0 +1,606 @@
+// The Eightfold dashboard: sign-in, a user's earnings report with live updates, and the
+// operator's program view. Plain ES modules served by the Node server (no build step).
+// Everything the page shows is also exposed for tests and tools in `window.eightfold`
+// and in data- attributes (JSON) on the charts and totals.
+import * as api from './api.js';
+import { inr, normal, isZero, toPaise, fromPaise } from './money.js';
+import * as charts from './charts.js';
+
+const $ = (id) => document.getElementById(id);
+const SESSION_KEY = 'eightfold.session';
+
+const state = {
+  mode: null, // 'local' | 'supabase' | null (unknown: server unreachable)
+  session: null, // { token, role: 'authenticated'|'service_role', userId, name }
+  subject: null, // the user whose report is shown
+  report: null, // { profile, totals, byLevel, byLeg, tree, overTime, recent }
+  overview: null,
+  feed: [],
+  live: 'off',
+  loads: 0,
+  error: null,
+};
+window.eightfold = { state, ready: false };
+
+// --- Views ---------------------------------------------------------------------------
+
+function show(view) {
+  const visible = { signin: 'signin', report: 'report', 'report-in-operator': 'report', operator: 'operator', loading: 'loading' }[view];
+  for (const id of ['signin', 'report', 'operator', 'loading']) $(id).hidden = id !== visible;
+  document.body.dataset.view = view;
+}
+
+function banner(message, kind = 'error') {
+  const b = $('banner');
+  if (!message) { b.hidden = true; b.textContent = ''; delete b.dataset.kind; return; }
+  b.textContent = message;
+  b.className = kind === 'info' ? 'banner info' : 'banner';
+  b.dataset.kind = kind;
+  b.hidden = false;
+}
+
+function signinError(message, code) {
+  const e = $('signin-error');
+  e.textContent = message;
+  e.dataset.code = code ?? '';
+  e.hidden = !message;
+}
+
+// --- Errors --------------------------------------------------------------------------
+
+function describe(err) {
+  if (err instanceof api.ApiFailure) {
+    if (err.kind === 'unreachable') return 'The Eightfold server cannot be reached. Check that `npm start` is running; the page retries on its own.';
+    if (err.status === 401) return err.code === 'invalid_token' && /expired/i.test(err.message)
+      ? 'Your session has expired. Sign in again.'
+      : `This token was not accepted (${err.code}). Sign in again with a valid Supabase access token.`;
+    if (err.status === 403) return `Not allowed (${err.code}): ${err.message}`;
+    if (err.code === 'profile_not_found' || err.field === 'user_id') return `No such user (${err.code}): check the user id.`;
+    return `The server answered ${err.status} (${err.code}): ${err.message}`;
+  }
+  return `Something went wrong: ${err?.message ?? err}`;
+}
+
+async function guard(fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    state.error = err instanceof api.ApiFailure ? { kind: err.kind, status: err.status, code: err.code } : { kind: 'client', message: String(err?.message ?? err) };
+    if (err instanceof api.ApiFailure && err.status === 401) {
+      signOut(describe(err), err.code);
+    } else if (err instanceof api.ApiFailure && err.kind === 'unreachable') {
+      banner(describe(err));
+      watchServer();
+    } else {
+      banner(describe(err));
+      console.error(err);
+    }
+    return undefined;
+  }
+}
+
+let serverWatch = null;
+function watchServer() {
+  if (serverWatch) return;
+  serverWatch = setInterval(async () => {
+    try {
+      await api.health();
+      clearInterval(serverWatch);
+      serverWatch = null;
+      banner(null);
+      await boot();
+    } catch { /* still down */ }
+  }, 3000);
+}
+
+// --- Sign-in -------------------------------------------------------------------------
+
+function saveSession(s) {
+  state.session = s;
+  if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  else sessionStorage.removeItem(SESSION_KEY);
+}
+
+function signOut(message, code) {
+  closeLive();
+  saveSession(null);
+  state.report = null;
+  state.overview = null;
+  $('who').hidden = true;
+  renderSignin();
+  signinError(message ?? '', code);
+  if (message) $('signin-error').focus?.();
+}
+
+async function renderSignin() {
+  show('signin');
+  $('demo-signin').hidden = state.mode !== 'local';
+  if (state.mode === 'local') {
+    const users = await guard(() => api.demoUsers());
+    const list = $('demo-users');
+    list.replaceChildren();
+    for (const u of users ?? []) {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.dataset.userId = u.user_id;
+      b.append(u.display_name ?? u.user_id);
+      const hint = document.createElement('span');
+      hint.className = 'hint';
+      hint.textContent = `${u.status}${u.depth === 0 ? ' · top of a tree' : ` · level ${u.depth} in the tree`}`;
+      b.append(hint);
+      b.addEventListener('click', () => demoSignIn({ user_id: u.user_id }, u.display_name));
+      li.append(b);
+      list.append(li);
+    }
+  }
+}
+
+async function demoSignIn(body, name) {
+  signinError('');
+  const t = await guard(() => api.demoToken(body));
+  if (!t) return;
+  await startSession({ token: t.access_token, role: t.role, userId: t.user_id, name: name ?? (t.role === 'service_role' ? 'Operator' : t.user_id) });
+}
+
+async function tokenSignIn(token) {
+  signinError('');
+  const role = api.roleOfToken(token);
+  await startSession({ token, role, userId: null, name: null }, true);
+}
+
+async function startSession(session, fromPaste = false) {
+  try {
+    if (session.role !== 'service_role' && fromPaste) {
+      // A pasted service key is not a JWT: the API knows it; a user route answers 403.
+      try {
+        await api.me(session.token);
+      } catch (err) {
+        if (err instanceof api.ApiFailure && err.status === 403) Object.assign(session, { role: 'service_role', name: 'Operator' });
+        else throw err;
+      }
+    }
+    if (session.role !== 'service_role') {
+      const me = await api.me(session.token);
+      session.userId = me.user_id;
+      session.name = me.display_name ?? session.name ?? 'Me';
+    } else {
+      await api.overview(session.token); // proves the token
+    }
+  } catch (err) {
+    if (err instanceof api.ApiFailure && (err.status === 401 || err.status === 403)) {
+      saveSession(null);
+      renderSignin();
+      const expired = /expired/i.test(err.message);
+      signinError(fromPaste
+        ? `Sign-in failed: ${expired ? 'this token has expired' : 'this token was not accepted'} (${err.code}). Paste a current Supabase access token.`
+        : describe(err), err.code);
+      return;
+    }
+    if (err instanceof api.ApiFailure && err.kind === 'unreachable') { banner(describe(err)); watchServer(); return; }
+    signinError(describe(err), err?.code);
+    return;
+  }
+  saveSession(session);
+  $('who').hidden = false;
+  $('who-name').textContent = session.name;
+  $('who-role').textContent = session.role === 'service_role' ? 'operator' : 'member';
+  if (session.role === 'service_role') await openOperator();
+  else await openReport(session.userId);
+}
+
+// --- A user's report -------------------------------------------------------------------
+
+/** The last 30 days, as local calendar dates (both ends inclusive). */
+function defaultRange() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, '0');
+  const to = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  return { from: api.addDays(to, -29), to };
+}
+
+async function openReport(userId) {
+  state.subject = userId;
+  const operator = state.session?.role === 'service_role';
+  show(operator ? 'report-in-operator' : 'report');
+  $('back-to-program').hidden = !operator;
+  $('feed').replaceChildren();
+  state.feed = [];
+  $('feed-empty').hidden = false;
+  await loadReport();
+  openLive({ userId: operator ? userId : undefined, listId: 'feed' });
+}
+
+let reportSeq = 0;
+const RANGE_ERRORS = new Set(['date_range_invalid', 'range_too_large', 'timezone_invalid', 'bucket_invalid']);
+
+async function loadReport() {
+  const token = state.session.token;
+  const subject = state.session.role === 'service_role' ? state.subject : undefined;
+  if (!$('from').value || !$('to').value) {
+    const r = defaultRange();
+    $('from').value ||= r.from;
+    $('to').value ||= r.to;
+  }
+  const range = { bucket: $('bucket').value, from: $('from').value, to: $('to').value };
+  const seq = ++reportSeq;
+  let report;
+  try {
+    report = await api.report(token, subject, range);
+    if (seq !== reportSeq || state.session?.token !== token) return; // a newer load (or sign-out) won
+  } catch (err) {
+    // A date range the API refuses is the form's problem, said next to the form.
+    if (err instanceof api.ApiFailure && RANGE_ERRORS.has(err.code) && ['from', 'to', 'bucket', 'tz', null].includes(err.field)) {
+      $('time-error').textContent = `${err.message} (${err.code})`;
+      $('time-error').dataset.code = err.code;
+      $('time-error').hidden = false;
+      return;
+    }
+    await guard(() => Promise.reject(err));
+    return;
+  }
+  $('time-error').hidden = true;
+  banner(null);
+  state.report = report;
+  state.loads++;
+  renderReport(report);
+  window.eightfold.ready = true;
+}
+
+function setJson(el, attr, value) {
+  el.setAttribute(attr, JSON.stringify(value));
+}
+
+const TOTALS = [
+  ['credited', 'Credited', 'credited'],
+  ['forfeited', 'Forfeited', 'forfeited'],
+  ['reversed', 'Reversed', 'reversed'],
+  ['net', 'Net', ''],
+  ['today', 'Net today', ''],
+  ['month', 'Net this month', ''],
+];
+
+function renderCards(container, totals, spec) {
+  const before = JSON.parse(container.getAttribute('data-totals') || '{}');
+  container.replaceChildren();
+  const value = (key, isCount) => (isCount ? String(totals[key]) : normal(totals[key]));
+  for (const [key, label, cls, isCount] of spec) {
+    if (totals[key] === undefined) continue;
+    const card = document.createElement('div');
+    card.className = `card ${cls}`;
+    card.dataset.total = key;
+    card.dataset.amount = value(key, isCount);
+    if (before[key] !== undefined && before[key] !== card.dataset.amount) card.classList.add('changed');
+    const l = document.createElement('span');
+    l.className = 'label';
+    l.textContent = label;
+    const v = document.createElement('span');
+    v.className = 'value';
+    v.textContent = isCount ? new Intl.NumberFormat('en-IN').format(BigInt(totals[key])) : inr(totals[key]);
+    card.append(l, v);
+    container.append(card);
+  }
+  setJson(container, 'data-totals', Object.fromEntries(spec.filter(([k]) => totals[k] !== undefined).map(([k, , , c]) => [k, value(k, c)])));
+}
+
+function rowsInto(tbody, rows) {
+  tbody.replaceChildren();
+  for (const cells of rows) {
+    const tr = document.createElement('tr');
+    cells.forEach((c, i) => {
+      const td = document.createElement(i === 0 ? 'th' : 'td');
+      if (i === 0) td.scope = 'row';
+      if (typeof c === 'object' && c !== null) { td.textContent = c.text; if (c.num) td.className = 'num'; }
+      else td.textContent = c;
+      tr.append(td);
+    });
+    tbody.append(tr);
+  }
+}
+
+function renderReport(r) {
+  const self = state.session.role !== 'service_role';
+  $('report-title').textContent = self ? 'My earnings' : `Earnings report: ${r.profile?.display_name ?? state.subject}`;
+  const p = r.profile;
+  $('report-meta').textContent = p
+    ? `Referral code ${p.referral_code ?? '—'} · ${p.status ?? 'active'} · ${p.direct_referrals ?? 0} of ${p.max_direct_referrals ?? 8} direct referrals (${Math.max(0, (p.max_direct_referrals ?? 8) - (p.direct_referrals ?? 0))} free)`
+    : '';
+  renderCards($('totals'), r.totals, TOTALS);
+
+  const noEarnings = r.byLevel.every((l) => isZero(l.credited) && isZero(l.forfeited)) && isZero(r.totals.net) && isZero(r.totals.reversed);
+  $('no-earnings').hidden = !noEarnings;
+  document.body.dataset.empty = noEarnings ? 'no-earnings' : '';
+
+  setJson($('chart-by-level'), 'data-levels', r.byLevel);
+  charts.renderByLevel('chart-by-level', r.byLevel);
+  rowsInto($('by-level-table'), r.byLevel.map((l) => [`Level ${l.level}`, { text: inr(l.credited), num: true }, { text: inr(l.forfeited), num: true }]));
+
+  setJson($('chart-by-leg'), 'data-legs', r.byLeg);
+  $('no-referrals').hidden = r.byLeg.length > 0;
+  $('chart-by-leg').hidden = r.byLeg.length === 0;
+  $('by-leg-tabular').hidden = r.byLeg.length === 0;
+  if (r.byLeg.length) charts.renderByLeg('chart-by-leg', r.byLeg);
+  rowsInto($('by-leg-table'), r.byLeg.map((l) => [l.name, { text: inr(l.total), num: true }]));
+
+  setJson($('chart-tree'), 'data-tree', r.tree);
+  $('tree-empty').hidden = r.tree.children.length > 0;
+  $('tree-truncated').hidden = !r.treeTruncated;
+  $('tree-empty').textContent = self
+    ? `Your tree is just you so far: all ${r.tree.max} of your direct-referral slots are free.`
+    : `No referrals yet: all ${r.tree.max} direct-referral slots are free.`;
+  $('chart-tree').classList.toggle('tall', r.tree.children.length > 0);
+  charts.renderTree('chart-tree', r.tree);
+  renderTreeList(r.tree);
+
+  setJson($('chart-over-time'), 'data-series', r.overTime);
+  charts.renderOverTime('chart-over-time', r.overTime);
+  rowsInto($('over-time-table'), r.overTime.map((s) => [s.label, { text: inr(s.credited), num: true }, { text: inr(s.reversed), num: true }, { text: inr(s.net), num: true }]));
+}
+
+function renderTreeList(tree) {
+  // Keep what the reader opened when live updates redraw the list.
+  const prior = $('tree-list').dataset.root === tree.id
+    ? new Set([...$('tree-list').querySelectorAll('details')].map((d) => [d.dataset.id, d.open]).filter(([, o]) => o).map(([i]) => i))
+    : null;
+  $('tree-list').dataset.root = tree.id;
+  const build = (n, depth) => {
+    const li = document.createElement('li');
+    const text = `${n.name}${n.root ? ' (you)' : ''}${n.active === false ? ' — not active' : ''} · ${n.root ? '' : `earned ${inr(n.earned ?? '0')} · `}${Math.max(0, (n.max ?? 8) - (n.direct ?? 0))} of ${n.max ?? 8} slots free`;
+    if (n.children?.length) {
+      const d = document.createElement('details');
+      d.dataset.id = n.id;
+      d.open = prior ? prior.has(n.id) : depth < 1;
+      const s = document.createElement('summary');
+      s.textContent = text;
+      if (n.active === false) s.className = 'inactive';
+      const ul = document.createElement('ul');
+      n.children.forEach((c) => ul.append(build(c, depth + 1)));
+      d.append(s, ul);
+      li.append(d);
+    } else {
+      li.textContent = text;
+      if (n.active === false) li.className = 'inactive';
+    }
+    return li;
+  };
+  const ul = document.createElement('ul');
+  ul.append(build(tree, 0));
+  $('tree-list').replaceChildren(ul);
+}
+
+// --- Live feed -------------------------------------------------------------------------
+
+let source = null;
+let refreshTimer = null;
+
+function setLive(s) {
+  state.live = s;
+  for (const b of document.querySelectorAll('.live-state')) {
+    b.textContent = { open: 'live', connecting: 'connecting…', down: 'reconnecting…', off: 'off' }[s] ?? s;
+    b.className = `badge live-state ${s === 'open' ? 'live' : s === 'down' ? 'down' : ''}`;
+    b.dataset.state = s;
+  }
+}
+
+function openLive({ userId, all = false, listId }) {
+  closeLive();
+  setLive('connecting');
+  const url = api.liveUrl(state.session.token, { all, userId });
+  source = new EventSource(url);
+  source.addEventListener('open', () => setLive('open'));
+  source.addEventListener('error', async () => {
+    setLive('down');
+    // EventSource retries by itself while the server is away: say so, and reload the
+    // whole page state when it is back. If the token went bad instead, sign out and say so.
+    const err = await api.probe(state.session?.token).then(() => null, (e) => e);
+    if (err instanceof api.ApiFailure && err.status === 401) signOut(describe(err), err.code);
+    else if (err instanceof api.ApiFailure && err.kind === 'unreachable') { banner(describe(err)); watchServer(); }
+  });
+  const onEarning = (ev) => {
+    let e;
+    try { e = api.normalEvent(JSON.parse(ev.data), ev.lastEventId); } catch { return; }
+    if (!e) return;
+    if (!state.feed.some((f) => f.earning_id === e.earning_id) && listId === 'feed') applyLocally(e);
+    addFeedItem(e, listId);
+    scheduleRefresh();
+  };
+  source.addEventListener('expired', () => signOut('Your session has expired. Sign in again.', 'token_expired'));
+  source.addEventListener('message', onEarning);
+  source.addEventListener('earning', onEarning);
+}
+
+function closeLive() {
+  source?.close();
+  source = null;
+  setLive('off');
+}
+
+function addFeedItem(e, listId) {
+  if (state.feed.some((f) => f.earning_id === e.earning_id)) return;
+  state.feed.unshift(e);
+  const li = document.createElement('li');
+  li.className = 'new';
+  li.dataset.earningId = String(e.earning_id);
+  li.dataset.level = String(e.level);
+  li.dataset.amount = normal(e.amount);
+  const tagText = e.kind === 'reversal' ? 'reversal' : e.status;
+  li.innerHTML = '<span class="new-label">New</span> <span class="amt"></span> <span class="tag"></span> <span class="what"></span> <span class="when"></span>';
+  li.querySelector('.amt').textContent = inr(e.amount);
+  if (e.amount.startsWith('-')) li.querySelector('.amt').classList.add('neg');
+  const tag = li.querySelector('.tag');
+  tag.textContent = tagText;
+  tag.classList.add(e.kind === 'reversal' ? 'reversal' : e.status);
+  li.querySelector('.what').textContent = `level ${e.level}${e.source_name ? ` · from ${e.source_name}` : ''}${e.leg_name ? ` · leg ${e.leg_name}` : ''}`;
+  li.querySelector('.when').textContent = e.created_at ? new Date(e.created_at).toLocaleTimeString('en-IN') : '';
+  const list = $(listId);
+  list.prepend(li);
+  while (list.children.length > 100) list.lastElementChild.remove();
+  $(listId === 'feed' ? 'feed-empty' : 'operator-feed-empty').hidden = true;
+  setTimeout(() => { li.classList.remove('new'); li.querySelector('.new-label')?.remove(); }, 8000);
+}
+
+/**
+ * Adds one live earning to the report on screen at once, exactly (in paise), the way the
+ * reports count it (docs/api.md#money); the re-read that follows replaces these figures
+ * with the server's. The tree and the time series wait for the re-read.
+ */
+function applyLocally(e) {
+  const r = state.report;
+  if (!r) return;
+  const add = (a, b) => fromPaise(toPaise(a) + toPaise(b));
+  const credited = e.status === 'credited';
+  const bump = (row) => {
+    const out = { ...row };
+    if (credited && e.kind === 'commission') out.credited = add(out.credited ?? '0', e.amount);
+    if (credited && e.kind === 'reversal') out.reversed = add(out.reversed ?? '0', fromPaise(-toPaise(e.amount)));
+    if (!credited) out.forfeited = add(out.forfeited ?? '0', e.amount);
+    if (credited) out.net = add(out.net ?? '0', e.amount);
+    return out;
+  };
+  const totals = bump(r.totals);
+  if (credited) {
+    totals.today = add(totals.today, e.amount);
+    totals.month = add(totals.month, e.amount);
+  }
+  const byLevel = r.byLevel.some((l) => l.level === e.level)
+    ? r.byLevel.map((l) => (l.level === e.level ? bump(l) : l))
+    : [...r.byLevel, bump({ level: e.level, credited: '0.00', forfeited: '0.00', reversed: '0.00', net: '0.00' })].sort((a, b) => a.level - b.level);
+  const byLeg = r.byLeg.map((l) => {
+    if (l.leg_id !== e.leg_id) return l;
+    const b = bump({ credited: l.credited, forfeited: l.forfeited, net: l.total });
+    return { ...l, credited: b.credited, forfeited: b.forfeited, total: b.net };
+  });
+  state.report = { ...r, totals, byLevel, byLeg };
+  renderReport(state.report);
+}
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => {
+    if (!$('traffic').hidden) api.trafficStatus().then(renderTraffic, () => {});
+    if (document.body.dataset.view === 'operator') loadOverview();
+    else if (state.report) loadReport();
+  }, 120);
+}
+
+// --- Operator ---------------------------------------------------------------------------
+
+async function openOperator() {
+  show('operator');
+  state.subject = null;
+  $('operator-feed').replaceChildren();
+  $('operator-feed-empty').hidden = false;
+  state.feed = [];
+  await loadOverview();
+  openLive({ all: true, listId: 'operator-feed' });
+}
+
+async function loadOverview() {
+  const o = await guard(() => api.overview(state.session.token));
+  if (!o) return;
+  banner(null);
+  state.overview = o;
+  renderCards($('program-totals'), o.totals, [
+    ['users', 'Members', '', true], ['purchases', 'Purchases', '', true],
+    ['credited', 'Credited', 'credited'], ['forfeited', 'Forfeited', 'forfeited'],
+    ['reversed', 'Reversed', 'reversed'], ['net', 'Net paid', ''],
+  ]);
+  const tbody = $('top-earners');
+  tbody.replaceChildren();
+  o.top.forEach((t, i) => {
+    const tr = document.createElement('tr');
+    tr.innerHTML = '<td></td><td></td><td class="num"></td><td></td>';
+    tr.children[0].textContent = String(i + 1);
+    tr.children[1].textContent = t.name;
+    tr.children[2].textContent = inr(t.net);
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'link';
+    b.textContent = 'Report';
+    b.setAttribute('aria-label', `Open the report of ${t.name}`);
+    b.addEventListener('click', () => openReport(t.user_id));
+    tr.children[3].append(b);
+    tbody.append(tr);
+  });
+  if (!o.top.length) tbody.innerHTML = '<tr><td colspan="4" class="empty">No earnings in the program yet.</td></tr>';
+  setJson($('chart-per-day'), 'data-days', o.perDay);
+  charts.renderPerDay('chart-per-day', o.perDay);
+  rowsInto($('per-day-table'), o.perDay.map((d) => [d.day, { text: inr(d.earnings), num: true }, { text: String(d.purchases ?? ''), num: true }]));
+  const dl = $('known-users');
+  if (!dl.children.length && state.mode === 'local') {
+    const users = await api.demoUsers().catch(() => []);
+    for (const u of users) { const o2 = document.createElement('option'); o2.value = u.user_id; o2.label = u.display_name ?? ''; dl.append(o2); }
+  }
+  window.eightfold.ready = true;
+}
+
+// --- Demo traffic ---------------------------------------------------------------------
+
+async function initTraffic() {
+  const status = await api.trafficStatus().catch(() => null);
+  $('traffic').hidden = !status;
+  if (!status) return;
+  renderTraffic(status);
+  $('traffic-toggle').onchange = async (ev) => {
+    const s = await guard(() => api.setTraffic(ev.target.checked));
+    if (s) renderTraffic(s);
+  };
+}
+
+function renderTraffic(s) {
+  $('traffic-toggle').checked = s.running;
+  const st = $('traffic-state');
+  st.textContent = s.running ? `on (${s.purchases} purchases so far)` : 'off';
+  st.className = `traffic-state ${s.running ? 'on' : ''}`;
+}
+
+// --- Boot ---------------------------------------------------------------------------------
+
+async function boot() {
+  show('loading');
+  try {
+    const h = await api.health();
+    state.mode = h.mode;
+    banner(null);
+  } catch (err) {
+    state.mode = null;
+    state.error = { kind: 'unreachable' };
+    $('loading').replaceChildren(Object.assign(document.createElement('p'), { className: 'error', textContent: describe(err) }));
+    banner(describe(err));
+    document.body.dataset.view = 'unreachable';
+    watchServer();
+    return;
+  }
+  if (state.mode === 'local') initTraffic();
+  const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
+  if (saved?.token) await startSession(saved);
+  else await renderSignin();
+}
+
+$('token-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const token = $('token-input').value.trim();
+  if (token) tokenSignIn(token);
+});
+$('operator-signin').addEventListener('click', () => demoSignIn({ role: 'service_role' }, 'Operator'));
+$('sign-out').addEventListener('click', () => signOut());
+$('time-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  if ($('from').value && $('to').value && $('from').value > $('to').value) {
+    $('time-error').textContent = 'The start date must be on or before the end date.';
+    $('time-error').hidden = false;
+    return;
+  }
+  $('time-error').hidden = true;
+  loadReport();
+});
+$('bucket').addEventListener('change', () => loadReport());
+$('user-picker').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const id = $('user-id-input').value.trim();
+  if (id) openReport(id);
+});
+$('back-to-program').addEventListener('click', () => openOperator());
+window.addEventListener('resize', () => charts.resizeAll());
+
+boot();

@@ -1,0 +1,179 @@
+// ECharts renderings of the dashboard's view model. Every chart also has a text table in
+// the page; colours are paired with labels (never colour alone). Amounts arrive as
+// decimal strings; Number() is used only for bar lengths, labels use the string.
+import { inr, toChartNumber } from './money.js';
+
+const C = { credited: '#17663a', forfeited: '#b07400', reversed: '#a3262a', brand: '#1f5f8b', grid: '#d5dce3' };
+const charts = new Map();
+
+function echartsLib() {
+  return globalThis.echarts;
+}
+
+function chart(id) {
+  const el = document.getElementById(id);
+  if (!el || !echartsLib()) return null;
+  let c = charts.get(id);
+  if (!c || c.isDisposed()) {
+    c = echartsLib().init(el, null, { renderer: 'canvas' });
+    charts.set(id, c);
+  }
+  return c;
+}
+
+export function resizeAll() {
+  for (const c of charts.values()) if (!c.isDisposed()) c.resize();
+}
+
+const narrow = () => window.matchMedia('(max-width: 600px)').matches;
+const base = () => ({
+  aria: { enabled: true },
+  animationDuration: 300,
+  textStyle: { fontFamily: 'system-ui, sans-serif' },
+  tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => inr(String(v)) },
+});
+const axisMoney = { type: 'value', axisLabel: { formatter: (v) => compactInr(v) }, splitLine: { lineStyle: { color: C.grid } } };
+
+/** Short axis labels: ₹1.2L, ₹3.4Cr (Indian units), only for axes. */
+function compactInr(v) {
+  const a = Math.abs(v);
+  if (a >= 1e7) return `₹${(v / 1e7).toFixed(1)}Cr`;
+  if (a >= 1e5) return `₹${(v / 1e5).toFixed(1)}L`;
+  if (a >= 1e3) return `₹${(v / 1e3).toFixed(1)}k`;
+  return `₹${v}`;
+}
+
+export function renderByLevel(id, levels) {
+  const c = chart(id);
+  if (!c) return;
+  c.setOption({
+    ...base(),
+    legend: { top: 0 },
+    grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: levels.map((l) => `Level ${l.level}`) },
+    yAxis: axisMoney,
+    series: [
+      { name: 'Credited', type: 'bar', itemStyle: { color: C.credited },
+        label: { show: true, position: 'top', formatter: (p) => inr(levels[p.dataIndex].credited) },
+        data: levels.map((l) => toChartNumber(l.credited)) },
+      { name: 'Forfeited', type: 'bar', itemStyle: { color: C.forfeited, decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 4], rotation: 0.8 } },
+        data: levels.map((l) => toChartNumber(l.forfeited)) },
+    ],
+  }, true);
+}
+
+export function renderByLeg(id, legs) {
+  const c = chart(id);
+  if (!c) return;
+  const rows = [...legs].reverse(); // horizontal bars: first leg on top
+  c.setOption({
+    ...base(),
+    grid: { left: 8, right: 84, top: 8, bottom: 8, containLabel: true },
+    yAxis: { type: 'category', data: rows.map((l) => l.name), axisLabel: { width: narrow() ? 80 : 140, overflow: 'truncate' } },
+    xAxis: axisMoney,
+    series: [{ name: 'Net from this leg', type: 'bar', itemStyle: { color: C.brand },
+      label: { show: true, position: 'right', color: '#1b2430', formatter: (p) => inr(rows[p.dataIndex].total) },
+      data: rows.map((l) => toChartNumber(l.total)) }],
+  }, true);
+}
+
+// Which tree nodes the reader opened or closed, kept across live re-renders.
+const treeToggles = new Map();
+
+/** tree: { id, name, earned, direct, max, active, root?, children: [...] } */
+export function renderTree(id, tree) {
+  const c = chart(id);
+  if (!c) return;
+  c.resize(); // the panel is shorter for a tree with no referrals
+  if (c.__rootId !== tree.id) treeToggles.clear();
+  c.__rootId = tree.id;
+  let top = 0;
+  (function walk(n) { top = Math.max(top, toChartNumber(n.earned ?? '0')); (n.children ?? []).forEach(walk); })(tree);
+  const toNode = (n, depth) => {
+    const share = top > 0 ? toChartNumber(n.earned ?? '0') / top : 0;
+    const color = n.root ? C.brand : n.active === false ? '#b07400' : shade(share);
+    return {
+      name: n.name,
+      value: n.earned,
+      collapsed: treeToggles.has(n.id) ? treeToggles.get(n.id) : depth >= 2,
+      symbol: 'circle',
+      symbolSize: n.root ? 16 : 10 + Math.round(share * 10),
+      itemStyle: { color, borderColor: '#1b2430', borderWidth: 1 },
+      label: { formatter: () => label(n) },
+      raw: { id: n.id, defaultCollapsed: depth >= 2 },
+      children: (n.children ?? []).map((ch) => toNode(ch, depth + 1)),
+    };
+  };
+  const small = narrow();
+  c.setOption({
+    aria: { enabled: true },
+    tooltip: { trigger: 'item', formatter: (p) => tooltip(p.data) },
+    series: [{
+      type: 'tree',
+      data: [toNode(tree, 0)],
+      orient: 'LR',
+      top: 16, bottom: 16, left: small ? 84 : 130, right: small ? 96 : 200,
+      roam: true,
+      initialTreeDepth: 2,
+      expandAndCollapse: true,
+      label: { position: 'left', verticalAlign: 'middle', align: 'right', fontSize: small ? 10 : 12, lineHeight: small ? 12 : 15 },
+      leaves: { label: { position: 'right', verticalAlign: 'middle', align: 'left' } },
+      lineStyle: { color: '#9fb3c4' },
+      animationDurationUpdate: 300,
+    }],
+  }, true);
+  c.off('click');
+  c.on('click', (p) => {
+    const raw = p.data?.raw;
+    if (!raw || !p.data.children?.length) return;
+    const was = treeToggles.has(raw.id) ? treeToggles.get(raw.id) : raw.defaultCollapsed;
+    treeToggles.set(raw.id, !was);
+  });
+}
+
+function label(n) {
+  const slots = `${Math.max(0, (n.max ?? 8) - (n.direct ?? 0))}/${n.max ?? 8} free`;
+  if (n.root) return `${n.name} (you)\n${slots}`;
+  return `${n.name}${n.active === false ? ' (not active)' : ''}\n${inr(n.earned ?? '0')} · ${slots}`;
+}
+function tooltip(d) {
+  return d ? `${escapeHtml(d.name)}<br>Earned from them: ${inr(d.value ?? '0')}` : '';
+}
+function shade(share) {
+  // light blue (nothing earned) to dark green (the top earner in this tree)
+  const from = [201, 220, 234], to = [23, 102, 58];
+  const mix = from.map((f, i) => Math.round(f + (to[i] - f) * share));
+  return `rgb(${mix.join(',')})`;
+}
+export function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]);
+}
+
+export function renderOverTime(id, series) {
+  const c = chart(id);
+  if (!c) return;
+  c.setOption({
+    ...base(),
+    legend: { top: 0 },
+    grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: series.map((s) => s.label) },
+    yAxis: axisMoney,
+    series: [
+      { name: 'Credited', type: 'bar', stack: 'e', itemStyle: { color: C.credited }, data: series.map((s) => toChartNumber(s.credited)) },
+      { name: 'Reversed', type: 'bar', stack: 'e', itemStyle: { color: C.reversed, decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 4], rotation: -0.8 } }, data: series.map((s) => -toChartNumber(s.reversed)) },
+      { name: 'Net', type: 'line', symbol: 'circle', itemStyle: { color: C.brand }, data: series.map((s) => toChartNumber(s.net)) },
+    ],
+  }, true);
+}
+
+export function renderPerDay(id, days) {
+  const c = chart(id);
+  if (!c) return;
+  c.setOption({
+    ...base(),
+    grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: days.map((d) => d.day) },
+    yAxis: axisMoney,
+    series: [{ name: 'Earnings', type: 'bar', itemStyle: { color: C.brand }, data: days.map((d) => toChartNumber(d.earnings)) }],
+  }, true);
+}

@@ -1,0 +1,136 @@
+// Serves the dashboard (plain ES modules, no build step) from the Node server: `/` is the
+// page, `/dashboard/*` its files, `/dashboard/vendor/echarts.min.js` the chart library
+// straight from node_modules. Node only: the Edge Function does not serve it.
+import { Hono } from 'hono';
+import type { Sql } from 'postgres';
+import { asCaller, requireCaller, subjectOf, type AppEnv } from '../../functions/context.ts';
+import { ApiError } from '../../functions/errors.ts';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ECHARTS = path.join(path.dirname(createRequire(import.meta.url).resolve('echarts/package.json')), 'dist/echarts.min.js');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/** Only these files are served: nothing else under client/ (no .ts, no tests). */
+const FILES = new Set(['index.html', 'app.js', 'api.js', 'charts.js', 'money.js', 'style.css', 'favicon.svg']);
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  // The page loads only its own files; the API and the SSE feed are same-origin.
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+};
+
+async function send(file: string, type: string, cache: string): Promise<Response> {
+  try {
+    const body = await readFile(file);
+    return new Response(body, { headers: { 'content-type': type, 'cache-control': cache, ...SECURITY_HEADERS } });
+  } catch {
+    return new Response('not found', { status: 404 });
+  }
+}
+
+export function dashboardRoutes(): Hono {
+  const app = new Hono();
+  app.get('/', () => send(path.join(HERE, 'index.html'), TYPES['.html']!, 'no-cache'));
+  app.get('/dashboard', (c) => c.redirect('/'));
+  app.get('/dashboard/vendor/echarts.min.js', () => send(ECHARTS, TYPES['.js']!, 'public, max-age=86400'));
+  app.get('/dashboard/:file', (c) => {
+    const file = c.req.param('file');
+    if (!FILES.has(file)) return c.text('not found', 404);
+    return send(path.join(HERE, file), TYPES[path.extname(file)] ?? 'application/octet-stream', 'no-cache');
+  });
+  return app;
+}
+
+/**
+ * The referral tree the dashboard draws, which no report route returns node by node:
+ *   GET /v1/dashboard/tree?max_level=4[&user_id=... for the service]
+ * A user gets their own downline through public.my_downline(), run as them (RLS, masked
+ * names, what they earned from each member). The service (operator) gets any user's, read
+ * with the service handle: the same columns, masked names too. Node only, like the page.
+ */
+export function dashboardApiRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get('/v1/dashboard/tree', requireCaller, async (c) => {
+    const maxLevel = Number(c.req.query('max_level') ?? '4');
+    if (!Number.isInteger(maxLevel) || maxLevel < 1 || maxLevel > 12) {
+      throw new ApiError('validation_failed', 'max_level: an integer from 1 to 12', 'max_level');
+    }
+    const requested = c.req.query('user_id');
+    if (requested !== undefined && !UUID.test(requested)) {
+      throw new ApiError('validation_failed', 'user_id: a uuid', 'user_id');
+    }
+    const subject = subjectOf(c, requested);
+    const caller = c.var.caller;
+    const { root, nodes } =
+      caller.kind === 'user'
+        ? await asCaller(c, async (tx) => {
+            const [root] = await tx<TreeRoot[]>`
+              select user_id, display_name, status::text as status, direct_referrals::int as direct_referrals,
+                     max_direct_referrals::int as max_direct_referrals
+              from public.my_profile`;
+            const nodes = await tx<TreeNode[]>`
+              select user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
+                     eightfold.money(earned) as earned
+              from public.my_downline(${maxLevel}) order by level, joined_at limit ${MAX_NODES}`;
+            return { root, nodes };
+          }, { readOnly: true })
+        : await serviceTree(c.var.deps.sql, subject, maxLevel);
+    if (!root) throw new ApiError('not_found', 'No profile for this user.', 'user_id');
+    return c.json({ root, max_level: maxLevel, truncated: nodes.length >= MAX_NODES, nodes: [...nodes] });
+  });
+  return app;
+}
+
+const MAX_NODES = 2000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface TreeRoot {
+  user_id: string;
+  display_name: string | null;
+  status: string;
+  direct_referrals: number;
+  max_direct_referrals: number;
+}
+interface TreeNode {
+  user_id: string;
+  masked_name: string;
+  level: number;
+  leg_id: string;
+  referrer_id: string;
+  active: boolean;
+  direct_referrals: number;
+  earned: string;
+}
+
+async function serviceTree(sql: Sql, userId: string, maxLevel: number): Promise<{ root?: TreeRoot; nodes: TreeNode[] }> {
+  const [root] = await sql<TreeRoot[]>`
+    select p.user_id, eightfold.mask_name(p.display_name) as display_name, p.status::text as status,
+           (select count(*)::int from eightfold.profiles c where c.referrer_id = p.user_id) as direct_referrals,
+           (select s.max_direct_referrals::int from eightfold.program_settings s) as max_direct_referrals
+    from eightfold.profiles p where p.user_id = ${userId}`;
+  if (!root) return { nodes: [] };
+  const nodes = await sql<TreeNode[]>`
+    select d.user_id, eightfold.mask_name(p.display_name) as masked_name, d.level, d.leg_id, p.referrer_id,
+           p.status = 'active' as active,
+           (select count(*)::int from eightfold.profiles c where c.referrer_id = d.user_id) as direct_referrals,
+           eightfold.money((select sum(e.amount) from eightfold.earnings e
+                            where e.beneficiary_id = ${userId} and e.source_id = d.user_id and e.status = 'credited')) as earned
+    from eightfold.downline(${userId}) d
+    join eightfold.profiles p on p.user_id = d.user_id
+    where d.level <= ${maxLevel}
+    order by d.level, p.referred_at limit ${MAX_NODES}`;
+  return { root, nodes: [...nodes] };
+}

@@ -1,0 +1,146 @@
+// The self-hosted live feed for browsers and any runtime with EventSource: the caller's
+// earnings (or, with the service key, every earning) as Server-Sent Events from the Node
+// server, resumable with no loss and no doubles.
+//
+//   const feed = subscribeLiveEarnings({
+//     baseUrl: 'http://localhost:8787',
+//     token: () => session.access_token,
+//     onEarning: (e) => console.log(e.amount, e.source_name),
+//   });
+//   ... feed.close();
+//
+// Resume: every event carries its ledger position as the SSE id. EventSource sends the
+// last one as Last-Event-ID when it reconnects by itself; when it gives up (a refused
+// or expired token) this client opens a new one with a fresh token and
+// `last_event_id=<the last id>`, so the server replays what was missed. Events at or
+// below the last id are ignored, so a replay never doubles one. Protocol: docs/realtime.md.
+
+/** One ledger row as the feed sends it. Money as exact decimal strings. */
+export interface LiveEarning {
+  earning_id: number;
+  kind: 'commission' | 'reversal';
+  status: 'credited' | 'forfeited';
+  amount: string;
+  currency: 'INR';
+  level: number;
+  leg_id: string;
+  purchase_id: string;
+  reverses_id: number | null;
+  source_name: string;
+  created_at: string;
+  /** Operator stream only. */
+  beneficiary_id?: string;
+}
+
+export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** The part of the EventSource interface this client uses (the browser's, or a polyfill). */
+export interface EventSourceLike {
+  readonly readyState: number;
+  addEventListener(type: string, listener: (ev: MessageEvent) => void): void;
+  close(): void;
+}
+export type EventSourceCtor = new (url: string) => EventSourceLike;
+
+export interface LiveFeedOptions {
+  /** The server's origin (and base path), e.g. 'http://localhost:8787'. */
+  baseUrl: string;
+  /** The access token (or the service key for 'all'), or a function returning a fresh one. */
+  token: string | (() => string | Promise<string>);
+  /** 'earnings' (default): the caller's own; 'all': every earning (service key). */
+  stream?: 'earnings' | 'all';
+  /** Resume after this id (e.g. kept in localStorage); '0-0' replays the whole ledger. */
+  lastEventId?: string;
+  onEarning: (earning: LiveEarning, id: string) => void;
+  onStatus?: (status: LiveStatus) => void;
+  /** Delay before opening a new EventSource after the old one gave up (ms). */
+  reconnectMs?: number;
+  /** The EventSource implementation (default: globalThis.EventSource). */
+  EventSource?: EventSourceCtor;
+}
+
+export interface LiveFeed {
+  /** The id of the last event handed to onEarning. */
+  readonly lastEventId: string | undefined;
+  close(): void;
+}
+
+const CLOSED = 2;
+
+/** "<xid>-<earning_id>" to a pair of bigints; null when malformed. */
+function key(id: string): [bigint, bigint] | null {
+  const m = /^(\d+)-(\d+)$/.exec(id);
+  return m ? [BigInt(m[1]!), BigInt(m[2]!)] : null;
+}
+
+function after(a: string, b: string | undefined): boolean {
+  if (b === undefined) return true;
+  const ka = key(a);
+  const kb = key(b);
+  if (!ka || !kb) return true;
+  return ka[0] > kb[0] || (ka[0] === kb[0] && ka[1] > kb[1]);
+}
+
+export function subscribeLiveEarnings(options: LiveFeedOptions): LiveFeed {
+  const Impl = options.EventSource ?? (globalThis as unknown as { EventSource?: EventSourceCtor }).EventSource;
+  if (!Impl) throw new Error('No EventSource here: pass options.EventSource (e.g. the "eventsource" package on Node).');
+  const base = options.baseUrl.replace(/\/+$/, '');
+  let last = options.lastEventId;
+  let source: EventSourceLike | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  const status = (s: LiveStatus) => options.onStatus?.(s);
+
+  async function open(): Promise<void> {
+    if (closed) return;
+    const token = typeof options.token === 'function' ? await options.token() : options.token;
+    if (closed) return;
+    const q = new URLSearchParams({ access_token: token });
+    if (last !== undefined) q.set('last_event_id', last);
+    const es = new Impl!(`${base}/v1/live/${options.stream ?? 'earnings'}?${q}`);
+    source = es;
+    es.addEventListener('open', () => status('open'));
+    es.addEventListener('earning', (ev) => {
+      const id = ev.lastEventId;
+      if (!id || !after(id, last)) return; // already handed out
+      let earning: LiveEarning;
+      try {
+        earning = JSON.parse(ev.data as string) as LiveEarning;
+      } catch {
+        return;
+      }
+      last = id;
+      options.onEarning(earning, id);
+    });
+    // The token expired: the server ends the stream; come back with a fresh token.
+    es.addEventListener('expired', () => reopen());
+    es.addEventListener('error', () => {
+      if (closed) return;
+      // EventSource retries by itself (sending Last-Event-ID) unless it gave up.
+      if (es.readyState === CLOSED) reopen();
+      else status('reconnecting');
+    });
+  }
+
+  function reopen(): void {
+    if (closed) return;
+    source?.close();
+    status('reconnecting');
+    clearTimeout(timer);
+    timer = setTimeout(() => void open().catch(() => reopen()), options.reconnectMs ?? 1000);
+  }
+
+  status('connecting');
+  void open().catch(() => reopen());
+  return {
+    get lastEventId() {
+      return last;
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      source?.close();
+      status('closed');
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// The Eightfold HTTP API: one runtime-agnostic Hono app (web standards only), composed
+// of one sub-app per resource in functions/routes/. Node serves it with
+// functions/node/server.ts; Supabase serves it as the Edge Function in
+// supabase/functions/eightfold/index.ts (basePath '/eightfold').
+//
+// Every error leaves through app.onError below, as one JSON shape:
+//   { "error": { "code": "<stable name>", "message": "...", "field"?: "..." } }
+// with the code and status from functions/errors.ts. Unexpected errors are logged and
+// become a 500 that echoes nothing internal.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import type { Context } from 'hono';
+import { API_ERRORS, ApiError, dbError, type ErrorInfo } from './errors.ts';
+import type { AppDeps, AppEnv } from './context.ts';
+import { defaultHook } from './routes/common.ts';
+export { API_VERSION } from './routes/common.ts';
+import { healthRoutes } from './routes/health.ts';
+import { demoRoutes } from './routes/demo.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import { referralRoutes } from './routes/referrals.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { operatorRoutes } from './routes/operator.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { liveRoutes } from './routes/live.ts';
+
+export interface AppOptions {
+  /** Path prefix of every route, e.g. '/eightfold' for the Supabase Edge Function. */
+  basePath?: string;
+  /** Where unexpected errors are logged (default console.error). */
+  logError?: (err: unknown, c: Context) => void;
+}
+
+export function createApp(deps: AppDeps, options: AppOptions = {}) {
+  const root = new OpenAPIHono<AppEnv>({ defaultHook: defaultHook as never });
+  const app = options.basePath ? root.basePath(options.basePath) : root;
+  const logError = options.logError ?? ((err: unknown) => console.error('[eightfold api] unexpected error', err));
+
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+
+  app.route('/', healthRoutes());
+  app.route('/v1/demo', demoRoutes());
+  app.route('/v1/ingest', ingestRoutes());
+  app.route('/v1/referrals', referralRoutes());
+  app.route('/v1/reports', reportRoutes());
+  app.route('/v1/operator', operatorRoutes());
+  app.route('/v1/live', liveRoutes());
+  app.route('/', docsRoutes(app, options.basePath ?? ''));
+
+  const onError = (err: Error, c: Context) => {
+    const { info, message, field } = toErrorBody(err);
+    if (info.status === 500) logError(err, c);
+    return c.json({ error: { code: info.code, message, ...(field ? { field } : {}) } }, info.status);
+  };
+  const notFound = (c: Context) =>
+    c.json({ error: { code: API_ERRORS.not_found.code, message: `No route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404);
+  app.onError(onError);
+  app.notFound(notFound);
+  if (app !== root) {
+    root.onError(onError);
+    root.notFound(notFound);
+  }
+  return app;
+}
+
+export type EightfoldApp = ReturnType<typeof createApp>;
+
+interface PgErrorLike {
+  code?: string;
+  column_name?: string;
+  message?: string;
+  severity?: string;
+}
+
+/** One place that decides what an error looks like to the caller. */
+export function toErrorBody(err: unknown): { info: ErrorInfo; message: string; field?: string } {
+  if (err instanceof ApiError) return { info: err.info, message: err.message, field: err.field };
+  if (err instanceof HTTPException) {
+    if (err.status === 415) return { info: API_ERRORS.unsupported_media_type, message: API_ERRORS.unsupported_media_type.title };
+    if (err.status === 400) return { info: API_ERRORS.malformed_json, message: API_ERRORS.malformed_json.title };
+    if (err.status === 401) return { info: API_ERRORS.not_authenticated, message: API_ERRORS.not_authenticated.title };
+    if (err.status === 404) return { info: API_ERRORS.not_found, message: API_ERRORS.not_found.title };
+    return { info: API_ERRORS.internal, message: API_ERRORS.internal.title };
+  }
+  const pg = err as PgErrorLike;
+  if (pg && typeof pg.code === 'string' && typeof pg.severity === 'string') {
+    const info = dbError(pg.code);
+    if (info) {
+      // Our own EF errors carry messages written for callers; PostgreSQL's own codes
+      // (permission denied, serialization failure) get the fixed title instead.
+      const message = pg.code.startsWith('EF') && pg.message ? pg.message : info.title;
+      return { info, message, field: pg.code.startsWith('EF') ? pg.column_name || undefined : undefined };
+    }
+  }
+  return { info: API_ERRORS.internal, message: API_ERRORS.internal.title };
+}

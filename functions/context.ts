@@ -1,0 +1,125 @@
+// What every route file shares: the app's dependencies, the Hono environment (the
+// verified caller), the middlewares that demand a user or the service, and `asCaller`,
+// which runs a callback in a transaction as the caller the way PostgREST does, so the
+// same row-level security that guards supabase-js callers guards this API.
+//
+//   deps.sql       the service's postgres.js handle (the migration owner on Node, the
+//                  `postgres` role via SUPABASE_DB_URL on Supabase). Route code never
+//                  queries it directly for a user: it goes through asCaller().
+//   deps.verifier  verifies bearer credentials (functions/auth.ts).
+//   deps.config    mode ('local' enables demo tokens) and the demo token signer.
+//
+// A route file does:
+//   const app = new OpenAPIHono<AppEnv>({ defaultHook });
+//   app.use('*', requireUser);              // or requireService / requireCaller
+//   ... asCaller(c, (tx) => tx`select ... from public.my_profile`)
+import type { Sql, TransactionSql } from 'postgres';
+import { createMiddleware } from 'hono/factory';
+import type { Context } from 'hono';
+import { ApiError } from './errors.ts';
+import type { Caller, TokenVerifier } from './auth.ts';
+
+export interface AppConfig {
+  /** 'local': the embedded database; demo tokens may be issued. 'supabase': never. */
+  mode: 'local' | 'supabase';
+  /** Signs demo tokens in local mode (HS256 with the local secret). */
+  signDemoToken?: (subject: { userId: string; email?: string } | { role: 'service_role' }) => Promise<string>;
+  /** Statement timeout for a request's transaction, e.g. '15s'. */
+  statementTimeout?: string;
+}
+
+export interface AppDeps {
+  sql: Sql;
+  verifier: TokenVerifier;
+  config: AppConfig;
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps;
+    caller: Caller;
+  };
+}
+
+/** Reads the bearer credential (Authorization: Bearer ..., or the apikey header). */
+function credentialOf(c: Context<AppEnv>): string | undefined {
+  const auth = c.req.header('authorization');
+  if (auth) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (!m) throw new ApiError('invalid_token', 'Authorization must be "Bearer <token>".');
+    return m[1];
+  }
+  const apikey = c.req.header('apikey');
+  return apikey || undefined;
+}
+
+/** Verifies the caller, whoever they are; 401 when there is no valid credential. */
+export const requireCaller = createMiddleware<AppEnv>(async (c, next) => {
+  const credential = credentialOf(c);
+  if (!credential) throw new ApiError('not_authenticated');
+  c.set('caller', await c.var.deps.verifier.verify(credential));
+  await next();
+});
+
+/** A signed-in user (role authenticated). A service credential is refused with 403. */
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  const credential = credentialOf(c);
+  if (!credential) throw new ApiError('not_authenticated');
+  const caller = await c.var.deps.verifier.verify(credential);
+  if (caller.kind !== 'user') {
+    throw new ApiError('forbidden', 'This route acts for a signed-in user; use a user access token.');
+  }
+  c.set('caller', caller);
+  await next();
+});
+
+/** The operator's backend: the service key or a service_role token. A user gets 403. */
+export const requireService = createMiddleware<AppEnv>(async (c, next) => {
+  const credential = credentialOf(c);
+  if (!credential) throw new ApiError('not_authenticated');
+  const caller = await c.var.deps.verifier.verify(credential);
+  if (caller.kind !== 'service') throw new ApiError('service_only');
+  c.set('caller', caller);
+  await next();
+});
+
+/**
+ * Runs fn in one transaction as the caller, as PostgREST does: `role` and
+ * `request.jwt.claims` set locally, so auth.uid() and RLS see this caller.
+ */
+export async function asCaller<T>(
+  c: Context<AppEnv>,
+  fn: (tx: TransactionSql) => Promise<T>,
+  { readOnly = false }: { readOnly?: boolean } = {},
+): Promise<T> {
+  return runAs(c.var.deps, c.var.caller, fn, { readOnly });
+}
+
+export async function runAs<T>(
+  deps: AppDeps,
+  caller: Caller,
+  fn: (tx: TransactionSql) => Promise<T>,
+  { readOnly = false }: { readOnly?: boolean } = {},
+): Promise<T> {
+  const claims = JSON.stringify(caller.claims);
+  const mode = readOnly ? 'read only' : 'read write';
+  return (await deps.sql.begin(mode, async (tx) => {
+    await tx`select set_config('role', ${caller.role}, true),
+                    set_config('request.jwt.claims', ${claims}, true),
+                    set_config('statement_timeout', ${deps.config.statementTimeout ?? '15s'}, true)`;
+    return fn(tx);
+  })) as T;
+}
+
+/** The user a report is about: the caller themselves, or any user for the service. */
+export function subjectOf(c: Context<AppEnv>, requested: string | undefined): string {
+  const caller = c.var.caller;
+  if (caller.kind === 'service') {
+    if (!requested) throw new ApiError('validation_failed', 'user_id is required with the service key.', 'user_id');
+    return requested;
+  }
+  if (requested && requested.toLowerCase() !== caller.userId) {
+    throw new ApiError('forbidden', 'Users can read only their own reports.', 'user_id');
+  }
+  return caller.userId;
+}

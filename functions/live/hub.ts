@@ -1,0 +1,476 @@
+// The live earnings hub of one Node process: one LISTEN connection, one reader of the
+// ledger, any number of SSE subscribers.
+//
+// The ledger is the source of truth; NOTIFY eightfold_earnings (sent once per writing
+// transaction by eightfold.earnings_publish) is only the wake-up. On a wake-up, a poll, or
+// while committed rows wait behind an older running transaction, the hub reads the rows
+// after its cursor whose transaction is older than every running one
+// (created_xid < pg_snapshot_xmin(pg_current_snapshot())), in (created_xid, earning_id)
+// order, and hands each to the subscribers it belongs to. See cursor.ts for why.
+//
+// A subscriber that resumes (Last-Event-ID) is registered first (live rows are held for
+// it), then catches up from the ledger with the same horizon rule, then gets the held
+// rows after the last one it was sent: nothing is lost and nothing doubled. Nothing is
+// held only in this process: a client may reconnect to any process.
+//
+// Slow clients: each subscriber writes into its own ReadableStream (one chunk per read of
+// the ledger); Node's HTTP layer reads from it only as fast as the socket drains. When
+// more than `maxQueue` chunks wait for one client for `slowGraceMs`, that client is dropped (its stream errors, the socket closes) and it
+// resumes from its Last-Event-ID when it reconnects; nobody else waits for it.
+import type { Sql } from 'postgres';
+import { compareCursor, encodeCursor, START, type Cursor } from './cursor.ts';
+
+export const CHANNEL = 'eightfold_earnings';
+
+/** One ledger row as the live feed sends it. Money as decimal strings. */
+export interface LiveEarning {
+  earning_id: number;
+  kind: 'commission' | 'reversal';
+  status: 'credited' | 'forfeited';
+  amount: string;
+  currency: 'INR';
+  level: number;
+  leg_id: string;
+  purchase_id: string;
+  reverses_id: number | null;
+  /** The buyer's masked name (eightfold.mask_name), never the full name. */
+  source_name: string;
+  created_at: string;
+  /** Only on the operator stream. */
+  beneficiary_id?: string;
+}
+
+interface Row {
+  xid: string;
+  earning_id: string;
+  beneficiary_id: string;
+  kind: LiveEarning['kind'];
+  status: LiveEarning['status'];
+  amount: string;
+  level: number;
+  leg_id: string;
+  purchase_id: string;
+  reverses_id: string | null;
+  source_name: string;
+  created_at: Date;
+}
+
+export interface HubOptions {
+  /** Rows read per query. */
+  batchSize?: number;
+  /** Safety poll when no wake-up comes (lost NOTIFY, listener reconnecting). */
+  pollMs?: number;
+  /** Comment line sent to every client this often, so proxies keep idle streams open. */
+  heartbeatMs?: number;
+  /**
+   * Least time between two reads of the ledger while wake-ups keep coming: under a steady
+   * stream of commits one read picks up several of them, at the price of this much delay.
+   */
+  readIntervalMs?: number;
+  /** Events waiting for one client: above this for `slowGraceMs`, the client is dropped. */
+  maxQueue?: number;
+  /** How long a client may stay above maxQueue (bursts drain in a few ms on a live socket). */
+  slowGraceMs?: number;
+}
+
+export interface SubscribeOptions {
+  /** The beneficiary whose rows this client gets; null = every row (operator). */
+  userId: string | null;
+  /** Resume after this position; null = live from now. */
+  after: Cursor | null;
+  /** Close the stream at this time (ms since epoch), e.g. when the access token expires. */
+  closeAt?: number;
+}
+
+interface Subscriber {
+  userId: string | null;
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  last: Cursor;
+  /** Live rows held while catching up. */
+  held: Row[] | null;
+  closeAt: number;
+  closed: boolean;
+  /** Set while the client is above maxQueue: the check that drops it if it stays there. */
+  slowTimer?: NodeJS.Timeout;
+  /** Resolves when the client has taken what was queued (catch-up waits on it). */
+  drained?: () => void;
+}
+
+const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(': heartbeat\n\n');
+const EXPIRED = encoder.encode('event: expired\ndata: {}\n\n');
+
+export function formatEvent(row: Row, withBeneficiary: boolean): string {
+  const data: LiveEarning = {
+    earning_id: Number(row.earning_id),
+    kind: row.kind,
+    status: row.status,
+    amount: row.amount,
+    currency: 'INR',
+    level: row.level,
+    leg_id: row.leg_id,
+    purchase_id: row.purchase_id,
+    reverses_id: row.reverses_id === null ? null : Number(row.reverses_id),
+    source_name: row.source_name,
+    created_at: row.created_at.toISOString(),
+  };
+  if (withBeneficiary) data.beneficiary_id = row.beneficiary_id;
+  return `id: ${row.xid}-${row.earning_id}\nevent: earning\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+interface Encoded {
+  row: Row;
+  key: Cursor;
+  user?: Uint8Array;
+  operator?: Uint8Array;
+}
+
+const keyOf = (r: Row): Cursor => ({ xid: BigInt(r.xid), id: BigInt(r.earning_id) });
+
+export class LiveHub {
+  readonly #sql: Sql;
+  readonly #batch: number;
+  readonly #pollMs: number;
+  readonly #heartbeatMs: number;
+  readonly #maxQueue: number;
+  readonly #slowGraceMs: number;
+  readonly #readIntervalMs: number;
+  #readAt = 0;
+  readonly #subs = new Set<Subscriber>();
+  /** The same subscribers by beneficiary ('' = operator streams), so a row meets only its own. */
+  readonly #byUser = new Map<string, Set<Subscriber>>();
+  #cursor: Cursor = START;
+  #reading = false;
+  #again = false;
+  #pendingDelay = 0;
+  #pendingTimer: NodeJS.Timeout | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+  #started = false;
+  /** Counters, for tests and the benchmark. */
+  readonly stats = { reads: 0, delivered: 0, dropped: 0, wakeups: 0 };
+
+  constructor(sql: Sql, options: HubOptions = {}) {
+    this.#sql = sql;
+    this.#batch = options.batchSize ?? 1000;
+    this.#pollMs = options.pollMs ?? 2000;
+    this.#heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.#maxQueue = options.maxQueue ?? 1000;
+    this.#slowGraceMs = options.slowGraceMs ?? 2000;
+    this.#readIntervalMs = options.readIntervalMs ?? 10;
+  }
+
+  /** Subscribers connected now. */
+  get size(): number {
+    return this.#subs.size;
+  }
+
+  /** Started and not stopped: it accepts subscribers. */
+  get running(): boolean {
+    return this.#started;
+  }
+
+  /** The last ledger position this hub has handed out. */
+  get cursor(): Cursor {
+    return this.#cursor;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const [row] = await this.#sql<{ xid: string | null; earning_id: string | null }[]>`
+      select e.created_xid::text as xid, e.earning_id::text as earning_id
+      from eightfold.earnings e
+      where e.created_xid < pg_snapshot_xmin(pg_current_snapshot())
+      order by e.created_xid desc, e.earning_id desc
+      limit 1`;
+    if (row?.xid && row.earning_id) this.#cursor = { xid: BigInt(row.xid), id: BigInt(row.earning_id) };
+    const listener = await this.#sql.listen(
+      CHANNEL,
+      () => {
+        this.stats.wakeups++;
+        this.wake();
+      },
+      // Also on every (re)connect of the listening connection: catch up on what was missed.
+      () => this.wake(),
+    );
+    this.#unlisten = listener.unlisten;
+    this.#pollTimer = setInterval(() => this.wake(), this.#pollMs);
+    this.#pollTimer.unref();
+    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#heartbeatMs);
+    this.#heartbeatTimer.unref();
+    // On plain PostgreSQL (the Supabase stand-in) no Realtime server drops broadcast
+    // messages older than 72 hours: do it here, hourly.
+    const [standIn] = await this.#sql<{ present: boolean }[]>`
+      select to_regprocedure('realtime.stand_in_prune()') is not null as present`;
+    if (standIn?.present) {
+      const prune = () => void this.#sql`select realtime.stand_in_prune()`.catch(() => undefined);
+      this.#pruneTimer = setInterval(prune, 3_600_000);
+      this.#pruneTimer.unref();
+    }
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    clearInterval(this.#pollTimer);
+    clearInterval(this.#heartbeatTimer);
+    clearInterval(this.#pruneTimer);
+    clearTimeout(this.#pendingTimer);
+    for (const s of [...this.#subs]) this.#close(s);
+    await this.#unlisten?.().catch(() => undefined);
+  }
+
+  /** Reads the ledger now (coalesced: one read at a time, another after it if asked). */
+  wake(): void {
+    if (!this.#started) return;
+    if (this.#reading) {
+      this.#again = true;
+      return;
+    }
+    this.#reading = true;
+    void this.#readLoop().finally(() => {
+      this.#reading = false;
+    });
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      let pending = false;
+      do {
+        const wait = this.#readAt + this.#readIntervalMs - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        this.#readAt = performance.now();
+        this.#again = false;
+        const rows = await this.#read(this.#cursor, null);
+        this.#dispatch(rows);
+        if (rows.length > 0) this.#cursor = keyOf(rows[rows.length - 1]!);
+        if (rows.length === this.#batch) {
+          this.#again = true;
+          continue;
+        }
+        // Committed rows above the horizon wait for an older transaction to end, which
+        // sends no NOTIFY: look again soon, backing off while it lasts.
+        pending = await this.#pendingAboveHorizon();
+      } while (this.#again && this.#started);
+      clearTimeout(this.#pendingTimer);
+      if (pending && this.#started) {
+        this.#pendingDelay = Math.min(this.#pendingDelay ? this.#pendingDelay * 2 : 5, 500);
+        this.#pendingTimer = setTimeout(() => this.wake(), this.#pendingDelay);
+        this.#pendingTimer.unref();
+      } else {
+        this.#pendingDelay = 0;
+      }
+    } catch (err) {
+      // The database is away; the poll timer and the listener's reconnect try again.
+      if (this.#started) console.error('[eightfold live] reading the ledger failed:', (err as Error).message);
+    }
+  }
+
+  async #pendingAboveHorizon(): Promise<boolean> {
+    const [row] = await this.#sql<{ pending: boolean }[]>`
+      select exists (select 1 from eightfold.earnings e
+                     where e.created_xid >= pg_snapshot_xmin(pg_current_snapshot())) as pending`;
+    return row!.pending;
+  }
+
+  /** Rows after `after` below the horizon, of one beneficiary or all. */
+  async #read(after: Cursor, userId: string | null): Promise<Row[]> {
+    this.stats.reads++;
+    return this.#sql<Row[]>`
+      select e.created_xid::text as xid, e.earning_id::text as earning_id, e.beneficiary_id, e.kind, e.status,
+             e.amount::text as amount, e.level, e.leg_id, e.purchase_id, e.reverses_id::text as reverses_id,
+             eightfold.mask_name(p.display_name) as source_name, e.created_at
+      from eightfold.earnings e
+      join eightfold.profiles p on p.user_id = e.source_id
+      where (e.created_xid, e.earning_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
+        and e.created_xid < pg_snapshot_xmin(pg_current_snapshot())
+        ${userId ? this.#sql`and e.beneficiary_id = ${userId}` : this.#sql``}
+      order by e.created_xid, e.earning_id
+      limit ${this.#batch}`;
+  }
+
+  /**
+   * Hands rows to their subscribers: each row is formatted and encoded once for all, and
+   * each subscriber gets one chunk per read of the ledger, however many rows it holds.
+   */
+  #dispatch(rows: Row[]): void {
+    const out = new Map<Subscriber, Uint8Array[]>();
+    const operators = this.#byUser.get('');
+    for (const row of rows) {
+      const encoded: Encoded = { row, key: keyOf(row) };
+      for (const group of [this.#byUser.get(row.beneficiary_id), operators]) {
+        if (!group) continue;
+        for (const s of group) {
+          if (s.held) {
+            s.held.push(row);
+            if (s.held.length > this.#maxQueue * 10) this.#drop(s);
+            continue;
+          }
+          const bytes = this.#take(s, encoded);
+          if (!bytes) continue;
+          const list = out.get(s);
+          if (list) list.push(bytes);
+          else out.set(s, [bytes]);
+        }
+      }
+    }
+    for (const [s, list] of out) this.#enqueue(s, list.length === 1 ? list[0]! : concat(list));
+  }
+
+  /** The event bytes for s, if the row is after its position (which then moves). */
+  #take(s: Subscriber, e: Encoded | Row): Uint8Array | undefined {
+    const enc: Encoded = 'key' in e ? e : { row: e, key: keyOf(e) };
+    if (compareCursor(enc.key, s.last) <= 0) return undefined;
+    s.last = enc.key;
+    this.stats.delivered++;
+    return s.userId === null
+      ? (enc.operator ??= encoder.encode(formatEvent(enc.row, true)))
+      : (enc.user ??= encoder.encode(formatEvent(enc.row, false)));
+  }
+
+
+  #enqueue(s: Subscriber, chunk: string | Uint8Array): void {
+    if (s.closed) return;
+    try {
+      s.controller.enqueue(typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
+    } catch {
+      this.#close(s);
+      return;
+    }
+    // desiredSize = highWaterMark (1) - events waiting in the stream. A burst (one read of
+    // the ledger is dispatched synchronously) may pass maxQueue; a client still above it
+    // after the grace period is not keeping up. Ten times over, it goes at once.
+    const backlog = this.#backlog(s);
+    if (backlog > this.#maxQueue * 10) {
+      this.#drop(s);
+    } else if (backlog > this.#maxQueue && !s.slowTimer) {
+      s.slowTimer = setTimeout(() => {
+        s.slowTimer = undefined;
+        if (!s.closed && this.#backlog(s) > this.#maxQueue) this.#drop(s);
+      }, this.#slowGraceMs);
+      s.slowTimer.unref();
+    }
+  }
+
+  #backlog(s: Subscriber): number {
+    return 1 - (s.controller.desiredSize ?? 1);
+  }
+
+  #drop(s: Subscriber): void {
+    this.stats.dropped++;
+    if (!s.closed) {
+      try {
+        s.controller.error(new Error('slow client dropped; reconnect with Last-Event-ID'));
+      } catch {
+        /* already errored */
+      }
+    }
+    this.#close(s);
+  }
+
+  #close(s: Subscriber): void {
+    if (!s.closed) {
+      s.closed = true;
+      try {
+        s.controller.close();
+      } catch {
+        /* already closed or errored */
+      }
+    }
+    s.held = null;
+    clearTimeout(s.slowTimer);
+    s.drained?.();
+    this.#subs.delete(s);
+    const group = this.#byUser.get(s.userId ?? '');
+    group?.delete(s);
+    if (group?.size === 0) this.#byUser.delete(s.userId ?? '');
+  }
+
+  #heartbeat(): void {
+    const now = Date.now();
+    for (const s of this.#subs) {
+      if (now >= s.closeAt) {
+        this.#enqueue(s, EXPIRED);
+        this.#close(s);
+      } else {
+        this.#enqueue(s, HEARTBEAT);
+      }
+    }
+  }
+
+  /**
+   * A stream of SSE text for one client. Cancelled (the client went away) or dropped, it
+   * leaves the hub at once.
+   */
+  subscribe(options: SubscribeOptions): ReadableStream<Uint8Array> {
+    let sub: Subscriber;
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          sub = {
+            userId: options.userId,
+            controller,
+            last: options.after ?? this.#cursor,
+            held: options.after ? [] : null,
+            closeAt: options.closeAt ?? Number.POSITIVE_INFINITY,
+            closed: false,
+          };
+          this.#subs.add(sub);
+          const group = this.#byUser.get(sub.userId ?? '');
+          if (group) group.add(sub);
+          else this.#byUser.set(sub.userId ?? '', new Set([sub]));
+          controller.enqueue(encoder.encode(`retry: 1000\n: connected at ${encodeCursor(sub.last)}\n\n`));
+          if (options.after) void this.#catchUp(sub);
+        },
+        pull: () => {
+          const d = sub.drained;
+          sub.drained = undefined;
+          d?.();
+        },
+        cancel: () => {
+          this.#close(sub);
+        },
+      },
+      { highWaterMark: 1 },
+    );
+  }
+
+  async #catchUp(s: Subscriber): Promise<void> {
+    try {
+      // One chunk per batch, and the next batch only once the client has taken it: a
+      // client resuming far back is paced by its own socket, not dropped as slow.
+      for (;;) {
+        const rows = await this.#read(s.last, s.userId);
+        if (s.closed) return;
+        const parts = rows.map((r) => this.#take(s, r)).filter((b): b is Uint8Array => b !== undefined);
+        if (parts.length > 0) this.#enqueue(s, concat(parts));
+        if (rows.length < this.#batch) break;
+        if (this.#backlog(s) > 0) await new Promise<void>((r) => (s.drained = r));
+        if (s.closed) return;
+      }
+      const held = s.held ?? [];
+      s.held = null;
+      const parts = held.map((r) => this.#take(s, r)).filter((b): b is Uint8Array => b !== undefined);
+      if (parts.length > 0) this.#enqueue(s, concat(parts));
+    } catch (err) {
+      if (!s.closed) console.error('[eightfold live] catching a client up failed:', (err as Error).message);
+      this.#drop(s);
+    }
+  }
+}

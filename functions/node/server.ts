@@ -1,0 +1,131 @@
+// Serves the HTTP API (functions/app.ts) on Node with @hono/node-server, next to the
+// database `npm start` runs. Port: PORT (default 8787), host: EIGHTFOLD_API_HOST
+// (default 127.0.0.1).
+//
+// Authentication (docs/api.md#authentication):
+//   * local mode (default with the embedded database): HS256 tokens signed with a secret
+//     generated once per data dir and kept in <data dir>/../local-auth.json (mode 0600),
+//     with a service key beside it; POST /v1/demo/token issues tokens for demo users.
+//   * supabase mode (default with DATABASE_URL): tokens from Supabase Auth, verified with
+//     SUPABASE_JWT_SECRET (HS256) and/or the JWKS (SUPABASE_JWKS_URL, or derived from
+//     SUPABASE_URL); the service key is SUPABASE_SERVICE_ROLE_KEY or EIGHTFOLD_SERVICE_KEY.
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Sql } from 'postgres';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createApp } from '../app.ts';
+import { createVerifier, signAccessToken } from '../auth.ts';
+import type { AppDeps } from '../context.ts';
+import type { NodeConfig } from './config.ts';
+import { LiveHub } from '../live/hub.ts';
+
+export interface LocalAuth {
+  jwtSecret: string;
+  serviceKey: string;
+}
+
+/** The local secret and service key of a data dir, created on first use. */
+export function localAuthFor(dataDir: string): LocalAuth {
+  const file = path.join(path.dirname(path.resolve(dataDir)), 'local-auth.json');
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as LocalAuth;
+    if (saved.jwtSecret?.length >= 32 && saved.serviceKey?.length >= 20) return saved;
+  }
+  const auth: LocalAuth = {
+    jwtSecret: randomBytes(32).toString('base64url'),
+    serviceKey: `ef_local_service_${randomBytes(24).toString('base64url')}`,
+  };
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(auth, null, 2) + '\n', { mode: 0o600 });
+  return auth;
+}
+
+export interface ApiDepsResult {
+  deps: AppDeps;
+  mode: 'local' | 'supabase';
+  local?: LocalAuth;
+}
+
+/** Builds the app's dependencies from the configuration; fails early on what is missing. */
+export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: boolean }): ApiDepsResult {
+  const mode = config.EIGHTFOLD_AUTH_MODE ?? (embedded ? 'local' : 'supabase');
+  if (mode === 'local') {
+    const local = localAuthFor(config.EIGHTFOLD_DATA_DIR);
+    const jwtSecret = config.SUPABASE_JWT_SECRET ?? local.jwtSecret;
+    const verifier = createVerifier({
+      jwtSecret,
+      jwksUrl: config.SUPABASE_JWKS_URL,
+      serviceKeys: [local.serviceKey, config.EIGHTFOLD_SERVICE_KEY ?? ''],
+    });
+    return {
+      mode,
+      local: { ...local, jwtSecret },
+      deps: {
+        sql,
+        verifier,
+        config: { mode, signDemoToken: (subject) => signAccessToken(jwtSecret, subject) },
+      },
+    };
+  }
+  const jwksUrl =
+    config.SUPABASE_JWKS_URL ??
+    (config.SUPABASE_URL ? new URL('/auth/v1/.well-known/jwks.json', config.SUPABASE_URL).toString() : undefined);
+  if (!config.SUPABASE_JWT_SECRET && !jwksUrl) {
+    throw new Error(
+      'Invalid configuration: with EIGHTFOLD_AUTH_MODE=supabase, set SUPABASE_URL (its JWKS verifies tokens), ' +
+        'SUPABASE_JWKS_URL or SUPABASE_JWT_SECRET. For a local try-out set EIGHTFOLD_AUTH_MODE=local.',
+    );
+  }
+  const verifier = createVerifier({
+    jwtSecret: config.SUPABASE_JWT_SECRET,
+    jwksUrl,
+    issuer: config.EIGHTFOLD_JWT_ISSUER,
+    serviceKeys: [config.SUPABASE_SERVICE_ROLE_KEY ?? '', config.EIGHTFOLD_SERVICE_KEY ?? ''],
+  });
+  return { mode, deps: { sql, verifier, config: { mode } } };
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close: () => Promise<void>;
+}
+
+export async function startApiServer(
+  deps: AppDeps,
+  { port, host, routes = [] }: { port: number; host: string; /** Node-only extras: the dashboard, demo traffic. */ routes?: Hono<any>[] },
+): Promise<RunningServer> {
+  // The live earnings feed (functions/live/hub.ts, docs/realtime.md): one hub per process.
+  const ownHub = deps.live ? undefined : new LiveHub(deps.sql);
+  await ownHub?.start();
+  const app = createApp(ownHub ? { ...deps, live: ownHub } : deps);
+  for (const r of routes) app.route('/', r);
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    try {
+      server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+        const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+        resolve({
+          url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
+          port: info.port,
+          close: async () => {
+            await ownHub?.stop(); // ends the SSE streams, which would hold server.close()
+            await new Promise<void>((r) => server.close(() => r()));
+          },
+        });
+      });
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        void ownHub?.stop();
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new Error(`Port ${port} is taken: set PORT to another one (e.g. PORT=8788 npm start).`)
+            : err,
+        );
+      });
+    } catch (err) {
+      reject(err);
+    }
+  });
+}

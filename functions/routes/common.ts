@@ -1,0 +1,86 @@
+// Shared pieces of the route files: the error body schema, the validation hook that
+// turns a zod failure into `validation_failed` naming the field, and zod schemas for
+// money, ids, dates and paging (each route validates with these, and the OpenAPI
+// document is generated from the same schemas).
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Hook } from '@hono/zod-openapi';
+import type { Env } from 'hono';
+import { ApiError } from '../errors.ts';
+import type { AppEnv } from '../context.ts';
+
+/** The API's version, reported by /health and the OpenAPI document. */
+export const API_VERSION = '0.1.0';
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'referral_limit_reached' }),
+      message: z.string(),
+      field: z.string().optional().openapi({ example: 'amount' }),
+    }),
+  })
+  .openapi('Error');
+
+/** Turns a failed zod validation into the API's 400, naming the first bad field. */
+export const defaultHook: Hook<unknown, Env, string, unknown> = (result) => {
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    let field: string | undefined = issue?.path.length ? issue.path.map(String).join('.') : undefined;
+    // An unknown key in a strict body names that key; a missing or non-object body, the body.
+    if (!field && issue?.code === 'unrecognized_keys') field = (issue as { keys: string[] }).keys[0];
+    if (!field && issue) field = 'body';
+    throw new ApiError('validation_failed', issue ? `${field}: ${issue.message}` : undefined, field);
+  }
+};
+
+export function router(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: defaultHook as never });
+}
+
+/** Error responses every authenticated route may give, for the OpenAPI document. */
+export function errorResponses(...statuses: number[]) {
+  const out: Record<number, { description: string; content: { 'application/json': { schema: typeof ErrorBody } } }> = {};
+  const text: Record<number, string> = {
+    400: 'Malformed input (validation_failed names the field)',
+    401: 'No or invalid credential (not_authenticated, invalid_token)',
+    403: 'Not allowed (forbidden, service_only, user_suspended)',
+    404: 'Not found',
+    409: 'Conflict (referral_limit_reached, referrer_already_set, external_ref_conflict, ...)',
+    422: 'Rule violation',
+    503: 'Database unavailable',
+  };
+  for (const s of statuses) {
+    out[s] = { description: text[s] ?? 'Error', content: { 'application/json': { schema: ErrorBody } } };
+  }
+  return out;
+}
+
+export const bearerSecurity = [{ bearerAuth: [] as string[] }];
+
+/** A money amount as a decimal string with at most 2 decimals: "1000.01". */
+export const Money = z
+  .string()
+  .regex(/^\d{1,12}(\.\d{1,2})?$/, 'a decimal string with at most 2 decimal places, e.g. "1250.00"')
+  .openapi({ example: '2500.00', description: 'Rupees as an exact decimal string (at most 2 decimals).' });
+
+/** Money on output: always a decimal string, possibly negative. */
+export const MoneyOut = z.string().openapi({ example: '125.00' });
+
+export const Uuid = z.string().uuid().openapi({ example: '00000000-0000-4000-8000-000000000001' });
+
+/** An ISO date (2026-11-01) or date-time with offset (2026-11-01T10:00:00Z). */
+export const DateTimeParam = z
+  .string()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(s) && !Number.isNaN(Date.parse(s)), {
+    message: 'an ISO date (2026-11-01) or date-time with offset (2026-11-01T10:00:00Z)',
+  })
+  .openapi({ example: '2026-11-01' });
+
+export const Limit = (max: number, dflt: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .default(dflt)
+    .openapi({ description: `Page size, 1..${max} (default ${dflt}).`, example: dflt });

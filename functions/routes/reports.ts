@@ -1,0 +1,327 @@
+// Reports, for a signed-in user about themselves, or for the service about any user
+// (`?user_id=`). A user who names someone else gets 403 forbidden. Each route is one
+// call of a report function (supabase/migrations/2026112500210*_..2200), run in one
+// transaction as the caller: public.my_<report>() for users (auth.uid() decides whose
+// rows), public.user_<report>(user_id) for the service (service_role only).
+//   GET /v1/reports/earnings/summary      totals, by level, by leg, by source
+//   GET /v1/reports/earnings/over-time    day / week / month buckets over [from, to)
+//   GET /v1/reports/earnings/recent       ledger rows, newest first, keyset-paged
+//   GET /v1/reports/earnings/export.csv   the rows of [from, to) as CSV (<= 366 days)
+//   GET /v1/reports/referrals             downline per level and per leg, top legs
+// Dates: `2026-11-01` (midnight, in `tz` for over-time, else UTC) or an ISO date-time
+// with offset. Ranges are half-open: from <= t < to.
+import { createRoute, z } from '@hono/zod-openapi';
+import type { TransactionSql } from 'postgres';
+import { ApiError } from '../errors.ts';
+import { asCaller, requireCaller, subjectOf } from '../context.ts';
+import { DateTimeParam, Limit, MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+
+/** A date-only value is midnight in tz; a date-time keeps its own offset. */
+function at(tx: TransactionSql, value: string | undefined, tz = 'UTC') {
+  if (!value) return tx`null::timestamptz`;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return tx`(${value}::timestamp at time zone ${tz})`;
+  return tx`${value}::timestamptz`;
+}
+
+const TimeZone = z
+  .string()
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'an IANA time zone such as Asia/Kolkata')
+  .default('UTC')
+  .openapi({ example: 'Asia/Kolkata' });
+
+const Totals = z.object({
+  credited: MoneyOut,
+  reversed: MoneyOut,
+  forfeited: MoneyOut,
+  net: MoneyOut,
+});
+
+const Summary = z
+  .object({
+    user_id: Uuid,
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    totals: Totals.extend({ commissions: z.number().int(), reversals: z.number().int() }),
+    by_level: z.array(Totals.extend({ level: z.number().int(), commissions: z.number().int() })),
+    by_leg: z.array(Totals.extend({ leg_id: Uuid, masked_name: z.string(), commissions: z.number().int() })),
+    by_source: z.array(Totals.extend({ source_id: Uuid, masked_name: z.string(), level: z.number().int(), commissions: z.number().int() })),
+    by_source_total: z.number().int().openapi({ description: 'Number of sources; by_source holds the top 100 by net.' }),
+  })
+  .openapi('EarningsSummary');
+
+const Bucket = z
+  .object({ bucket_start: z.string().openapi({ example: '2026-11-01' }), commissions: z.number().int() })
+  .extend(Totals.shape)
+  .openapi('EarningsBucket');
+
+const LedgerItem = z
+  .object({
+    earning_id: z.string(),
+    created_at: z.string(),
+    kind: z.enum(['commission', 'reversal']),
+    status: z.enum(['credited', 'forfeited']),
+    level: z.number().int(),
+    amount: MoneyOut,
+    rate: z.string(),
+    base: MoneyOut,
+    purchase_id: Uuid,
+    refund_id: Uuid.nullable(),
+    source_id: Uuid,
+    source_name: z.string(),
+    leg_id: Uuid,
+    leg_name: z.string(),
+  })
+  .openapi('EarningRow');
+
+const Analytics = z
+  .object({
+    user_id: Uuid,
+    totals: z.object({
+      members: z.number().int(),
+      direct: z.number().int(),
+      active: z.number().int(),
+      not_active: z.number().int(),
+      bought: z.number().int(),
+      qualified: z.number().int(),
+      conversion: z.string().openapi({ example: '0.5000' }),
+      max_level: z.number().int(),
+    }),
+    per_level: z.array(
+      z.object({
+        level: z.number().int(),
+        members: z.number().int(),
+        active: z.number().int(),
+        inactive: z.number().int(),
+        suspended: z.number().int(),
+        bought: z.number().int(),
+        qualified: z.number().int(),
+        conversion: z.string(),
+      }),
+    ),
+    per_leg: z.array(
+      z.object({
+        leg_id: Uuid,
+        masked_name: z.string(),
+        leg_status: z.string(),
+        joined_at: z.string().nullable(),
+        members: z.number().int(),
+        depth: z.number().int(),
+        active: z.number().int(),
+        not_active: z.number().int(),
+        bought: z.number().int(),
+        qualified: z.number().int(),
+        conversion: z.string(),
+        earned: MoneyOut,
+      }),
+    ),
+    top_legs: z.array(z.object({ leg_id: Uuid, masked_name: z.string(), earned: MoneyOut, members: z.number().int() })),
+  })
+  .openapi('ReferralAnalytics');
+
+const UserParam = Uuid.optional().openapi({ description: 'Service only: the user the report is about. Users may omit it or pass their own id.' });
+const RangeQuery = { from: DateTimeParam.optional(), to: DateTimeParam.optional(), user_id: UserParam };
+
+const CSV_COLUMNS = [
+  'earning_id', 'created_at', 'kind', 'status', 'level', 'amount', 'rate', 'base', 'purchase_id', 'refund_id',
+  'source_id', 'source_name', 'leg_id', 'leg_name',
+] as const;
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s = value instanceof Date ? value.toISOString() : String(value);
+  // Names could start with a formula character; spreadsheets would run them.
+  if (/^[=+@\t\r]/.test(s) || (/^-/.test(s) && !/^-?\d+(\.\d+)?$/.test(s))) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function reportRoutes() {
+  const app = router();
+  app.use('*', requireCaller);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/earnings/summary',
+      summary: 'Earnings summary: credited, reversed, forfeited, net; by level, by leg, by source',
+      tags: ['reports'],
+      security: bearerSecurity,
+      request: { query: z.object(RangeQuery) },
+      responses: {
+        200: { description: 'The summary', content: { 'application/json': { schema: Summary } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const user = subjectOf(c, q.user_id);
+      const [row] = await asCaller(
+        c,
+        (tx) =>
+          c.var.caller.kind === 'service'
+            ? tx`select public.user_earnings_summary(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}) as r`
+            : tx`select public.my_earnings_summary(${at(tx, q.from)}, ${at(tx, q.to)}) as r`,
+        { readOnly: true },
+      );
+      return c.json(row!.r as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/earnings/over-time',
+      summary: 'Earnings per day, week (ISO, from Monday) or month over [from, to); empty buckets included',
+      tags: ['reports'],
+      security: bearerSecurity,
+      request: {
+        query: z.object({
+          bucket: z.enum(['day', 'week', 'month']).default('day'),
+          from: DateTimeParam,
+          to: DateTimeParam,
+          tz: TimeZone,
+          user_id: UserParam,
+        }),
+      },
+      responses: {
+        200: {
+          description: 'Buckets, oldest first',
+          content: { 'application/json': { schema: z.object({ bucket: z.string(), tz: z.string(), buckets: z.array(Bucket) }) } },
+        },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const user = subjectOf(c, q.user_id);
+      const rows = await asCaller(
+        c,
+        (tx) =>
+          c.var.caller.kind === 'service'
+            ? tx`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
+                 from public.user_earnings_over_time(${user}, ${q.bucket}, ${at(tx, q.from, q.tz)}, ${at(tx, q.to, q.tz)}, ${q.tz})`
+            : tx`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
+                 from public.my_earnings_over_time(${q.bucket}, ${at(tx, q.from, q.tz)}, ${at(tx, q.to, q.tz)}, ${q.tz})`,
+        { readOnly: true },
+      );
+      return c.json({ bucket: q.bucket, tz: q.tz, buckets: [...rows] } as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/earnings/recent',
+      summary: 'Ledger rows, newest first, a page at a time',
+      description: 'Pass next_before from one page as before to get the next; next_before is null on the last page.',
+      tags: ['reports'],
+      security: bearerSecurity,
+      request: {
+        query: z.object({
+          limit: Limit(200, 50),
+          before: z.string().regex(/^\d{1,18}$/, 'an earning_id').optional().openapi({ description: 'earning_id cursor (exclusive)' }),
+          ...RangeQuery,
+        }),
+      },
+      responses: {
+        200: {
+          description: 'One page',
+          content: {
+            'application/json': {
+              schema: z.object({ items: z.array(LedgerItem), next_before: z.string().nullable() }).openapi('EarningsPage'),
+            },
+          },
+        },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const user = subjectOf(c, q.user_id);
+      const before = q.before ?? null;
+      const rows = await asCaller(
+        c,
+        (tx) =>
+          c.var.caller.kind === 'service'
+            ? tx`select * from public.user_recent_earnings(${user}, ${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)})`
+            : tx`select * from public.my_recent_earnings(${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)})`,
+        { readOnly: true },
+      );
+      const items = [...rows];
+      const next = items.length === q.limit ? String(items[items.length - 1]!.earning_id) : null;
+      return c.json({ items, next_before: next } as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/earnings/export.csv',
+      summary: 'CSV export of the ledger rows of [from, to) (at most 366 days), oldest first',
+      tags: ['reports'],
+      security: bearerSecurity,
+      request: { query: z.object({ from: DateTimeParam, to: DateTimeParam, user_id: UserParam }) },
+      responses: {
+        200: { description: 'CSV with a header row', content: { 'text/csv': { schema: z.string() } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const user = subjectOf(c, q.user_id);
+      const rows = await asCaller(
+        c,
+        (tx) =>
+          c.var.caller.kind === 'service'
+            ? tx`select * from eightfold.earnings_export(${user}, ${at(tx, q.from)}, ${at(tx, q.to)})`
+            : tx`select * from public.my_earnings_export(${at(tx, q.from)}, ${at(tx, q.to)})`,
+        { readOnly: true },
+      );
+      const lines = [CSV_COLUMNS.join(',')];
+      for (const r of rows) lines.push(CSV_COLUMNS.map((k) => csvCell((r as Record<string, unknown>)[k])).join(','));
+      const name = `earnings-${user}-${q.from}-${q.to}.csv`.replace(/[^A-Za-z0-9._-]/g, '_');
+      return c.body(lines.join('\r\n') + '\r\n', 200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${name}"`,
+      });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/referrals',
+      summary: 'Referral analytics: downline per level and per leg, active vs not, bought, conversion, top legs',
+      tags: ['reports'],
+      security: bearerSecurity,
+      request: { query: z.object({ user_id: UserParam }) },
+      responses: {
+        200: { description: 'Analytics', content: { 'application/json': { schema: Analytics } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const user = subjectOf(c, q.user_id);
+      const [row] = await asCaller(
+        c,
+        (tx) =>
+          c.var.caller.kind === 'service'
+            ? tx`select public.user_referral_analytics(${user}) as r`
+            : tx`select public.my_referral_analytics() as r`,
+        { readOnly: true },
+      );
+      if (!row?.r) throw new ApiError('not_found');
+      return c.json(row.r as never, 200);
+    },
+  );
+
+  return app;
+}

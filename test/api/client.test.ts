@@ -1,0 +1,65 @@
+// The typed client (client/src/api.ts) against the real app and database: its fetch is
+// the app's own request handler, so every byte goes through the routes.
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as api from '../../client/src/api.ts';
+import { SERVICE_KEY, useApi } from './support.ts';
+
+const t = useApi();
+let service: api.Client;
+const clientFor = (token: string) =>
+  api.createClient({ baseUrl: 'http://eightfold.test/', token, fetch: ((url: string, init?: RequestInit) => t.app().request(url, init)) as typeof fetch });
+
+beforeAll(() => {
+  service = clientFor(SERVICE_KEY);
+});
+
+describe('client/src/api.ts', () => {
+  it('runs the ingestion, referral and report operations with exact string amounts', async () => {
+    const root = await api.createUser(service, { display_name: 'Client Root' });
+    const kid = await api.createUser(service, { display_name: 'Client Kid', referral_code: root.referral_code });
+    expect(kid.referrer_id).toBe(root.user_id);
+    const p = await api.recordPurchase(service, { buyer_id: kid.user_id, amount: '2345.67', external_ref: 'client-1' });
+    expect(p.earnings.map((e) => e.amount)).toEqual(['117.28']);
+    const again = await api.recordPurchase(service, { buyer_id: kid.user_id, amount: '2345.67', external_ref: 'client-1' });
+    expect(again.replayed).toBe(true);
+    const r = await api.refundPurchase(service, p.purchase.purchase_id, { external_ref: 'client-r1' });
+    expect(r.reversals.map((e) => e.amount)).toEqual(['-117.28']);
+    await api.setUserStatus(service, kid.user_id, 'inactive');
+
+    const user = clientFor(await t.tokenFor(root.user_id));
+    const s = await api.getEarningsSummary(user);
+    expect(s.totals).toMatchObject({ credited: '117.28', reversed: '117.28', net: '0.00' });
+    const page = await api.listRecentEarnings(user, { limit: 1 });
+    expect(page.items[0]!.amount).toBe('-117.28');
+    const next = await api.listRecentEarnings(user, { limit: 1, before: page.next_before! });
+    expect(next.items[0]!.amount).toBe('117.28');
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const ot = await api.getEarningsOverTime(user, { from: today, to: tomorrow });
+    expect(ot.buckets).toEqual([{ bucket_start: today, credited: '117.28', reversed: '117.28', forfeited: '0.00', net: '0.00', commissions: 1 }]);
+    expect((await api.exportEarningsCsv(user, { from: today, to: tomorrow })).split('\r\n')).toHaveLength(4);
+    const a = await api.getReferralAnalytics(user);
+    expect(a.totals).toMatchObject({ members: 1, bought: 1, not_active: 1 });
+    expect((await api.getMyReferralProfile(user)).direct_referrals).toBe(1);
+    expect((await api.listDirectReferrals(user)).referrals[0]!.masked_name).toBe('Client K.');
+    expect((await api.getEarningsSummary(service, { userId: root.user_id })).totals.net).toBe('0.00');
+    expect((await api.getOperatorOverview(service, { from: today, to: tomorrow })).totals.purchases).toBeGreaterThan(0);
+    expect((await api.getHealth(user)).status).toBe('ok');
+  });
+
+  it('throws EightfoldApiError with the stable code, status and field', async () => {
+    const err = await api.recordPurchase(service, { buyer_id: 'nope', amount: '1.00', external_ref: 'x' }).catch((e) => e);
+    expect(err).toBeInstanceOf(api.EightfoldApiError);
+    expect([err.status, err.code, err.field]).toEqual([400, 'validation_failed', 'buyer_id']);
+    const anon = clientFor('');
+    const e2 = await api.getEarningsSummary(anon).catch((e) => e);
+    expect([e2.status, e2.code]).toEqual([401, 'not_authenticated']);
+  });
+
+  it('demo operations work in local mode', async () => {
+    const anon = clientFor('');
+    const { users } = await api.listDemoUsers(anon, 5);
+    const tok = await api.getDemoToken(anon, { user_id: users[0]!.user_id });
+    expect((await api.getMyReferralProfile(clientFor(tok.access_token))).user_id).toBe(users[0]!.user_id);
+  });
+});

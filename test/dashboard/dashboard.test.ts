@@ -1,0 +1,343 @@
+// The dashboard, end to end in headless Chromium: the Node server (API + page + live
+// feed) runs on a random port over this file's own database with the demo program loaded.
+// Assertions read the page's own data (data- attributes, window.eightfold), never pixels.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { useTestDatabase } from '../support/db.ts';
+import { signAccessToken } from '../../functions/auth.ts';
+import { CHROMIUM, demoId, launchBrowser, startStack, type Stack } from './harness.ts';
+
+if (!CHROMIUM) {
+  console.warn(
+    `[dashboard] SKIPPED: no Chromium found (looked at ${process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH}` : '/usr/bin/chromium, /usr/bin/chromium-browser, /usr/bin/google-chrome'}). ` +
+      'Install it (Debian: apt-get install -y chromium) to run the browser tests; CI runs them.',
+  );
+}
+
+// In CI the browser tests must run: there a missing Chromium is a failure, not a skip.
+const REQUIRE_BROWSER = Boolean(process.env.CI || process.env.EIGHTFOLD_REQUIRE_BROWSER);
+describe.runIf(REQUIRE_BROWSER && !CHROMIUM)('dashboard browser tests in CI', () => {
+  it('finds Chromium (CI or EIGHTFOLD_REQUIRE_BROWSER is set)', () => {
+    expect(CHROMIUM, 'install Chromium: apt-get install -y chromium').not.toBeNull();
+  });
+});
+
+const ARTIFACTS = path.resolve('test-artifacts');
+const ASHA = demoId(1); // the demo referrer: 8 direct referrals and a level-2 layer below
+const BALA = demoId(2); // Asha's direct referral, Jai's referrer
+const JAI = demoId(10); // Asha's level-2 user (Jai -> Bala -> Asha)
+const RAHUL = demoId(17); // no referrer, no referrals, no earnings
+
+interface Level { level: number; credited: string; forfeited: string; net: string }
+interface Leg { leg_id: string; name: string; total: string }
+
+describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
+  const db = useTestDatabase();
+  let stack: Stack;
+  let browser: { context: BrowserContext; close: () => Promise<void> };
+
+  beforeAll(async () => {
+    stack = await startStack(db.sql);
+    browser = await launchBrowser(CHROMIUM!);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function open(viewport?: { width: number; height: number }): Promise<Page> {
+    const page = await browser.context.newPage();
+    if (viewport) await page.setViewportSize(viewport);
+    page.on('pageerror', (err) => console.error('[page error]', err.message));
+    await page.goto(stack.server.url + '/');
+    return page;
+  }
+
+  async function signInAsDemo(page: Page, userId: string): Promise<void> {
+    await page.locator(`#demo-users button[data-user-id="${userId}"]`).click();
+    await page.waitForFunction(() => (window as unknown as { eightfold: { ready: boolean } }).eightfold.ready === true);
+  }
+
+  const levels = async (page: Page): Promise<Level[]> =>
+    JSON.parse((await page.locator('#chart-by-level').getAttribute('data-levels'))!);
+  const legs = async (page: Page): Promise<Leg[]> => JSON.parse((await page.locator('#chart-by-leg').getAttribute('data-legs'))!);
+
+  async function postPurchase(buyer: string, amount: string, ref: string): Promise<Response> {
+    return fetch(`${stack.server.url}/v1/ingest/purchases`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.serviceKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ buyer_id: buyer, amount, external_ref: ref }),
+    });
+  }
+
+  it('shows a demo referrer a live level-2 earning within 2 s, without a reload', async () => {
+    const page = await open();
+    await signInAsDemo(page, ASHA);
+    await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    const before = (await levels(page)).find((l) => l.level === 2)!;
+    const loadsBefore = await page.evaluate(() => (window as unknown as { eightfold: { state: { loads: number } } }).eightfold.state.loads);
+    await page.evaluate(() => ((window as unknown as { noReload: string }).noReload = 'still here'));
+    // The page notes (by its own clock, which is this machine's) when the feed item and the
+    // new level-2 total appear, so the test's own round trips do not count.
+    await page.evaluate((b) => {
+      const w = window as unknown as { seen: Record<string, number> };
+      w.seen = {};
+      new MutationObserver(() => {
+        const ls = JSON.parse(document.getElementById('chart-by-level')!.getAttribute('data-levels')!) as { level: number; credited: string }[];
+        if (!w.seen.level2 && ls.find((l) => l.level === 2)?.credited !== b) w.seen.level2 = Date.now();
+        if (!w.seen.feed && document.querySelector('#feed li[data-level="2"]')) w.seen.feed = Date.now();
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-levels'] });
+    }, before.credited);
+
+    const posted = Date.now();
+    const res = await postPurchase(JAI, '2000.00', 'dashboard-e2e-1');
+    expect(res.status).toBe(201);
+
+    // The feed shows it, highlighted, at level 2, 1% of 2000.00.
+    const item = page.locator('#feed li[data-level="2"]').first();
+    await item.waitFor({ timeout: 2000 });
+    expect(await item.getAttribute('data-amount')).toBe('20.00');
+    expect(await item.getAttribute('class')).toContain('new');
+    expect(await item.locator('.new-label').textContent()).toBe('New');
+    // The level-2 total moves by exactly 20.00.
+    await page.waitForFunction(
+      (b) => {
+        const ls = JSON.parse(document.getElementById('chart-by-level')!.getAttribute('data-levels')!) as { level: number; credited: string }[];
+        return ls.find((l) => l.level === 2)?.credited !== b;
+      },
+      before.credited,
+      { timeout: Math.max(100, 2000 - (Date.now() - posted)) },
+    );
+    const seen = await page.evaluate(() => (window as unknown as { seen: Record<string, number> }).seen);
+    console.log(`[dashboard] after the purchase was posted: feed item shown in ${seen.feed! - posted} ms, level-2 total updated in ${seen.level2! - posted} ms`);
+    expect(seen.feed! - posted).toBeLessThan(2000);
+    expect(seen.level2! - posted).toBeLessThan(2000);
+    const after = (await levels(page)).find((l) => l.level === 2)!;
+    expect(paise(after.credited) - paise(before.credited)).toBe(2000n);
+    // No reload: the page's own state survived, and it re-read its reports.
+    expect(await page.evaluate(() => (window as unknown as { noReload: string }).noReload)).toBe('still here');
+    // The page also re-read its reports from the server (the figures above were added in
+    // the page at once; the re-read confirms them).
+    await page.waitForFunction(
+      (n) => (window as unknown as { eightfold: { state: { loads: number } } }).eightfold.state.loads > n,
+      loadsBefore,
+      { timeout: 2000 },
+    );
+    expect(paise((await levels(page)).find((l) => l.level === 2)!.credited) - paise(before.credited)).toBe(2000n);
+    // The totals moved as well: credited and net by the same 20.00.
+    const totals = JSON.parse((await page.locator('#totals').getAttribute('data-totals'))!) as Record<string, string>;
+    const [db1] = await db.sql<{ credited: string; net: string }[]>`
+      select coalesce(sum(amount) filter (where kind = 'commission' and status = 'credited'), 0)::numeric(20,2)::text as credited,
+             coalesce(sum(amount) filter (where status = 'credited'), 0)::numeric(20,2)::text as net
+      from eightfold.earnings where beneficiary_id = ${ASHA}`;
+    expect(totals.credited).toBe(db1!.credited);
+    expect(totals.net).toBe(db1!.net);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-main.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('draws one leg per direct referral with the ledger totals', async () => {
+    const page = await open();
+    await signInAsDemo(page, ASHA);
+    const shown = await legs(page);
+    const direct = await db.sql<{ user_id: string }[]>`select user_id from eightfold.profiles where referrer_id = ${ASHA}`;
+    expect(direct.length).toBe(8);
+    expect(shown.map((l) => l.leg_id).sort()).toEqual(direct.map((d) => d.user_id).sort());
+    const ledger = await db.sql<{ leg_id: string; net: string }[]>`
+      select leg_id, sum(amount)::numeric(20,2)::text as net from eightfold.earnings
+      where beneficiary_id = ${ASHA} and status = 'credited' group by leg_id`;
+    const expected = new Map(direct.map((d) => [d.user_id, '0.00']));
+    for (const r of ledger) expected.set(r.leg_id, r.net);
+    for (const l of shown) expect([l.leg_id, l.total]).toEqual([l.leg_id, expected.get(l.leg_id)]);
+    // Bala's leg holds Jai's purchases, so it is not zero.
+    expect(paise(shown.find((l) => l.leg_id === BALA)!.total)).toBeGreaterThan(0n);
+    // The text table lists the same legs.
+    expect(await page.locator('#by-leg-table tr').count()).toBe(8);
+    // The tree: Asha at the root, her 8 direct referrals, and the level-2 members below them.
+    const tree = JSON.parse((await page.locator('#chart-tree').getAttribute('data-tree'))!);
+    expect(tree.children.length).toBe(8);
+    expect(tree.direct).toBe(8);
+    const bala = tree.children.find((n: { id: string }) => n.id === BALA);
+    expect(bala.children.map((n: { id: string }) => n.id)).toContain(JAI);
+    await page.close();
+  });
+
+  it('shows the empty states to a user with no referrals and no earnings', async () => {
+    const page = await open();
+    await signInAsDemo(page, RAHUL);
+    await expect.poll(() => page.locator('#no-earnings').isVisible()).toBe(true);
+    expect(await page.locator('#no-referrals').isVisible()).toBe(true);
+    expect(await page.locator('#no-earnings').textContent()).toContain('No earnings yet');
+    expect(await legs(page)).toEqual([]);
+    const totals = JSON.parse((await page.locator('#totals').getAttribute('data-totals'))!);
+    expect(totals.net).toBe('0.00');
+    await page.close();
+  });
+
+  it('refuses a bad token and an expired one with the sign-in error', async () => {
+    const page = await open();
+    await page.locator('#token-input').fill('not-a-token');
+    await page.locator('#token-form button[type=submit]').click();
+    await page.locator('#signin-error').waitFor({ state: 'visible' });
+    expect(await page.locator('#signin-error').getAttribute('data-code')).toBe('invalid_token');
+    expect(await page.locator('#signin-error').textContent()).toContain('Sign-in failed');
+    expect(await page.locator('#report').isHidden()).toBe(true);
+
+    const expired = await signAccessToken(stack.jwtSecret, { userId: ASHA }, { expiresInSeconds: -120 });
+    await page.locator('#token-input').fill(expired);
+    await page.locator('#token-form button[type=submit]').click();
+    await expect.poll(() => page.locator('#signin-error').textContent()).toContain('expired');
+    expect(await page.locator('#signin-error').getAttribute('data-code')).toBe('invalid_token');
+
+    // A pasted service key opens the operator view.
+    await page.locator('#token-input').fill(stack.serviceKey);
+    await page.locator('#token-form button[type=submit]').click();
+    await page.waitForFunction(() => document.body.dataset.view === 'operator');
+    expect(await page.locator('#signin-error').isHidden()).toBe(true);
+    await page.close();
+  });
+
+  it('says so when the server cannot be reached', async () => {
+    const page = await browser.context.newPage();
+    await page.route('**/health', (route) => route.abort('connectionrefused'));
+    await page.goto(stack.server.url + '/');
+    await page.locator('#banner').waitFor({ state: 'visible' });
+    expect(await page.locator('#banner').textContent()).toContain('cannot be reached');
+    expect(await page.evaluate(() => document.body.dataset.view)).toBe('unreachable');
+    await page.close();
+  });
+
+  it('notices when the server goes away mid-session, and says so', async () => {
+    const second = await startStack(db.sql); // a server of its own, to stop
+    const page = await browser.context.newPage();
+    await page.goto(second.server.url + '/');
+    await signInAsDemo(page, ASHA);
+    await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    await second.stop();
+    await page.locator('#banner').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.locator('#banner').textContent()).toContain('cannot be reached');
+    expect(await page.locator('#live-state').getAttribute('data-state')).toBe('down');
+    await page.close();
+  });
+
+  it('is readable at 375 px: no sideways scrolling', async () => {
+    const page = await open({ width: 375, height: 800 });
+    await signInAsDemo(page, ASHA);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-375.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('gives the operator the program totals, top earners, and any user\'s report', async () => {
+    const page = await open();
+    await page.locator('#operator-signin').click();
+    await page.waitForFunction(() => (window as unknown as { eightfold: { ready: boolean } }).eightfold.ready === true);
+    expect(await page.evaluate(() => document.body.dataset.view)).toBe('operator');
+
+    const totals = JSON.parse((await page.locator('#program-totals').getAttribute('data-totals'))!) as Record<string, string>;
+    const [program] = await db.sql<{ users: string; net: string }[]>`
+      select (select count(*) from eightfold.profiles)::text as users,
+             (select coalesce(sum(amount) filter (where status = 'credited'), 0)::numeric(20,2)::text from eightfold.earnings) as net`;
+    expect(totals.users).toBe(program!.users);
+    expect(totals.net).toBe(program!.net);
+    await page.locator('#operator-live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    // Every earning in the program reaches the operator's feed: a level-1 and a level-2 one.
+    const res = await postPurchase(JAI, '3000.00', 'dashboard-e2e-operator');
+    expect(res.status).toBe(201);
+    await expect.poll(() => page.locator('#operator-feed li').count(), { timeout: 2000 }).toBe(2);
+    expect((await page.locator('#operator-feed li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.amount))).sort()).toEqual(['150.00', '30.00']);
+    // ...and the program totals follow, without a reload.
+    const [after] = await db.sql<{ net: string }[]>`
+      select coalesce(sum(amount) filter (where status = 'credited'), 0)::numeric(20,2)::text as net from eightfold.earnings`;
+    await expect
+      .poll(async () => JSON.parse((await page.locator('#program-totals').getAttribute('data-totals'))!).net, { timeout: 2000 })
+      .toBe(after!.net);
+    const [top] = await db.sql<{ beneficiary_id: string }[]>`
+      select beneficiary_id from eightfold.earnings where status = 'credited'
+      group by beneficiary_id order by sum(amount) desc limit 1`;
+    // The top earner's row opens their report.
+    const first = page.locator('#top-earners tr').first();
+    await first.locator('button').click();
+    await page.waitForFunction(() => document.body.dataset.view === 'report-in-operator');
+    await page.waitForFunction(() => document.getElementById('report-title')!.textContent!.startsWith('Earnings report'));
+    const tree = JSON.parse((await page.locator('#chart-tree').getAttribute('data-tree'))!);
+    expect(tree.id).toBe(top!.beneficiary_id);
+    // Back to the program, then any user by id.
+    await page.locator('#back-to-program').click();
+    await page.locator('#user-id-input').fill(BALA);
+    await page.locator('#user-picker button[type=submit]').click();
+    await page.waitForFunction((id) => JSON.parse(document.getElementById('chart-tree')!.getAttribute('data-tree')!).id === id, BALA);
+    const legIds = (await legs(page)).map((l) => l.leg_id).sort();
+    expect(legIds).toEqual([demoId(10), demoId(11)].sort());
+    await page.close();
+  });
+
+  it('can be used with the keyboard alone', async () => {
+    const page = await open();
+    await page.locator('#demo-users button').first().waitFor();
+    // Tab from the top of the page reaches a demo user; Enter signs in.
+    let focused = '';
+    for (let i = 0; i < 12 && !focused.startsWith('demo:'); i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return el?.dataset.userId ? `demo:${el.dataset.userId}` : el?.id ?? '';
+      });
+    }
+    expect(focused).toBe(`demo:${ASHA}`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (window as unknown as { eightfold: { ready: boolean } }).eightfold.ready === true);
+    // The bucket select is reachable and changes the series without a mouse.
+    await page.locator('#bucket').focus();
+    await page.keyboard.press('ArrowDown'); // day -> week
+    await page.waitForFunction(() => {
+      const series = JSON.parse(document.getElementById('chart-over-time')!.getAttribute('data-series')!) as unknown[];
+      return (document.getElementById('bucket') as HTMLSelectElement).value === 'week' && series.length <= 6;
+    });
+    await page.close();
+  });
+
+  it('explains a date range the API refuses next to the form', async () => {
+    const page = await open();
+    await signInAsDemo(page, ASHA);
+    const loads = () => page.evaluate(() => (window as unknown as { eightfold: { state: { loads: number } } }).eightfold.state.loads);
+    const before = await loads();
+    // Over 1000 day buckets: the API answers 400 range_too_large (EF503).
+    await page.locator('#from').fill('2020-01-01');
+    await page.locator('#time-form button[type=submit]').click();
+    await page.locator('#time-error').waitFor({ state: 'visible' });
+    expect(await page.locator('#time-error').getAttribute('data-code')).toBe('range_too_large');
+    expect(await page.locator('#banner').isHidden()).toBe(true);
+    // Month buckets over the same range are fine.
+    await page.locator('#bucket').selectOption('month');
+    await page.waitForFunction((n) => (window as unknown as { eightfold: { state: { loads: number } } }).eightfold.state.loads > n, before);
+    expect(await page.locator('#time-error').isHidden()).toBe(true);
+    const series = JSON.parse((await page.locator('#chart-over-time').getAttribute('data-series'))!) as { label: string }[];
+    expect(series[0]!.label).toBe('2020-01-01');
+    await page.close();
+  });
+
+  it('turns demo traffic on and off from the page', async () => {
+    const page = await open();
+    await page.locator('#traffic').waitFor({ state: 'visible' });
+    expect(await page.locator('#traffic-toggle').isChecked()).toBe(false);
+    await page.locator('#traffic-toggle').check();
+    await expect.poll(() => stack.traffic!.status().running).toBe(true);
+    await expect.poll(() => stack.traffic!.status().purchases, { timeout: 5000 }).toBeGreaterThan(0);
+    await page.locator('#traffic-toggle').uncheck();
+    await expect.poll(() => stack.traffic!.status().running).toBe(false);
+    await page.close();
+  });
+});
+
+function paise(s: string): bigint {
+  const [r, p = ''] = s.split('.');
+  const v = BigInt(r!.replace('-', '')) * 100n + BigInt((p + '00').slice(0, 2));
+  return s.startsWith('-') ? -v : v;
+}

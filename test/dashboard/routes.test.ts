@@ -1,0 +1,110 @@
+// The dashboard's server side over HTTP, without a browser: the page and its files, the
+// tree route's access rules, and the local demo-traffic switch.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { useTestDatabase } from '../support/db.ts';
+import { signAccessToken } from '../../functions/auth.ts';
+import { demoId, startStack, type Stack } from './harness.ts';
+import { dashboardExtras } from '../../functions/node/traffic.ts';
+
+const db = useTestDatabase();
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack(db.sql);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const get = (path: string, token?: string) =>
+  fetch(stack.server.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+const userToken = (n: number) => signAccessToken(stack.jwtSecret, { userId: demoId(n) });
+
+describe('serving the page', () => {
+  it('serves the page at / and ECharts from node_modules, with a strict CSP', async () => {
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('/dashboard/vendor/echarts.min.js');
+    const echarts = await get('/dashboard/vendor/echarts.min.js');
+    expect(echarts.status).toBe(200);
+    expect((await echarts.text()).length).toBeGreaterThan(500_000);
+    expect((await get('/dashboard/app.js')).headers.get('content-type')).toContain('text/javascript');
+  });
+
+  it('serves nothing but the page files', async () => {
+    for (const p of ['/dashboard/serve.ts', '/dashboard/api.d.ts', '/dashboard/..%2Fserve.ts', '/dashboard/%2e%2e/app.js', '/dashboard/vendor/x.js']) {
+      expect([p, (await get(p)).status]).toEqual([p, 404]);
+    }
+  });
+});
+
+describe('GET /v1/dashboard/tree', () => {
+  it('gives a user their own tree with masked names and what they earned from each member', async () => {
+    const res = await get('/v1/dashboard/tree?max_level=2', await userToken(2));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { root: { user_id: string; direct_referrals: number }; nodes: { user_id: string; masked_name: string; level: number; earned: string }[] };
+    expect(body.root).toMatchObject({ user_id: demoId(2), direct_referrals: 2, max_direct_referrals: 8 });
+    expect(body.nodes.map((n) => [n.masked_name, n.level])).toEqual([['Jai S.', 1], ['Kavya R.', 1], ['Nisha V.', 2]]);
+    const [row] = await db.sql<{ earned: string }[]>`
+      select coalesce(sum(amount), 0)::numeric(20,2)::text as earned from eightfold.earnings
+      where beneficiary_id = ${demoId(2)} and source_id = ${demoId(10)} and status = 'credited'`;
+    expect(body.nodes[0]!.earned).toBe(row!.earned);
+  });
+
+  it('refuses a user who asks for someone else\'s tree (403 forbidden)', async () => {
+    const res = await get(`/v1/dashboard/tree?user_id=${demoId(1)}`, await userToken(2));
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+  });
+
+  it('refuses no token, a bad one and an expired one (401)', async () => {
+    const expired = await signAccessToken(stack.jwtSecret, { userId: demoId(1) }, { expiresInSeconds: -60 });
+    const forged = await signAccessToken('x'.repeat(40), { userId: demoId(1) });
+    for (const [token, code] of [[undefined, 'not_authenticated'], ['garbage', 'invalid_token'], [expired, 'invalid_token'], [forged, 'invalid_token']] as const) {
+      const res = await get('/v1/dashboard/tree', token);
+      expect([res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([401, code]);
+    }
+  });
+
+  it('gives the service any user\'s tree, 404 for an unknown user, 400 for a bad level', async () => {
+    const ok = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=1`, stack.serviceKey);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { nodes: unknown[] }).nodes).toHaveLength(8);
+    const missing = await get(`/v1/dashboard/tree?user_id=${demoId(99)}`, stack.serviceKey);
+    expect(missing.status).toBe(404);
+    const noUser = await get('/v1/dashboard/tree', stack.serviceKey);
+    expect(noUser.status).toBe(400);
+    const bad = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=0`, stack.serviceKey);
+    expect([bad.status, ((await bad.json()) as { error: { field: string } }).error.field]).toEqual([400, 'max_level']);
+  });
+});
+
+describe('demo traffic', () => {
+  it('switches on and off over HTTP and records purchases by demo users with referrers', async () => {
+    const before = await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.purchases where external_ref like 'demo-traffic-%'`;
+    expect(before[0]!.n).toBe(0);
+    const post = (body: unknown) =>
+      fetch(stack.server.url + '/v1/local/demo-traffic', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ on: 'yes' })).status).toBe(400);
+    expect(await (await post({ on: true })).json()).toMatchObject({ running: true });
+    await expect.poll(() => stack.traffic!.status().purchases, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    expect(await (await post({ on: false })).json()).toMatchObject({ running: false });
+    const rows = await db.sql<{ buyer_id: string; has_referrer: boolean; amount: string }[]>`
+      select p.buyer_id, pr.referrer_id is not null as has_referrer, p.amount::text as amount
+      from eightfold.purchases p join eightfold.profiles pr on pr.user_id = p.buyer_id
+      where p.external_ref like 'demo-traffic-%'`;
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    for (const r of rows) {
+      expect(r.has_referrer).toBe(true);
+      expect(r.amount).toMatch(/^\d+\.\d{2}$/);
+    }
+    expect(await db.sql`select * from eightfold.reconcile()`).toEqual([]);
+  });
+
+  it('does not exist outside local mode', () => {
+    const extras = dashboardExtras(db.sql, { mode: 'supabase' });
+    expect(extras.traffic).toBeUndefined();
+    expect(extras.routes).toHaveLength(2); // the page and the tree route only
+  });
+});

@@ -1,0 +1,294 @@
+// Self-hosted path: the SSE feed over real HTTP (the Node server on a random port),
+// driven by the client library (client/src/live.ts) over an EventSource.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { useTestDatabase, join, buy, type TestUser } from '../support/db.ts';
+import { createVerifier, signAccessToken } from '../../functions/auth.ts';
+import { startApiServer, type RunningServer } from '../../functions/node/server.ts';
+import type { AppDeps } from '../../functions/context.ts';
+import { LiveHub } from '../../functions/live/hub.ts';
+import { subscribeLiveEarnings, type LiveEarning, type LiveFeed } from '../../client/src/live.ts';
+import { FetchEventSource } from './support/event-source.ts';
+
+const db = useTestDatabase();
+const SECRET = 'test-secret-for-the-live-feed-0123456789abcdef';
+const SERVICE_KEY = 'ef_test_service_key_live_0123456789';
+
+interface Node {
+  hub: LiveHub;
+  server: RunningServer;
+}
+
+async function startNode(sql: Sql, hubOptions = {}): Promise<Node> {
+  const hub = new LiveHub(sql, { heartbeatMs: 300, pollMs: 1000, ...hubOptions });
+  await hub.start();
+  const deps: AppDeps = {
+    sql,
+    verifier: createVerifier({ jwtSecret: SECRET, serviceKeys: [SERVICE_KEY] }),
+    config: { mode: 'local' },
+    live: hub,
+  };
+  const server = await startApiServer(deps, { port: 0, host: '127.0.0.1' });
+  return { hub, server };
+}
+
+async function stopNode(n: Node) {
+  await n.hub.stop();
+  await n.server.close();
+}
+
+const tokenFor = (u: TestUser, expiresInSeconds = 3600) => signAccessToken(SECRET, { userId: u.id }, { expiresInSeconds });
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition') {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Received {
+  feed: LiveFeed;
+  events: { id: string; e: LiveEarning }[];
+  sources: FetchEventSource[];
+  open: () => boolean;
+}
+
+function listen(baseUrl: string, token: string, opts: { stream?: 'earnings' | 'all'; lastEventId?: string } = {}): Received {
+  const events: Received['events'] = [];
+  const sources: FetchEventSource[] = [];
+  let status = 'connecting';
+  class Tracked extends FetchEventSource {
+    constructor(url: string) {
+      super(url);
+      sources.push(this);
+    }
+  }
+  const feed = subscribeLiveEarnings({
+    baseUrl,
+    token,
+    stream: opts.stream,
+    lastEventId: opts.lastEventId,
+    EventSource: Tracked,
+    reconnectMs: 50,
+    onEarning: (e, id) => events.push({ id, e }),
+    onStatus: (s) => (status = s),
+  });
+  return { feed, events, sources, open: () => status === 'open' };
+}
+
+/** The ledger of a user in feed order, as SSE ids. */
+async function ledgerIds(sql: Sql, user: TestUser | null): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select created_xid::text || '-' || earning_id::text as id from eightfold.earnings
+    ${user ? sql`where beneficiary_id = ${user.id}` : sql``}
+    order by created_xid, earning_id`;
+  return rows.map((r) => r.id);
+}
+
+let node: Node;
+beforeAll(async () => {
+  node = await startNode(db.sql);
+});
+afterAll(async () => {
+  await stopNode(node);
+});
+
+describe('GET /v1/live/earnings', () => {
+  it('delivers a purchase to the referrer and the grandparent, and to nobody else', async () => {
+    const grand = await join(db.sql, 'Grace Hopper', null);
+    const parent = await join(db.sql, 'Parvati Iyer', grand);
+    const buyer = await join(db.sql, 'Chitra Menon', parent);
+    const stranger = await join(db.sql, 'Sam Stranger', null);
+    const feeds = await Promise.all([grand, parent, buyer, stranger].map(async (u) => listen(node.server.url, await tokenFor(u))));
+    const operator = listen(node.server.url, SERVICE_KEY, { stream: 'all' });
+    await until(() => feeds.every((f) => f.open()) && operator.open(), 5000, 'streams open');
+
+    const purchaseId = await buy(db.sql, buyer, '150000');
+    const [gf, pf, bf, sf] = feeds as [Received, Received, Received, Received];
+    await until(() => gf.events.length === 1 && pf.events.length === 1 && operator.events.length === 2, 5000, 'events');
+    const ledger = await db.sql`select created_xid::text || '-' || earning_id as id, earning_id, level
+                                from eightfold.earnings where purchase_id = ${purchaseId} order by level`;
+    expect(pf.events[0]!.id).toBe(ledger[0]!.id);
+    expect(pf.events[0]!.e).toEqual({
+      earning_id: Number(ledger[0]!.earning_id),
+      kind: 'commission',
+      status: 'credited',
+      amount: '7500.00',
+      currency: 'INR',
+      level: 1,
+      leg_id: buyer.id,
+      purchase_id: purchaseId,
+      reverses_id: null,
+      source_name: 'Chitra M.',
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(gf.events[0]!.id).toBe(ledger[1]!.id);
+    expect(gf.events[0]!.e).toMatchObject({ level: 2, amount: '1500.00', leg_id: parent.id, source_name: 'Chitra M.' });
+    expect(operator.events.map((x) => [x.e.beneficiary_id, x.e.amount])).toEqual([
+      [parent.id, '7500.00'],
+      [grand.id, '1500.00'],
+    ]);
+    // A later purchase elsewhere has arrived at the operator: the others had their chance.
+    const other = await join(db.sql, 'Other Buyer', stranger);
+    await buy(db.sql, other, '2000.00');
+    await until(() => operator.events.length === 3 && sf.events.length === 1, 5000, 'stranger event');
+    expect(bf.events).toEqual([]);
+    expect(gf.events.length).toBe(1);
+    expect(pf.events.length).toBe(1);
+    for (const f of [...feeds, operator]) f.feed.close();
+  });
+
+  it('sends heartbeat comments on idle streams', async () => {
+    const u = await join(db.sql, 'Idle User', null);
+    const comments: string[] = [];
+    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?access_token=${await tokenFor(u)}`);
+    es.addEventListener('comment', (ev) => comments.push(String(ev.data)));
+    await until(() => comments.includes('heartbeat'), 3000, 'heartbeat');
+    es.close();
+  });
+
+  it('keeps back rows of a transaction that commits after a later one, then sends both in order', async () => {
+    const parent = await join(db.sql, 'Order Parent', null);
+    const b1 = await join(db.sql, 'Early Buyer', parent);
+    const b2 = await join(db.sql, 'Late Buyer', parent);
+    const f = listen(node.server.url, await tokenFor(parent));
+    await until(f.open, 5000, 'open');
+    const slow = await db.sql.reserve();
+    try {
+      await slow`begin`;
+      await slow`select eightfold.record_purchase(${b1.id}, 2000, ${randomUUID()})`; // lower earning_id, older xid
+      await buy(db.sql, b2, '3000.00'); // commits first
+      await new Promise((r) => setTimeout(r, 400));
+      expect(f.events).toEqual([]); // the slow transaction could still add rows below it
+      await slow`commit`;
+    } finally {
+      slow.release();
+    }
+    await until(() => f.events.length === 2, 5000, 'both events');
+    expect(f.events.map((x) => x.e.amount)).toEqual(['100.00', '150.00']);
+    expect(f.events.map((x) => x.id)).toEqual(await ledgerIds(db.sql, parent));
+    f.feed.close();
+  });
+});
+
+describe('resume with Last-Event-ID', () => {
+  it('loses nothing and doubles nothing when the connection is cut while purchases keep coming', async () => {
+    const parent = await join(db.sql, 'Resume Parent', null);
+    const buyers = await Promise.all(['A', 'B', 'C'].map((n) => join(db.sql, `Buyer ${n}`, parent)));
+    const f = listen(node.server.url, await tokenFor(parent), { lastEventId: '0-0' });
+    await until(f.open, 5000, 'open');
+    let writing = true;
+    const writers = buyers.map(async (b, i) => {
+      let n = 0;
+      while (writing) {
+        await buy(db.sql, b, `${1001 + i * 100 + n++}.50`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+    for (let cut = 0; cut < 5; cut++) {
+      const before = f.events.length;
+      await until(() => f.events.length >= before + 5, 10_000, 'more events');
+      f.sources.at(-1)!.kill();
+    }
+    writing = false;
+    await Promise.all(writers);
+    const ledger = await ledgerIds(db.sql, parent);
+    await until(() => f.events.length >= ledger.length, 10_000, 'catch-up');
+    expect(f.sources.reduce((n, s) => n + s.connects, 0)).toBeGreaterThanOrEqual(6);
+    expect(f.sources.map((s) => s.lastStatus)).toEqual(f.sources.map(() => 200));
+    expect(f.events.map((x) => x.id)).toEqual(ledger);
+    expect(ledger.length).toBeGreaterThan(25);
+    // Three writers raced on one beneficiary: the cached running totals still match the ledger.
+    expect(await db.sql`select * from eightfold.live_totals_drift()`).toEqual([]);
+    f.feed.close();
+  });
+
+  it('resumes on another server process from the id the first one gave', async () => {
+    const parent = await join(db.sql, 'Two Nodes', null);
+    const buyer = await join(db.sql, 'Two Nodes Buyer', parent);
+    const token = await tokenFor(parent);
+    const second = await startNode(db.sql);
+    try {
+      const a = listen(node.server.url, token);
+      await until(a.open, 5000, 'open');
+      for (let i = 0; i < 5; i++) await buy(db.sql, buyer, `${2000 + i}.00`);
+      await until(() => a.events.length === 5, 5000, 'first five');
+      a.feed.close();
+      for (let i = 0; i < 5; i++) await buy(db.sql, buyer, `${3000 + i}.00`); // while nobody listens
+      const b = listen(second.server.url, token, { lastEventId: a.feed.lastEventId });
+      await until(b.open, 5000, 'open');
+      await buy(db.sql, buyer, '4000.00');
+      await until(() => b.events.length === 6, 5000, 'the rest');
+      expect([...a.events, ...b.events].map((x) => x.id)).toEqual(await ledgerIds(db.sql, parent));
+      b.feed.close();
+    } finally {
+      await stopNode(second);
+    }
+  });
+});
+
+describe('who may open a stream', () => {
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${node.server.url}${path}`, { headers });
+    const body = res.headers.get('content-type')?.includes('json') ? ((await res.json()) as { error: { code: string } }) : null;
+    await res.body?.cancel().catch(() => undefined);
+    return { status: res.status, code: body?.error.code };
+  };
+
+  it('refuses a request without a token: 401 not_authenticated', async () => {
+    expect(await get('/v1/live/earnings')).toEqual({ status: 401, code: 'not_authenticated' });
+  });
+
+  it('refuses an expired token: 401 invalid_token', async () => {
+    const u = await join(db.sql, 'Expired User', null);
+    const token = await tokenFor(u, -60);
+    expect(await get(`/v1/live/earnings?access_token=${token}`)).toEqual({ status: 401, code: 'invalid_token' });
+    expect(await get('/v1/live/earnings', { authorization: `Bearer ${token}` })).toEqual({ status: 401, code: 'invalid_token' });
+  });
+
+  it("refuses a user asking for another user's stream: 403 forbidden", async () => {
+    const a = await join(db.sql, 'User A', null);
+    const b = await join(db.sql, 'User B', null);
+    expect(await get(`/v1/live/earnings?user_id=${b.id}&access_token=${await tokenFor(a)}`)).toEqual({ status: 403, code: 'forbidden' });
+  });
+
+  it('refuses a user on the operator stream: 403 service_only', async () => {
+    const a = await join(db.sql, 'Not Operator', null);
+    expect(await get('/v1/live/all', { authorization: `Bearer ${await tokenFor(a)}` })).toEqual({ status: 403, code: 'service_only' });
+    expect(await get('/v1/live/operator/earnings', { authorization: `Bearer ${await tokenFor(a)}` })).toEqual({ status: 403, code: 'service_only' });
+  });
+
+  it('refuses a malformed Last-Event-ID: 400 validation_failed', async () => {
+    const a = await join(db.sql, 'Bad Cursor', null);
+    expect(await get('/v1/live/earnings', { authorization: `Bearer ${await tokenFor(a)}`, 'last-event-id': 'x' })).toEqual({
+      status: 400,
+      code: 'validation_failed',
+    });
+  });
+
+  it('lets the service open any user\'s stream with user_id', async () => {
+    const parent = await join(db.sql, 'Watched Parent', null);
+    const buyer = await join(db.sql, 'Watched Buyer', parent);
+    const events: string[] = [];
+    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?user_id=${parent.id}&access_token=${SERVICE_KEY}`);
+    es.addEventListener('earning', (ev) => events.push(JSON.parse(String(ev.data)).amount));
+    await until(() => es.readyState === FetchEventSource.OPEN, 5000, 'open');
+    await buy(db.sql, buyer, '5000.00');
+    await until(() => events.length === 1, 5000, 'event');
+    expect(events).toEqual(['250.00']);
+    es.close();
+  });
+
+  it('ends the stream with event: expired when the token expires', async () => {
+    const u = await join(db.sql, 'Short Token', null);
+    const token = await tokenFor(u, 1);
+    let expired = false;
+    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?access_token=${token}`);
+    es.addEventListener('expired', () => (expired = true));
+    await until(() => expired, 5000, 'expired event');
+    await until(() => es.lastStatus === 401, 5000, 'reconnect refused');
+    expect(es.readyState).toBe(FetchEventSource.CLOSED);
+  });
+});
