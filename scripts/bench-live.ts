@@ -1,15 +1,19 @@
 // Benchmark of the live earnings feed (not a test). Run: npx tsx scripts/bench-live.ts
 //
 // 1. Ingestion: purchases/s with the live publishing off, with the chosen design (a
-//    deferred once-per-transaction trigger writing all messages in one insert), and with
-//    the naive design (a per-row trigger calling realtime.send, one subtransaction per
-//    row), for one bulk transaction of 2,000 purchases and for 2,000 small transactions.
+//    deferred once-per-transaction trigger writing all messages in one insert), with
+//    only its broadcast or only its NOTIFY, and with the naive design (a per-row trigger
+//    calling realtime.send, one subtransaction per row), for one bulk transaction of
+//    2,000 purchases and for 2,000 small transactions; rounds interleaved, median shown.
 // 2. Commit-to-SSE-delivery latency p50/p95/p99 with N concurrent SSE subscribers and a
-//    steady rate of earnings per second (the Node server over real HTTP on loopback).
+//    steady rate of earnings per second (the Node server, in a child process, over real
+//    HTTP on loopback), then ingestion with the feed live versus off in the same database.
 // 3. Server memory per idle SSE connection.
 //
 // Options (env): BENCH_SUBSCRIBERS (1000), BENCH_RATE (500 earnings/s), BENCH_SECONDS (10),
-// BENCH_PURCHASES (2000), DATABASE_URL (else an embedded PostgreSQL in a temp folder).
+// BENCH_PURCHASES (2000), BENCH_ROUNDS (3), BENCH_SECTIONS (ingest,sse,memory),
+// DATABASE_URL (else an embedded PostgreSQL, synchronous_commit=off, in a temp folder).
+// Figures and how to read them: docs/benchmarks.md, docs/realtime.md.
 import postgres, { type Sql } from 'postgres';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir, loadavg, cpus } from 'node:os';

@@ -9,7 +9,8 @@
 // order, and hands each to the subscribers it belongs to. See cursor.ts for why.
 //
 // A subscriber that resumes (Last-Event-ID) is registered first (live rows are held for
-// it), then catches up from the ledger with the same horizon rule, then gets the held
+// it, or, past 10 x maxQueue, let go and read again from the ledger), then catches up
+// from the ledger with the same horizon rule, paced by its socket, then gets the held
 // rows after the last one it was sent: nothing is lost and nothing doubled. Nothing is
 // held only in this process: a client may reconnect to any process.
 //
@@ -88,6 +89,8 @@ interface Subscriber {
   last: Cursor;
   /** Live rows held while catching up. */
   held: Row[] | null;
+  /** Held rows were let go (too many): the catch-up reads the ledger once more. */
+  overflowed?: boolean;
   closeAt: number;
   closed: boolean;
   /** Set while the client is above maxQueue: the check that drops it if it stays there. */
@@ -318,8 +321,12 @@ export class LiveHub {
         if (!group) continue;
         for (const s of group) {
           if (s.held) {
+            // Too many to hold: let them go; the catch-up reads them from the ledger.
+            if (s.held.length >= this.#maxQueue * 10) {
+              s.held = [];
+              s.overflowed = true;
+            }
             s.held.push(row);
-            if (s.held.length > this.#maxQueue * 10) this.#drop(s);
             continue;
           }
           const bytes = this.#take(s, encoded);
@@ -456,11 +463,12 @@ export class LiveHub {
       // One chunk per batch, and the next batch only once the client has taken it: a
       // client resuming far back is paced by its own socket, not dropped as slow.
       for (;;) {
+        s.overflowed = false;
         const rows = await this.#read(s.last, s.userId);
         if (s.closed) return;
         const parts = rows.map((r) => this.#take(s, r)).filter((b): b is Uint8Array => b !== undefined);
         if (parts.length > 0) this.#enqueue(s, concat(parts));
-        if (rows.length < this.#batch) break;
+        if (rows.length < this.#batch && !s.overflowed) break;
         if (this.#backlog(s) > 0) await new Promise<void>((r) => (s.drained = r));
         if (s.closed) return;
       }

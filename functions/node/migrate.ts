@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MIGRATIONS_DIR = path.join(ROOT, 'supabase/migrations');
@@ -35,7 +35,7 @@ export interface MigrateResult {
 /** Serialises concurrent runners (two servers starting at once) on one advisory lock. */
 const LOCK_KEY = 0x8f01d;
 
-export async function isSupabaseLike(sql: Sql): Promise<boolean> {
+export async function isSupabaseLike(sql: Sql | TransactionSql): Promise<boolean> {
   const [row] = await sql<{ present: boolean }[]>`select to_regclass('auth.users') is not null as present`;
   return row!.present;
 }

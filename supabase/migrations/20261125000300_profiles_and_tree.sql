@@ -85,17 +85,17 @@ create policy referral_rejections_select_own on eightfold.referral_rejections
   for select to authenticated using (user_id = (select auth.uid()));
 
 -- Tree helpers ------------------------------------------------------------------------
+-- The small immutable helpers below name every object with its schema and set no
+-- search_path, so the planner can inline them into the queries that call them.
 
 create function eightfold.segment_levels() returns integer
 language sql immutable
-set search_path = ''
 as $$ select 64 $$;
 
 -- Path of a child given its parent's path and depth.
 create function eightfold.child_path(p_parent_path extensions.ltree, p_parent_depth integer, p_node_id bigint)
 returns extensions.ltree
 language sql immutable
-set search_path = ''
 as $$
   select case
     when (p_parent_depth + 1) % eightfold.segment_levels() = 0 then extensions.text2ltree(p_node_id::text)
@@ -108,7 +108,6 @@ $$;
 -- and the look-alikes I/L -> 1 and O -> 0 mapped as Crockford specifies.
 create function eightfold.normalise_referral_code(p_code text) returns text
 language sql immutable
-set search_path = ''
 as $$
   select translate(upper(regexp_replace(coalesce(p_code, ''), '[\s-]', '', 'g')), 'ILO', '110')
 $$;
@@ -137,7 +136,6 @@ $$;
 -- A masked form of a display name for other users' eyes: "Priya Sharma" -> "Priya S.".
 create function eightfold.mask_name(p_name text) returns text
 language sql immutable
-set search_path = ''
 as $$
   select case
     when p_name is null or btrim(p_name) = '' then 'Member'

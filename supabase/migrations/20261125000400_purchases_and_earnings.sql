@@ -278,7 +278,6 @@ create trigger refunds_before_insert before insert on eightfold.refunds
 -- (numeric division would round the quotient to a finite number of digits first).
 create function eightfold.prorate(p_part numeric, p_of numeric, p_whole numeric) returns numeric
 language sql immutable strict
-set search_path = ''
 as $$
   select (div(2 * (p_part * 100) * (p_of * 100) + (p_whole * 100), 2 * (p_whole * 100)) / 100)::numeric(14, 2)
 $$;

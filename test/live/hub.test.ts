@@ -76,15 +76,18 @@ describe('slow clients', () => {
 });
 
 describe('a client resuming far back', () => {
-  it('is paced by its own reading, not dropped as slow, and gets every row once', async () => {
+  it('is paced by its own reading, not dropped, and gets every row once, though live rows overflow what it may hold', async () => {
     const p = await join(db.sql, 'History Parent', null);
     const b = await join(db.sql, 'History Buyer', p);
-    await db.sql.begin(async (tx) => {
-      for (let i = 0; i < 120; i++) await tx`select eightfold.record_purchase(${b.id}, ${3000 + i}, ${randomUUID()})`;
-    });
+    // The hub is running, so its live reads hand the same rows out while the client is
+    // still catching up: more than it may hold (maxQueue * 10), so it lets them go and
+    // the catch-up reads them from the ledger.
     const hub = new LiveHub(db.sql, { batchSize: 10, maxQueue: 2, slowGraceMs: 50, heartbeatMs: 60_000 });
     await hub.start();
     try {
+      await db.sql.begin(async (tx) => {
+        for (let i = 0; i < 120; i++) await tx`select eightfold.record_purchase(${b.id}, ${3000 + i}, ${randomUUID()})`;
+      });
       const stream = hub.subscribe({ userId: p.id, after: { xid: 0n, id: 0n } });
       const reader = stream.getReader();
       const decoder = new TextDecoder();

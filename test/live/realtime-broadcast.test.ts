@@ -155,6 +155,26 @@ describe('broadcast of earnings from the database', () => {
     expect(broadcastWarnings()).toEqual([]);
   });
 
+  it('broadcasts with its own rights: a writer with no access to realtime.messages still publishes, without warning', async () => {
+    notices.length = 0;
+    const p = await join(sql, 'Rights Parent', null);
+    const b = await join(sql, 'Rights Buyer', p);
+    // A role that may record purchases and nothing else (and bypasses no RLS).
+    await sql.unsafe(`do $$ begin
+      if not exists (select 1 from pg_roles where rolname = 'ef_test_ingest') then create role ef_test_ingest nologin; end if;
+    end $$`);
+    await sql.unsafe(`grant usage on schema eightfold to ef_test_ingest;
+      grant execute on function eightfold.record_purchase(uuid, numeric, text, numeric, text, timestamptz) to ef_test_ingest`);
+    const [priv] = await sql`select has_table_privilege('ef_test_ingest', 'realtime.messages', 'insert') as can`;
+    expect(priv!.can).toBe(false);
+    await sql.begin(async (tx) => {
+      await tx`set local role ef_test_ingest`;
+      await tx`select eightfold.record_purchase(${b.id}, 2500, ${randomUUID()})`;
+    });
+    expect((await messagesFor(p)).map((m) => m.payload.amount)).toEqual(['125.00']);
+    expect(broadcastWarnings()).toEqual([]);
+  });
+
   it('does not broadcast rows of a rolled-back transaction', async () => {
     const p = await join(sql, 'Roll Parent', null);
     const b = await join(sql, 'Roll Buyer', p);
