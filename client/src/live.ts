@@ -15,22 +15,10 @@
 // `last_event_id=<the last id>`, so the server replays what was missed. Events at or
 // below the last id are ignored, so a replay never doubles one. Protocol: docs/realtime.md.
 
-/** One ledger row as the feed sends it. Money as exact decimal strings. */
-export interface LiveEarning {
-  earning_id: number;
-  kind: 'commission' | 'reversal';
-  status: 'credited' | 'forfeited';
-  amount: string;
-  currency: 'INR';
-  level: number;
-  leg_id: string;
-  purchase_id: string;
-  reverses_id: number | null;
-  source_name: string;
-  created_at: string;
-  /** Operator stream only. */
-  beneficiary_id?: string;
-}
+
+import type { LiveEarning } from './earning.ts';
+
+export type { LiveEarning };
 
 export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 

@@ -16,6 +16,8 @@
 // (client/src/live.ts), which resumes with nothing lost. See docs/realtime.md.
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 
+import type { LiveEarning } from './earning.ts';
+
 export const EARNING_EVENT = 'earning';
 
 export function earningsTopic(userId: string): string {
@@ -35,24 +37,10 @@ export interface EarningTotals {
 }
 
 /** One ledger row, exactly as the database broadcasts it. */
-export interface EarningBroadcast {
+export interface EarningBroadcast extends Omit<LiveEarning, 'beneficiary_id'> {
   /** The Realtime message id (realtime.messages.id). */
   id: string;
-  earning_id: number;
-  kind: 'commission' | 'reversal';
-  status: 'credited' | 'forfeited';
-  /** Decimal string, negative for a reversal: "7500.00", "-50.00". */
-  amount: string;
-  currency: 'INR';
-  level: number;
-  /** The beneficiary's direct referral whose subtree the money came from. */
-  leg_id: string;
-  purchase_id: string;
-  /** For a reversal, the commission it reverses. */
-  reverses_id: number | null;
-  /** The buyer's masked name, e.g. "Chitra M.". */
-  source_name: string;
-  created_at: string;
+  /** The beneficiary's totals after this row. */
   totals: EarningTotals;
 }
 

@@ -21,25 +21,12 @@
 import type { Sql } from 'postgres';
 import { compareCursor, encodeCursor, START, type Cursor } from './cursor.ts';
 
+import type { LiveEarning } from '../../client/src/earning.ts';
+
+export type { LiveEarning };
+
 export const CHANNEL = 'eightfold_earnings';
 
-/** One ledger row as the live feed sends it. Money as decimal strings. */
-export interface LiveEarning {
-  earning_id: number;
-  kind: 'commission' | 'reversal';
-  status: 'credited' | 'forfeited';
-  amount: string;
-  currency: 'INR';
-  level: number;
-  leg_id: string;
-  purchase_id: string;
-  reverses_id: number | null;
-  /** The buyer's masked name (eightfold.mask_name), never the full name. */
-  source_name: string;
-  created_at: string;
-  /** Only on the operator stream. */
-  beneficiary_id?: string;
-}
 
 interface Row {
   xid: string;
