@@ -1,6 +1,6 @@
 // Self-hosted path: the SSE feed over real HTTP (the Node server on a random port),
 // driven by the client library (client/src/live.ts) over an EventSource.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { useTestDatabase, join, buy, type TestUser } from '../support/db.ts';
@@ -65,7 +65,7 @@ function listen(baseUrl: string, token: string, opts: { stream?: 'earnings' | 'a
       sources.push(this);
     }
   }
-  const feed = subscribeLiveEarnings({
+  const feed = trackFeed(subscribeLiveEarnings({
     baseUrl,
     token,
     stream: opts.stream,
@@ -74,7 +74,7 @@ function listen(baseUrl: string, token: string, opts: { stream?: 'earnings' | 'a
     reconnectMs: 50,
     onEarning: (e, id) => events.push({ id, e }),
     onStatus: (s) => (status = s),
-  });
+  }));
   return { feed, events, sources, open: () => status === 'open' };
 }
 
@@ -86,6 +86,18 @@ async function ledgerIds(sql: Sql, user: TestUser | null): Promise<string[]> {
     order by created_xid, earning_id`;
   return rows.map((r) => r.id);
 }
+
+// Every feed a test opens is closed after it, pass or fail, so a failing test cannot leave
+// a client reconnecting forever and hold the server's close.
+const openFeeds = new Set<LiveFeed>();
+function trackFeed(feed: LiveFeed): LiveFeed {
+  openFeeds.add(feed);
+  return feed;
+}
+afterEach(() => {
+  for (const f of openFeeds) f.close();
+  openFeeds.clear();
+});
 
 let node: Node;
 beforeAll(async () => {
@@ -196,7 +208,9 @@ describe('resume with Last-Event-ID', () => {
     await Promise.all(writers);
     const ledger = await ledgerIds(db.sql, parent);
     await until(() => f.events.length >= ledger.length, 10_000, 'catch-up');
-    expect(f.sources.reduce((n, s) => n + s.connects, 0)).toBeGreaterThanOrEqual(6);
+    // The last cut may come after the last event: wait for its reconnect (and replay) too.
+    await until(() => f.sources.reduce((n, s) => n + s.connects, 0) >= 6 && f.open(), 10_000, 'the last reconnect');
+    await new Promise((r) => setTimeout(r, 200));
     expect(f.sources.map((s) => s.lastStatus)).toEqual(f.sources.map(() => 200));
     expect(f.events.map((x) => x.id)).toEqual(ledger);
     expect(ledger.length).toBeGreaterThan(25);
