@@ -34,32 +34,26 @@ begin
       and (p_from is null or x.created_at >= p_from)
       and (p_to is null or x.created_at < p_to)
   ),
-  by_level as (
-    select e.level,
+  -- One pass over the rows for the totals and every breakdown.
+  agg as (
+    select grouping(e.level) = 0 as is_level, grouping(e.leg_id) = 0 as is_leg,
+           grouping(e.source_id) = 0 as is_source,
+           e.level, e.leg_id, e.source_id, min(e.level) as min_level,
            sum(e.amount) filter (where e.kind = 'commission' and e.status = 'credited') as credited,
            -sum(e.amount) filter (where e.kind = 'reversal' and e.status = 'credited') as reversed,
            sum(e.amount) filter (where e.status = 'forfeited') as forfeited,
            sum(e.amount) filter (where e.status = 'credited') as net,
-           count(*) filter (where e.kind = 'commission') as commissions
-    from e group by e.level
+           count(*) filter (where e.kind = 'commission') as commissions,
+           count(*) filter (where e.kind = 'reversal') as reversals
+    from e
+    group by grouping sets ((), (e.level), (e.leg_id), (e.source_id))
   ),
-  by_leg as (
-    select e.leg_id,
-           sum(e.amount) filter (where e.kind = 'commission' and e.status = 'credited') as credited,
-           -sum(e.amount) filter (where e.kind = 'reversal' and e.status = 'credited') as reversed,
-           sum(e.amount) filter (where e.status = 'forfeited') as forfeited,
-           sum(e.amount) filter (where e.status = 'credited') as net,
-           count(*) filter (where e.kind = 'commission') as commissions
-    from e group by e.leg_id
-  ),
+  totals as (select * from agg where not (is_level or is_leg or is_source)),
+  by_level as (select * from agg where is_level),
+  by_leg as (select * from agg where is_leg),
   by_source as (
-    select e.source_id, min(e.level) as level,
-           sum(e.amount) filter (where e.kind = 'commission' and e.status = 'credited') as credited,
-           -sum(e.amount) filter (where e.kind = 'reversal' and e.status = 'credited') as reversed,
-           sum(e.amount) filter (where e.status = 'forfeited') as forfeited,
-           sum(e.amount) filter (where e.status = 'credited') as net,
-           count(*) filter (where e.kind = 'commission') as commissions
-    from e group by e.source_id
+    select a.source_id, a.min_level as level, a.credited, a.reversed, a.forfeited, a.net, a.commissions
+    from agg a where a.is_source
   )
   select json_build_object(
     'user_id', p_user,
@@ -67,13 +61,13 @@ begin
     'to', p_to,
     'totals', (
       select json_build_object(
-        'credited', eightfold.money(sum(e.amount) filter (where e.kind = 'commission' and e.status = 'credited')),
-        'reversed', eightfold.money(-sum(e.amount) filter (where e.kind = 'reversal' and e.status = 'credited')),
-        'forfeited', eightfold.money(sum(e.amount) filter (where e.status = 'forfeited')),
-        'net', eightfold.money(sum(e.amount) filter (where e.status = 'credited')),
-        'commissions', count(*) filter (where e.kind = 'commission'),
-        'reversals', count(*) filter (where e.kind = 'reversal'))
-      from e),
+        'credited', eightfold.money(t.credited),
+        'reversed', eightfold.money(t.reversed),
+        'forfeited', eightfold.money(t.forfeited),
+        'net', eightfold.money(t.net),
+        'commissions', t.commissions,
+        'reversals', t.reversals)
+      from totals t),
     'by_level', coalesce((
       select json_agg(json_build_object(
                'level', l.level, 'credited', eightfold.money(l.credited), 'reversed', eightfold.money(l.reversed),
