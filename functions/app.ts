@@ -33,7 +33,7 @@ export interface AppOptions {
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const root = new OpenAPIHono<AppEnv>({ defaultHook: defaultHook as never });
   const app = options.basePath ? root.basePath(options.basePath) : root;
-  const logError = options.logError ?? ((err: unknown) => console.error('[eightfold api] unexpected error', err));
+  const logError = options.logError ?? ((err: unknown) => console.error('[eightfold api] unexpected error', loggable(err)));
 
   app.use('*', async (c, next) => {
     c.set('deps', deps);
@@ -66,6 +66,23 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
 }
 
 export type EightfoldApp = ReturnType<typeof createApp>;
+
+/**
+ * What of an unexpected error may go to the logs: its kind, message, SQLSTATE and stack.
+ * Never a database error's parameters, detail or the row it failed on, which can hold
+ * personal data (a name, an email at sign-up).
+ */
+export function loggable(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { error: typeof err };
+  const pg = err as Error & { code?: unknown; routine?: unknown; severity?: unknown };
+  return {
+    name: err.name,
+    message: err.message,
+    ...(typeof pg.code === 'string' ? { code: pg.code } : {}),
+    ...(typeof pg.severity === 'string' ? { severity: pg.severity, routine: pg.routine } : {}),
+    stack: err.stack,
+  };
+}
 
 interface PgErrorLike {
   code?: string;

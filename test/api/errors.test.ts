@@ -3,7 +3,7 @@
 // written on any refusal.
 import { describe, it, expect, beforeAll } from 'vitest';
 import postgres from 'postgres';
-import { createApp } from '../../functions/app.ts';
+import { createApp, loggable } from '../../functions/app.ts';
 import { useApi } from './support.ts';
 import { join, buy, signUp, type TestUser } from '../support/db.ts';
 
@@ -175,5 +175,25 @@ describe('500 and 503 echo nothing internal', () => {
     expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres/i);
     expect(logged).toHaveLength(1);
     await dead.end({ timeout: 1 });
+  });
+});
+
+describe('logs hold no personal data', () => {
+  it('logs a failed query\'s kind, message and code, never its parameters or detail', async () => {
+    // A real database error whose parameters and detail carry personal data.
+    const err = await api.db.sql`select ${'priya.shah@example.com'}::text as email, 1 / ${0}::int as boom`
+      .then(() => null, (e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('22012');
+    // the raw error does carry it, in its (non-enumerable) parameters
+    expect(JSON.stringify(err, Object.getOwnPropertyNames(err))).toContain('priya.shah@example.com');
+    const dup = await api.db.sql`insert into auth.users (id, email) values (${root.id}, ${'priya.shah@example.com'})`
+      .then(() => null, (e: unknown) => e);
+    expect((dup as { code?: string }).code).toBe('23505');
+    for (const e of [err, dup]) {
+      const line = JSON.stringify(loggable(e));
+      expect(line).toContain((e as { code: string }).code);
+      expect(line).not.toContain('priya.shah@example.com');
+      expect(line).not.toContain(root.id);
+    }
   });
 });
