@@ -34,10 +34,19 @@ begin
   from eightfold.downline(p_user) dl;
   with d as materialized (
     select m.user_id, m.level, m.leg_id, p.status,
-           exists (select 1 from eightfold.purchases x where x.buyer_id = m.user_id) as bought,
-           exists (select 1 from eightfold.purchases x where x.buyer_id = m.user_id and x.qualifies) as qualified
+           b.buyer_id is not null as bought,
+           coalesce(b.qualified, false) as qualified
     from unnest(v_ids, v_levels, v_legs) as m (user_id, level, leg_id)
     join eightfold.profiles p on p.user_id = m.user_id
+    -- A join against the members (not EXISTS sublinks, which the planner may turn into a
+    -- hash of the whole purchases table even for a small downline): with the real member
+    -- count known, it probes the buyer index for a small downline and hashes for a large one.
+    left join (
+      select x.buyer_id, bool_or(x.qualifies) as qualified
+      from eightfold.purchases x
+      join unnest(v_ids) as u (user_id) on x.buyer_id = u.user_id
+      group by x.buyer_id
+    ) b on b.buyer_id = m.user_id
   ),
   earned as (
     select e.leg_id, sum(e.amount) filter (where e.status = 'credited') as net
