@@ -4,7 +4,6 @@
 import { existsSync, readFileSync, rmSync, mkdirSync, chownSync, chmodSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:net';
 
@@ -198,8 +197,4 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
       await Promise.race([pg.stop(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
     },
   };
-}
-
-export function whoAmI(): string {
-  return userInfo().username;
 }

@@ -116,7 +116,7 @@ create trigger earnings_no_truncate before truncate on eightfold.earnings
 
 -- Validation ----------------------------------------------------------------------------
 
-create function eightfold.check_money(p_value numeric, p_field text, p_code text) returns void
+create function eightfold.check_money(p_value numeric, p_field text) returns void
 language plpgsql immutable
 set search_path = ''
 as $$
@@ -145,9 +145,9 @@ begin
     raise exception 'amount must be greater than 0 and at most %', v_settings.max_purchase_amount
       using errcode = 'EF201', column = 'amount';
   end if;
-  perform eightfold.check_money(new.amount, 'amount', 'EF202');
+  perform eightfold.check_money(new.amount, 'amount');
   if new.profit is not null then
-    perform eightfold.check_money(new.profit, 'profit', 'EF202');
+    perform eightfold.check_money(new.profit, 'profit');
     if new.profit < 0 or new.profit > new.amount then
       raise exception 'profit must be between 0 and the amount' using errcode = 'EF203', column = 'profit';
     end if;
@@ -256,7 +256,7 @@ begin
   if new.amount is null or new.amount <= 0 then
     raise exception 'refund amount must be greater than 0' using errcode = 'EF211', column = 'amount';
   end if;
-  perform eightfold.check_money(new.amount, 'amount', 'EF202');
+  perform eightfold.check_money(new.amount, 'amount');
   if new.external_ref is null or char_length(new.external_ref) not between 1 and 200 then
     raise exception 'external_ref must be 1 to 200 characters' using errcode = 'EF208', column = 'external_ref';
   end if;
