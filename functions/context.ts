@@ -95,6 +95,17 @@ export async function asCaller<T>(
   return runAs(c.var.deps, c.var.caller, fn, { readOnly });
 }
 
+/**
+ * The service's single-statement path: one call, no explicit transaction, so one round
+ * trip. Only for a verified service caller (requireService) and for statements that are
+ * one security-definer function, which runs as its owner whatever the session role: the
+ * privileges are the function's, as they would be under `role service_role`.
+ */
+export async function asService<T>(c: Context<AppEnv>, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  if (c.var.caller?.kind !== 'service') throw new ApiError('service_only');
+  return fn(c.var.deps.sql);
+}
+
 export async function runAs<T>(
   deps: AppDeps,
   caller: Caller,

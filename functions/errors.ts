@@ -6,7 +6,7 @@
 export interface ErrorInfo {
   /** Stable machine-readable name, sent as `error.code` in JSON. */
   code: string;
-  status: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 500 | 503;
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;
   /** What it means, for docs and as the default message. */
   title: string;
 }
@@ -34,6 +34,8 @@ export const DB_ERRORS: Record<string, ErrorInfo> = {
   EF211: { code: 'refund_amount_invalid', status: 422, title: 'A refund amount must be greater than 0.' },
   EF212: { code: 'refund_exceeds_purchase', status: 409, title: 'Refunds would total more than the purchase amount.' },
   EF213: { code: 'refund_ref_conflict', status: 409, title: 'This external reference was already used for a different refund.' },
+  EF209: { code: 'purchase_item_invalid', status: 400, title: 'Each purchase of a batch must be a JSON object, and the batch a JSON array.' },
+  EF214: { code: 'batch_too_large', status: 413, title: 'A batch holds at most 10,000 purchases.' },
   EF301: { code: 'append_only', status: 409, title: 'The ledger, purchases, refunds and plans are append-only.' },
   EF401: { code: 'not_authenticated', status: 401, title: 'Sign in first.' },
   EF402: { code: 'forbidden', status: 403, title: 'Not allowed for this user.' },
@@ -71,6 +73,7 @@ export const API_ERRORS = {
   not_found: { code: 'not_found', status: 404, title: 'No such route or resource.' },
   demo_disabled: { code: 'demo_disabled', status: 404, title: 'Demo tokens exist only when the server runs in local mode.' },
   unsupported_media_type: { code: 'unsupported_media_type', status: 400, title: 'Send the body as application/json.' },
+  batch_too_large: { code: 'batch_too_large', status: 413, title: 'A batch holds at most 10,000 purchases.' },
   database_unavailable: { code: 'database_unavailable', status: 503, title: 'The database is not reachable.' },
   internal: { code: 'internal', status: 500, title: 'Something went wrong on our side.' },
 } as const satisfies Record<string, ErrorInfo>;

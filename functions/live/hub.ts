@@ -1,8 +1,11 @@
 // The live earnings hub of one Node process: one LISTEN connection, one reader of the
 // ledger, any number of SSE subscribers.
 //
-// The ledger is the source of truth; NOTIFY eightfold_earnings (sent once per writing
-// transaction by eightfold.earnings_publish) is only the wake-up. On a wake-up, a poll, or
+// The ledger is the source of truth; NOTIFY eightfold_earnings is only the wake-up. The
+// database sends at most one per 100 ms window (eightfold.earnings_publish): so once woken,
+// the hub keeps reading every `lingerPollMs` while rows keep coming and for `lingerMs`
+// after the last wake-up or row, which picks up the commits whose NOTIFY was folded into
+// an earlier one. On a wake-up, a poll, or
 // while committed rows wait behind an older running transaction, the hub reads the rows
 // after its cursor whose transaction is older than every running one
 // (created_xid < pg_snapshot_xmin(pg_current_snapshot())), in (created_xid, earning_id)
@@ -55,6 +58,10 @@ export interface HubOptions {
    * stream of commits one read picks up several of them, at the price of this much delay.
    */
   readIntervalMs?: number;
+  /** After a wake-up or a read that found rows, keep reading this often ... */
+  lingerPollMs?: number;
+  /** ... for this long: a commit whose NOTIFY was folded into another one is read then. */
+  lingerMs?: number;
   /** Events waiting for one client: above this for `slowGraceMs`, the client is dropped. */
   maxQueue?: number;
   /** How long a client may stay above maxQueue (bursts drain in a few ms on a live socket). */
@@ -146,6 +153,10 @@ export class LiveHub {
   #again = false;
   #pendingDelay = 0;
   #pendingTimer: NodeJS.Timeout | undefined;
+  readonly #lingerPollMs: number;
+  readonly #lingerMs: number;
+  #lingerUntil = 0;
+  #lingerTimer: NodeJS.Timeout | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
@@ -162,6 +173,8 @@ export class LiveHub {
     this.#maxQueue = options.maxQueue ?? 1000;
     this.#slowGraceMs = options.slowGraceMs ?? 2000;
     this.#readIntervalMs = options.readIntervalMs ?? 10;
+    this.#lingerPollMs = options.lingerPollMs ?? 20;
+    this.#lingerMs = options.lingerMs ?? 1000;
   }
 
   /** Subscribers connected now. */
@@ -193,6 +206,7 @@ export class LiveHub {
       CHANNEL,
       () => {
         this.stats.wakeups++;
+        this.#lingerUntil = performance.now() + this.#lingerMs;
         this.wake();
       },
       // Also on every (re)connect of the listening connection: catch up on what was missed.
@@ -222,6 +236,7 @@ export class LiveHub {
     clearInterval(this.#heartbeatTimer);
     clearInterval(this.#pruneTimer);
     clearTimeout(this.#pendingTimer);
+    clearTimeout(this.#lingerTimer);
     for (const s of [...this.#subs]) this.#close(s);
     await this.#unlisten?.().catch(() => undefined);
   }
@@ -249,7 +264,10 @@ export class LiveHub {
         this.#again = false;
         const rows = await this.#read(this.#cursor, null);
         this.#dispatch(rows);
-        if (rows.length > 0) this.#cursor = keyOf(rows[rows.length - 1]!);
+        if (rows.length > 0) {
+          this.#cursor = keyOf(rows[rows.length - 1]!);
+          this.#lingerUntil = performance.now() + this.#lingerMs;
+        }
         if (rows.length === this.#batch) {
           this.#again = true;
           continue;
@@ -265,6 +283,12 @@ export class LiveHub {
         this.#pendingTimer.unref();
       } else {
         this.#pendingDelay = 0;
+      }
+      // Folded wake-ups: read again shortly while the feed is (or just was) busy.
+      clearTimeout(this.#lingerTimer);
+      if (this.#started && performance.now() < this.#lingerUntil) {
+        this.#lingerTimer = setTimeout(() => this.wake(), this.#lingerPollMs);
+        this.#lingerTimer.unref();
       }
     } catch (err) {
       // The database is away; the poll timer and the listener's reconnect try again.

@@ -23,7 +23,7 @@ if (!databaseUrl) {
   databaseUrl = cluster.url('postgres');
 }
 
-const sql = postgres(databaseUrl, { max: 5, onnotice: () => {} });
+const sql = postgres(databaseUrl, { max: config.EIGHTFOLD_DB_POOL_MAX, onnotice: () => {} });
 const result = await migrate(sql, { log: (m) => console.log(`  ${m}`) });
 console.log(`Migrations: ${result.applied.length} applied now${result.standin ? ' (with the Supabase stand-in)' : ''}.`);
 if (config.EIGHTFOLD_SEED_DEMO === 'auto' && (await seedDemo(sql))) {

@@ -10,7 +10,8 @@
 // checks shapes, and the database's EF codes come back as they are (functions/errors.ts).
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TransactionSql } from 'postgres';
-import { asCaller, requireService } from '../context.ts';
+import { asCaller, asService, requireService } from '../context.ts';
+import { ApiError, DB_ERRORS } from '../errors.ts';
 import { MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
 
 // Shape only; the database decides what amounts are allowed (EF201, EF202, EF203).
@@ -70,6 +71,58 @@ const PurchaseResult = z
   .object({ replayed: z.boolean(), purchase: Purchase, earnings: z.array(Earning) })
   .openapi('PurchaseResult');
 
+export const MAX_BATCH = 10_000;
+
+// Text that PostgreSQL can store and that means one thing: no NUL, no lone UTF-16 surrogate
+// (JSON can carry one; it would otherwise be replaced on the way in, and two different
+// references could become one).
+const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const CleanText = z
+  .string()
+  .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character')
+  .refine((s) => !lone.test(s), 'must be well-formed Unicode');
+
+const BatchPurchase = z
+  .object({
+    buyer_id: Uuid,
+    amount: Decimal,
+    external_ref: CleanText.pipe(z.string().min(1).max(200)).openapi({ example: 'order-1001' }),
+    profit: Decimal.optional(),
+    currency: CleanText.pipe(z.string().max(3)).optional().openapi({ example: 'INR' }),
+    purchased_at: z.string().datetime({ offset: true }).optional(),
+  })
+  .strict()
+  .openapi('BatchPurchase');
+
+const BatchItemResultSchema = z
+  .object({
+    index: z.number().int().openapi({ description: 'Position of the item in the request (0-based).' }),
+    external_ref: z.string().nullable(),
+    outcome: z.enum(['created', 'replayed', 'refused']),
+    purchase_id: Uuid.nullable(),
+    error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }).optional(),
+  })
+  .openapi('BatchItemResult');
+type BatchItemResult = z.infer<typeof BatchItemResultSchema>;
+
+const BatchResult = z
+  .object({
+    created: z.number().int(),
+    replayed: z.number().int(),
+    refused: z.number().int(),
+    results: z.array(BatchItemResultSchema),
+  })
+  .openapi('BatchResult');
+
+interface DbItemResult {
+  item: number;
+  outcome: BatchItemResult['outcome'];
+  purchase_id: string | null;
+  error_code: string | null;
+  error_field: string | null;
+  error_message: string | null;
+}
+
 const Refund = z
   .object({
     refund_id: Uuid,
@@ -101,6 +154,7 @@ async function profileOf(tx: TransactionSql, userId: string) {
 export function ingestRoutes() {
   const app = router();
   app.use('*', requireService);
+  app.openAPIRegistry.register('BatchPurchase', BatchPurchase);
 
   app.openapi(
     createRoute({
@@ -209,21 +263,88 @@ export function ingestRoutes() {
     }),
     async (c) => {
       const b = c.req.valid('json');
-      const result = await asCaller(c, async (tx) => {
-        const [r] = await tx<{ purchase_id: string; replayed: boolean }[]>`
-          select purchase_id, replayed from eightfold.record_purchase(
-            ${b.buyer_id}, ${b.amount}::numeric, ${b.external_ref}, ${b.profit ?? null}::numeric,
-            ${b.currency ?? 'INR'}, ${b.purchased_at ?? null}::timestamptz)`;
-        const [purchase] = await tx`
-          select purchase_id, buyer_id, amount::text as amount, profit::text as profit, currency, external_ref,
-                 purchased_at, qualifies, commission_base::text as commission_base, plan_id::text as plan_id
-          from eightfold.purchases where purchase_id = ${r!.purchase_id}`;
-        const earnings = await tx`
-          select ${EARNING_COLUMNS(tx)} from eightfold.earnings
-          where purchase_id = ${r!.purchase_id} and kind = 'commission' order by level`;
-        return { replayed: r!.replayed, purchase, earnings: [...earnings] };
-      });
+      // One round trip: the function records the purchase and answers with it.
+      const [row] = await asService(c, (sql) => sql<{ result: z.infer<typeof PurchaseResult> }[]>`
+        select eightfold.record_purchase_response(
+          ${b.buyer_id}, ${b.amount}::numeric, ${b.external_ref}, ${b.profit ?? null}::numeric,
+          ${b.currency ?? 'INR'}, ${b.purchased_at ?? null}::timestamptz) as result`);
+      const result = row!.result;
       return c.json(result as never, result.replayed ? 200 : 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/purchases/batch',
+      summary: 'Record up to 10,000 purchases at once (idempotent per external_ref)',
+      description:
+        'Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. Why per item and not all-or-nothing: docs/api.md#batch.',
+      tags: ['ingest (service)'],
+      security: bearerSecurity,
+      request: {
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  purchases: z.array(z.unknown().openapi({ $ref: '#/components/schemas/BatchPurchase' } as never)),
+                })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: {
+        200: { description: 'One result per item', content: { 'application/json': { schema: BatchResult } } },
+        ...errorResponses(400, 401, 403, 413),
+      },
+    }),
+    async (c) => {
+      const { purchases } = c.req.valid('json');
+      if (purchases.length > MAX_BATCH) {
+        throw new ApiError('batch_too_large', `A batch holds at most ${MAX_BATCH} purchases; this one has ${purchases.length}.`, 'purchases');
+      }
+      // Items that are not well-formed are refused here; the others go to the database in
+      // one call, which settles each (eightfold.record_purchases).
+      const results: BatchItemResult[] = new Array(purchases.length);
+      const valid: { index: number; item: z.infer<typeof BatchPurchase> }[] = [];
+      purchases.forEach((raw, index) => {
+        const parsed = BatchPurchase.safeParse(raw);
+        if (parsed.success) {
+          valid.push({ index, item: parsed.data });
+          return;
+        }
+        const issue = parsed.error.issues[0]!;
+        results[index] = {
+          index,
+          external_ref: typeof (raw as { external_ref?: unknown })?.external_ref === 'string' ? (raw as { external_ref: string }).external_ref : null,
+          outcome: 'refused',
+          purchase_id: null,
+          error: { code: 'validation_failed', message: issue.message, field: issue.path.join('.') || undefined },
+        };
+      });
+      if (valid.length > 0) {
+        const rows = await asService(c, (sql) => sql<DbItemResult[]>`
+          select item, outcome, purchase_id, error_code, error_field, error_message
+          from eightfold.record_purchases(${sql.json(valid.map((v) => v.item) as never)})`);
+        for (const r of rows) {
+          const { index, item } = valid[r.item - 1]!;
+          const info = r.error_code ? DB_ERRORS[r.error_code] : undefined;
+          results[index] = {
+            index,
+            external_ref: item.external_ref,
+            outcome: r.outcome,
+            purchase_id: r.purchase_id,
+            ...(r.error_code
+              ? { error: { code: info?.code ?? r.error_code, message: r.error_message ?? info?.title ?? '', field: r.error_field ?? undefined } }
+              : {}),
+          };
+        }
+      }
+      const count = (o: BatchItemResult['outcome']) => results.filter((r) => r.outcome === o).length;
+      return c.json({ created: count('created'), replayed: count('replayed'), refused: count('refused'), results }, 200);
     },
   );
 

@@ -189,6 +189,7 @@ describe('broadcast of earnings from the database', () => {
     const got: string[] = [];
     const listener = await sql.listen('eightfold_earnings', (payload) => got.push(payload));
     try {
+      await new Promise((r) => setTimeout(r, 150)); // a fresh 100 ms wake-up window
       await buy(sql, buyer, '1500.00');
       for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(got).toEqual(['']);
@@ -204,6 +205,7 @@ describe('broadcast of earnings from the database', () => {
     const listener = await sql.listen('eightfold_earnings', (payload) => got.push(payload));
     try {
       await sql`update eightfold.live_settings set broadcast_enabled = false`;
+      await new Promise((r) => setTimeout(r, 150)); // a fresh 100 ms wake-up window
       await buy(sql, b, '4000.00');
       expect(await messagesFor(p)).toEqual([]);
       for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -218,6 +220,29 @@ describe('broadcast of earnings from the database', () => {
       expect(got.length).toBe(1);
     } finally {
       await sql`update eightfold.live_settings set broadcast_enabled = true, notify_enabled = true`;
+      await listener.unlisten();
+    }
+  });
+
+  it('sends at most one SSE wake-up per 100 ms window, however many transactions commit in it', async () => {
+    const p = await join(sql, 'Wakeup Parent', null);
+    const b = await join(sql, 'Wakeup Buyer', p);
+    const got: number[] = [];
+    const listener = await sql.listen('eightfold_earnings', () => got.push(performance.now()));
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      const t0 = performance.now();
+      let n = 0;
+      while (performance.now() - t0 < 60) {
+        await buy(sql, b, '1500.00');
+        n++;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      expect(n).toBeGreaterThan(3);
+      // 60 ms of commits span at most two windows.
+      expect(got.length).toBeGreaterThanOrEqual(1);
+      expect(got.length).toBeLessThanOrEqual(2);
+    } finally {
       await listener.unlisten();
     }
   });
