@@ -60,6 +60,11 @@ Object.assign(DB_ERRORS, {
   EF505: { code: 'timezone_invalid', status: 400, title: 'Unknown time zone: use an IANA name such as Asia/Kolkata.' },
 } satisfies Record<string, ErrorInfo>);
 
+// Plans and configuration (EF903-EF919, raised by supabase/migrations/202612012*).
+Object.assign(DB_ERRORS, {
+  EF903: { code: 'plan_already_written', status: 409, title: 'A plan never changes once written: add a new plan with a later effective_from.' },
+} satisfies Record<string, ErrorInfo>);
+
 /** Errors the HTTP API raises itself (not from the database), by stable name. */
 export const API_ERRORS = {
   validation_failed: { code: 'validation_failed', status: 400, title: 'A field of the request is missing or malformed.' },
