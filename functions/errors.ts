@@ -63,6 +63,7 @@ Object.assign(DB_ERRORS, {
 // Plans and configuration (EF903-EF919, raised by supabase/migrations/202612012*).
 Object.assign(DB_ERRORS, {
   EF903: { code: 'plan_already_written', status: 409, title: 'A plan never changes once written: add a new plan with a later effective_from.' },
+  EF904: { code: 'analyst_login_invalid', status: 400, title: 'An analyst login needs a plain lowercase name, a password of 16+ characters, a timeout of 100 ms to 1 hour and 1 to 100 connections.' },
 } satisfies Record<string, ErrorInfo>);
 
 /** Errors the HTTP API raises itself (not from the database), by stable name. */
