@@ -18,7 +18,7 @@ import path from 'node:path';
 import { createApp } from '../app.ts';
 import { createVerifier, signAccessToken } from '../auth.ts';
 import type { AppDeps } from '../context.ts';
-import type { NodeConfig } from './config.ts';
+import { DEFAULT_LIMITS, type NodeConfig, type ServerLimits } from './config.ts';
 import { LiveHub } from '../live/hub.ts';
 
 export interface LocalAuth {
@@ -93,9 +93,19 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
+/**
+ * Serves the app. `limits` (config.ts ServerLimits, docs/deploying.md) bound how long a
+ * client may take to send a request and how many connections are held at once; Node's
+ * own defaults held a body that never completes for 300 s and had no connection cap.
+ */
 export async function startApiServer(
   deps: AppDeps,
-  { port, host, routes = [] }: { port: number; host: string; /** Node-only extras: the dashboard, demo traffic. */ routes?: Hono<any>[] },
+  {
+    port,
+    host,
+    routes = [],
+    limits = DEFAULT_LIMITS,
+  }: { port: number; host: string; /** Node-only extras: the dashboard, demo traffic. */ routes?: Hono<any>[]; limits?: ServerLimits },
 ): Promise<RunningServer> {
   // The live earnings feed (functions/live/hub.ts, docs/realtime.md): one hub per process.
   const ownHub = deps.live ? undefined : new LiveHub(deps.sql);
@@ -105,7 +115,7 @@ export async function startApiServer(
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {
-      server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+      server = serve({ fetch: app.fetch, port, hostname: host, serverOptions: serverOptionsFor(limits) }, (info) => {
         const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
         resolve({
           url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
@@ -116,6 +126,7 @@ export async function startApiServer(
           },
         });
       });
+      (server as { maxConnections?: number }).maxConnections = limits.maxConnections;
       server.on('error', (err: NodeJS.ErrnoException) => {
         void ownHub?.stop();
         reject(
@@ -128,4 +139,15 @@ export async function startApiServer(
       reject(err);
     }
   });
+}
+
+/** Node's http options for the limits: timeouts checked often enough to be kept closely. */
+function serverOptionsFor(limits: ServerLimits) {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks the two timeouts every connectionsCheckingInterval (default 30 s, which
+    // would let a slow client stay up to 30 s longer than the timeout).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
 }

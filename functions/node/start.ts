@@ -2,7 +2,7 @@
 // starts an embedded PostgreSQL 17 (data in .data/pg). It applies the migrations, loads
 // the demo program into an empty database, prints a summary and runs until Ctrl-C.
 import postgres from 'postgres';
-import { loadConfig } from './config.ts';
+import { limitsOf, loadConfig } from './config.ts';
 import { startEmbedded, type EmbeddedCluster } from './embedded.ts';
 import { migrate } from './migrate.ts';
 import { seedDemo, summary } from './demo.ts';
@@ -38,7 +38,7 @@ for (const r of s.byLevel) {
 if (cluster) console.log(`\npsql: psql '${databaseUrl}'`);
 const api = apiDeps(sql, config, { embedded: Boolean(cluster) });
 const extras = dashboardExtras(sql, { mode: api.mode, trafficOn: config.EIGHTFOLD_DEMO_TRAFFIC === '1', log: (m) => console.log(m) });
-const server = await startApiServer(api.deps, { port: config.PORT, host: config.EIGHTFOLD_API_HOST, routes: extras.routes }).catch(async (err: Error) => {
+const server = await startApiServer(api.deps, { port: config.PORT, host: config.EIGHTFOLD_API_HOST, routes: extras.routes, limits: limitsOf(config) }).catch(async (err: Error) => {
   console.error(err.message);
   await sql.end({ timeout: 5 });
   await cluster?.stop();
