@@ -77,6 +77,11 @@ export const API_ERRORS = {
   not_found: { code: 'not_found', status: 404, title: 'No such route or resource.' },
   demo_disabled: { code: 'demo_disabled', status: 404, title: 'Demo tokens exist only when the server runs in local mode.' },
   unsupported_media_type: { code: 'unsupported_media_type', status: 400, title: 'Send the body as application/json.' },
+  external_ref_invalid: {
+    code: 'external_ref_invalid',
+    status: 400,
+    title: 'An external reference (idempotency key) must not be blank and must be well-formed Unicode without NUL (checked before the database, which also refuses EF208).',
+  },
   database_unavailable: { code: 'database_unavailable', status: 503, title: 'The database is not reachable.' },
   internal: { code: 'internal', status: 500, title: 'Something went wrong on our side.' },
 } as const satisfies Record<string, ErrorInfo>;

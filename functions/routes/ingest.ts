@@ -11,7 +11,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TransactionSql } from 'postgres';
 import { asCaller, requireService } from '../context.ts';
-import { MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { IdempotencyKey, MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
 
 // Shape only; the database decides what amounts are allowed (EF201, EF202, EF203).
 const Decimal = z
@@ -191,7 +191,7 @@ export function ingestRoutes() {
                 .object({
                   buyer_id: Uuid,
                   amount: Decimal,
-                  external_ref: z.string().openapi({ example: 'order-1001' }),
+                  external_ref: IdempotencyKey.openapi({ example: 'order-1001' }),
                   profit: Decimal.optional(),
                   currency: z.string().optional().openapi({ example: 'INR' }),
                   purchased_at: z.string().datetime({ offset: true }).optional(),
@@ -244,7 +244,7 @@ export function ingestRoutes() {
             'application/json': {
               schema: z
                 .object({
-                  external_ref: z.string().openapi({ example: 'refund-1001' }),
+                  external_ref: IdempotencyKey.openapi({ example: 'refund-1001' }),
                   amount: Decimal.optional(),
                   reason: z.string().max(200).optional(),
                 })
