@@ -20,6 +20,7 @@ import { createVerifier, signAccessToken } from '../auth.ts';
 import type { AppDeps } from '../context.ts';
 import { DEFAULT_LIMITS, type NodeConfig, type ServerLimits } from './config.ts';
 import { LiveHub } from '../live/hub.ts';
+import { swaggerUiAssets } from './docs-assets.ts';
 
 export interface LocalAuth {
   jwtSecret: string;
@@ -110,7 +111,8 @@ export async function startApiServer(
   // The live earnings feed (functions/live/hub.ts, docs/realtime.md): one hub per process.
   const ownHub = deps.live ? undefined : new LiveHub(deps.sql);
   await ownHub?.start();
-  const app = createApp(ownHub ? { ...deps, live: ownHub } : deps);
+  // Node also serves Swagger UI's files for /docs (the Edge Function does not).
+  const app = createApp({ docsAssets: swaggerUiAssets(), ...deps, ...(ownHub ? { live: ownHub } : {}) });
   for (const r of routes) app.route('/', r);
   return new Promise((resolve, reject) => {
     let server: ServerType;

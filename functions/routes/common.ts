@@ -8,6 +8,17 @@ import type { Env } from 'hono';
 import { API_ERRORS, ApiError, type ApiErrorName } from '../errors.ts';
 import type { AppEnv } from '../context.ts';
 
+/**
+ * Headers of every page this server sends (the dashboard, /docs): its own files only, no
+ * inline script, nothing framed; the API and the SSE feed are same-origin.
+ */
+export const PAGE_SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+} as const;
+
 /** The API's version, reported by /health and the OpenAPI document. */
 export const API_VERSION = '0.1.0';
 
