@@ -76,6 +76,11 @@ export const API_ERRORS = {
   service_only: { code: 'service_only', status: 403, title: 'This route needs the service key or a service_role token.' },
   not_found: { code: 'not_found', status: 404, title: 'No such route or resource.' },
   demo_disabled: { code: 'demo_disabled', status: 404, title: 'Demo tokens exist only when the server runs in local mode.' },
+  service_token_not_issued: {
+    code: 'service_token_not_issued',
+    status: 403,
+    title: 'Service tokens are not handed out over HTTP: use the local service key from the local secrets file (npm start -- --show-secrets).',
+  },
   unsupported_media_type: { code: 'unsupported_media_type', status: 400, title: 'Send the body as application/json.' },
   external_ref_invalid: {
     code: 'external_ref_invalid',

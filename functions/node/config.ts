@@ -31,6 +31,9 @@ const schema = z.object({
   // local: demo tokens, HS256 secret generated per data dir. supabase: tokens from
   // Supabase Auth only. Default: local with the embedded database, supabase with DATABASE_URL.
   EIGHTFOLD_AUTH_MODE: z.enum(['local', 'supabase']).optional(),
+  // Local mode binds loopback addresses only; 1 allows another EIGHTFOLD_API_HOST (a
+  // container, a demo on your network: anyone who reaches the port gets user tokens).
+  EIGHTFOLD_LOCAL_ALLOW_REMOTE: z.enum(['0', '1']).default('0'),
   SUPABASE_URL: z.string().url().optional(),
   SUPABASE_JWT_SECRET: z.string().min(32, 'the JWT secret is at least 32 characters').optional(),
   SUPABASE_JWKS_URL: z.string().url().optional(),

@@ -5,42 +5,32 @@
 // Authentication (docs/api.md#authentication):
 //   * local mode (default with the embedded database): HS256 tokens signed with a secret
 //     generated once per data dir and kept in <data dir>/../local-auth.json (mode 0600),
-//     with a service key beside it; POST /v1/demo/token issues tokens for demo users.
+//     with a service key beside it (functions/node/local-mode.ts); POST /v1/demo/token
+//     issues tokens for demo users (never service tokens). Loopback addresses only, unless
+//     EIGHTFOLD_LOCAL_ALLOW_REMOTE=1.
 //   * supabase mode (default with DATABASE_URL): tokens from Supabase Auth, verified with
 //     SUPABASE_JWT_SECRET (HS256) and/or the JWKS (SUPABASE_JWKS_URL, or derived from
 //     SUPABASE_URL); the service key is SUPABASE_SERVICE_ROLE_KEY or EIGHTFOLD_SERVICE_KEY.
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Sql } from 'postgres';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { createApp } from '../app.ts';
 import { createVerifier, signAccessToken } from '../auth.ts';
 import type { AppDeps } from '../context.ts';
 import { DEFAULT_LIMITS, type NodeConfig, type ServerLimits } from './config.ts';
 import { LiveHub } from '../live/hub.ts';
 import { swaggerUiAssets } from './docs-assets.ts';
+import { assertLocalBind, loadLocalSecrets } from './local-mode.ts';
 
 export interface LocalAuth {
   jwtSecret: string;
   serviceKey: string;
 }
 
-/** The local secret and service key of a data dir, created on first use. */
+/** The local secret and service key of a data dir, created on first use (functions/node/local-mode.ts). */
 export function localAuthFor(dataDir: string): LocalAuth {
-  const file = path.join(path.dirname(path.resolve(dataDir)), 'local-auth.json');
-  if (existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as LocalAuth;
-    if (saved.jwtSecret?.length >= 32 && saved.serviceKey?.length >= 20) return saved;
-  }
-  const auth: LocalAuth = {
-    jwtSecret: randomBytes(32).toString('base64url'),
-    serviceKey: `ef_local_service_${randomBytes(24).toString('base64url')}`,
-  };
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(auth, null, 2) + '\n', { mode: 0o600 });
-  return auth;
+  const { jwtSecret, serviceKey } = loadLocalSecrets(dataDir).secrets;
+  return { jwtSecret, serviceKey };
 }
 
 export interface ApiDepsResult {
@@ -53,6 +43,7 @@ export interface ApiDepsResult {
 export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: boolean }): ApiDepsResult {
   const mode = config.EIGHTFOLD_AUTH_MODE ?? (embedded ? 'local' : 'supabase');
   if (mode === 'local') {
+    assertLocalBind(mode, config.EIGHTFOLD_API_HOST, config.EIGHTFOLD_LOCAL_ALLOW_REMOTE === '1');
     const local = localAuthFor(config.EIGHTFOLD_DATA_DIR);
     const jwtSecret = config.SUPABASE_JWT_SECRET ?? local.jwtSecret;
     const verifier = createVerifier({
