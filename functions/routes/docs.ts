@@ -3,7 +3,7 @@
 // package.json and served from node_modules by this server (no CDN, no third-party
 // script on the dashboard's origin), under the dashboard's Content-Security-Policy:
 //   GET /docs                          the page
-//   GET /docs/init.js                  starts Swagger UI on ../openapi.json
+//   GET /docs/init.js                  starts Swagger UI on openapi.json (beside /docs)
 //   GET /docs/swagger-ui.css, /docs/swagger-ui-bundle.js, /docs/favicon-32x32.png
 //                                      the pinned swagger-ui-dist files
 // The files come from deps.docsAssets, which the Node server provides
