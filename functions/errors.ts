@@ -62,6 +62,12 @@ Object.assign(DB_ERRORS, {
   EF505: { code: 'timezone_invalid', status: 400, title: 'Unknown time zone: use an IANA name such as Asia/Kolkata.' },
 } satisfies Record<string, ErrorInfo>);
 
+// Plans and configuration (EF903-EF919, raised by supabase/migrations/202612012*).
+Object.assign(DB_ERRORS, {
+  EF903: { code: 'plan_already_written', status: 409, title: 'A plan never changes once written: add a new plan with a later effective_from.' },
+  EF904: { code: 'analyst_login_invalid', status: 400, title: 'An analyst login needs a plain lowercase name, a password of 16+ characters, a timeout of 100 ms to 1 hour and 1 to 100 connections.' },
+} satisfies Record<string, ErrorInfo>);
+
 /** Errors the HTTP API raises itself (not from the database), by stable name. */
 export const API_ERRORS = {
   validation_failed: { code: 'validation_failed', status: 400, title: 'A field of the request is missing or malformed.' },
@@ -72,8 +78,18 @@ export const API_ERRORS = {
   service_only: { code: 'service_only', status: 403, title: 'This route needs the service key or a service_role token.' },
   not_found: { code: 'not_found', status: 404, title: 'No such route or resource.' },
   demo_disabled: { code: 'demo_disabled', status: 404, title: 'Demo tokens exist only when the server runs in local mode.' },
+  service_token_not_issued: {
+    code: 'service_token_not_issued',
+    status: 403,
+    title: 'Service tokens are not handed out over HTTP: use the local service key from the local secrets file (npm start -- --show-secrets).',
+  },
   unsupported_media_type: { code: 'unsupported_media_type', status: 400, title: 'Send the body as application/json.' },
   batch_too_large: { code: 'batch_too_large', status: 413, title: 'A batch holds at most 10,000 purchases.' },
+  external_ref_invalid: {
+    code: 'external_ref_invalid',
+    status: 400,
+    title: 'An external reference (idempotency key) must not be blank and must be well-formed Unicode without NUL (checked before the database, which also refuses EF208).',
+  },
   database_unavailable: { code: 'database_unavailable', status: 503, title: 'The database is not reachable.' },
   internal: { code: 'internal', status: 500, title: 'Something went wrong on our side.' },
 } as const satisfies Record<string, ErrorInfo>;

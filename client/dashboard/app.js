@@ -140,7 +140,7 @@ async function demoSignIn(body, name) {
   signinError('');
   const t = await guard(() => api.demoToken(body));
   if (!t) return;
-  await startSession({ token: t.access_token, role: t.role, userId: t.user_id, name: name ?? (t.role === 'service_role' ? 'Operator' : t.user_id) });
+  await startSession({ token: t.access_token, role: t.role, userId: t.user_id, name: name ?? t.user_id });
 }
 
 async function tokenSignIn(token) {
@@ -582,7 +582,11 @@ $('token-form').addEventListener('submit', (ev) => {
   const token = $('token-input').value.trim();
   if (token) tokenSignIn(token);
 });
-$('operator-signin').addEventListener('click', () => demoSignIn({ role: 'service_role' }, 'Operator'));
+// No service token is handed out over HTTP: the operator pastes the local service key.
+$('operator-signin').addEventListener('click', () => {
+  $('operator-hint').hidden = false;
+  $('token-input').focus();
+});
 $('sign-out').addEventListener('click', () => signOut());
 $('time-form').addEventListener('submit', (ev) => {
   ev.preventDefault();

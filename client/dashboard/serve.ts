@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import type { Sql } from 'postgres';
 import { asCaller, requireCaller, subjectOf, type AppEnv } from '../../functions/context.ts';
 import { ApiError } from '../../functions/errors.ts';
+import { PAGE_SECURITY_HEADERS } from '../../functions/routes/common.ts';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -24,13 +25,9 @@ const TYPES: Record<string, string> = {
 /** Only these files are served: nothing else under client/ (no .ts, no tests). */
 const FILES = new Set(['index.html', 'app.js', 'api.js', 'charts.js', 'money.js', 'style.css', 'favicon.svg']);
 
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  // The page loads only its own files; the API and the SSE feed are same-origin.
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
-};
+// The page loads only its own files; the API and the SSE feed are same-origin. The same
+// headers cover /docs (functions/routes/docs.ts).
+const SECURITY_HEADERS = PAGE_SECURITY_HEADERS;
 
 async function send(file: string, type: string, cache: string): Promise<Response> {
   try {

@@ -277,7 +277,8 @@ const q = (s: string) => encodeURIComponent(s);
 export const getHealth = (c: Client) => c.request<Health>('GET', '/health');
 export const listDemoUsers = (c: Client, limit?: number) =>
   c.request<{ users: DemoUser[] }>('GET', '/v1/demo/users', { query: { limit } });
-export const getDemoToken = (c: Client, who: { user_id: Uuid } | { role: 'service_role' }) =>
+/** Local mode: a user's token. Service tokens are not issued (403 service_token_not_issued): use the local service key. */
+export const getDemoToken = (c: Client, who: { user_id: Uuid }) =>
   c.request<DemoToken>('POST', '/v1/demo/token', { body: who });
 
 // Ingestion (service) ------------------------------------------------------------------------

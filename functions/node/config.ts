@@ -4,6 +4,18 @@ import { z } from 'zod';
 import path from 'node:path';
 import { ROOT } from './migrate.ts';
 
+/** How long a client may take to send a request, and how many connections are held at once. */
+export interface ServerLimits {
+  /** Time to receive a request's headers (408 after it). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, body included (408 after it). */
+  requestTimeoutMs: number;
+  /** Connections held at once (Server-Sent Events clients included); more are closed on arrival. */
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 2000 };
+
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   EIGHTFOLD_DATA_DIR: z.string().default(path.join(ROOT, '.data/pg')),
@@ -14,9 +26,16 @@ const schema = z.object({
   // The HTTP API (functions/node/server.ts, docs/api.md).
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   EIGHTFOLD_API_HOST: z.string().default('127.0.0.1'),
+  // ServerLimits (docs/deploying.md, "Limits of the Node server").
+  EIGHTFOLD_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_LIMITS.headersTimeoutMs),
+  EIGHTFOLD_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(DEFAULT_LIMITS.requestTimeoutMs),
+  EIGHTFOLD_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_LIMITS.maxConnections),
   // local: demo tokens, HS256 secret generated per data dir. supabase: tokens from
   // Supabase Auth only. Default: local with the embedded database, supabase with DATABASE_URL.
   EIGHTFOLD_AUTH_MODE: z.enum(['local', 'supabase']).optional(),
+  // Local mode binds loopback addresses only; 1 allows another EIGHTFOLD_API_HOST (a
+  // container, a demo on your network: anyone who reaches the port gets user tokens).
+  EIGHTFOLD_LOCAL_ALLOW_REMOTE: z.enum(['0', '1']).default('0'),
   SUPABASE_URL: z.string().url().optional(),
   SUPABASE_JWT_SECRET: z.string().min(32, 'the JWT secret is at least 32 characters').optional(),
   SUPABASE_JWKS_URL: z.string().url().optional(),
@@ -26,6 +45,9 @@ const schema = z.object({
   // The dashboard's demo traffic (functions/node/traffic.ts, docs/dashboard.md): 1 starts
   // a purchase about every second among the demo users. Local auth mode only; off by default.
   EIGHTFOLD_DEMO_TRAFFIC: z.enum(['0', '1']).default('0'),
+}).refine((c) => c.EIGHTFOLD_HEADERS_TIMEOUT_MS <= c.EIGHTFOLD_REQUEST_TIMEOUT_MS, {
+  path: ['EIGHTFOLD_REQUEST_TIMEOUT_MS'],
+  message: 'must be at least EIGHTFOLD_HEADERS_TIMEOUT_MS (the headers are part of the request)',
 });
 
 export type NodeConfig = z.infer<typeof schema>;
@@ -37,4 +59,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+export function limitsOf(config: NodeConfig): ServerLimits {
+  return {
+    headersTimeoutMs: config.EIGHTFOLD_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.EIGHTFOLD_REQUEST_TIMEOUT_MS,
+    maxConnections: config.EIGHTFOLD_MAX_CONNECTIONS,
+  };
 }

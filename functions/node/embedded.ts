@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { adoptSuperuserPassword } from './local-mode.ts';
 
 export interface EmbeddedOptions {
   /** Folder for the cluster's files; created when missing. */
@@ -16,16 +18,23 @@ export interface EmbeddedOptions {
   persistent: boolean;
   /** Extra `-c name=value` settings for the server. */
   settings?: Record<string, string>;
+  /**
+   * The superuser's password (npm start: the data dir's, from functions/node/local-mode.ts).
+   * Default: a random one for this run. An existing data dir that still has the old
+   * constant password is moved to this one.
+   */
+  password?: string;
   log?: (line: string) => void;
 }
 
 export interface EmbeddedCluster {
   url: (database?: string) => string;
+  /** True when this start moved the superuser from the old constant password to `password`. */
+  passwordChanged: boolean;
   stop: () => Promise<void>;
 }
 
 const SUPERUSER = 'postgres';
-const PASSWORD = 'eightfold-local';
 
 function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -127,6 +136,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dataDir = path.resolve(options.dataDir);
   const log = options.log ?? (() => {});
+  const password = options.password ?? randomBytes(18).toString('base64url');
   const recent: string[] = [];
   const remember = (line: string) => {
     recent.push(line);
@@ -146,7 +156,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
       databaseDir: dataDir,
       port,
       user: SUPERUSER,
-      password: PASSWORD,
+      password,
       authMethod: 'scram-sha-256',
       persistent: options.persistent,
       createPostgresUser: isRoot(),
@@ -160,7 +170,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
   const auto = options.port === 0;
   let port = auto ? await freePort() : options.port;
   let pg = make(port);
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+  const existed = existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (!existed) {
     await pg.initialise();
   } else {
     clearStalePid(dataDir);
@@ -184,9 +195,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
       );
     }
   }
+  const passwordChanged = existed
+    ? await adoptSuperuserPassword(port, SUPERUSER, password).catch(async (err: unknown) => {
+        await pg.stop();
+        throw err;
+      })
+    : false;
   let stopped = false;
   return {
-    url: (database = 'postgres') => `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    passwordChanged,
+    url: (database = 'postgres') => `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -5,41 +5,32 @@
 // Authentication (docs/api.md#authentication):
 //   * local mode (default with the embedded database): HS256 tokens signed with a secret
 //     generated once per data dir and kept in <data dir>/../local-auth.json (mode 0600),
-//     with a service key beside it; POST /v1/demo/token issues tokens for demo users.
+//     with a service key beside it (functions/node/local-mode.ts); POST /v1/demo/token
+//     issues tokens for demo users (never service tokens). Loopback addresses only, unless
+//     EIGHTFOLD_LOCAL_ALLOW_REMOTE=1.
 //   * supabase mode (default with DATABASE_URL): tokens from Supabase Auth, verified with
 //     SUPABASE_JWT_SECRET (HS256) and/or the JWKS (SUPABASE_JWKS_URL, or derived from
 //     SUPABASE_URL); the service key is SUPABASE_SERVICE_ROLE_KEY or EIGHTFOLD_SERVICE_KEY.
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Sql } from 'postgres';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { createApp } from '../app.ts';
 import { createVerifier, signAccessToken } from '../auth.ts';
 import type { AppDeps } from '../context.ts';
-import type { NodeConfig } from './config.ts';
+import { DEFAULT_LIMITS, type NodeConfig, type ServerLimits } from './config.ts';
 import { LiveHub } from '../live/hub.ts';
+import { swaggerUiAssets } from './docs-assets.ts';
+import { assertLocalBind, loadLocalSecrets } from './local-mode.ts';
 
 export interface LocalAuth {
   jwtSecret: string;
   serviceKey: string;
 }
 
-/** The local secret and service key of a data dir, created on first use. */
+/** The local secret and service key of a data dir, created on first use (functions/node/local-mode.ts). */
 export function localAuthFor(dataDir: string): LocalAuth {
-  const file = path.join(path.dirname(path.resolve(dataDir)), 'local-auth.json');
-  if (existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as LocalAuth;
-    if (saved.jwtSecret?.length >= 32 && saved.serviceKey?.length >= 20) return saved;
-  }
-  const auth: LocalAuth = {
-    jwtSecret: randomBytes(32).toString('base64url'),
-    serviceKey: `ef_local_service_${randomBytes(24).toString('base64url')}`,
-  };
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(auth, null, 2) + '\n', { mode: 0o600 });
-  return auth;
+  const { jwtSecret, serviceKey } = loadLocalSecrets(dataDir).secrets;
+  return { jwtSecret, serviceKey };
 }
 
 export interface ApiDepsResult {
@@ -52,6 +43,7 @@ export interface ApiDepsResult {
 export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: boolean }): ApiDepsResult {
   const mode = config.EIGHTFOLD_AUTH_MODE ?? (embedded ? 'local' : 'supabase');
   if (mode === 'local') {
+    assertLocalBind(mode, config.EIGHTFOLD_API_HOST, config.EIGHTFOLD_LOCAL_ALLOW_REMOTE === '1');
     const local = localAuthFor(config.EIGHTFOLD_DATA_DIR);
     const jwtSecret = config.SUPABASE_JWT_SECRET ?? local.jwtSecret;
     const verifier = createVerifier({
@@ -93,19 +85,30 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
+/**
+ * Serves the app. `limits` (config.ts ServerLimits, docs/deploying.md) bound how long a
+ * client may take to send a request and how many connections are held at once; Node's
+ * own defaults held a body that never completes for 300 s and had no connection cap.
+ */
 export async function startApiServer(
   deps: AppDeps,
-  { port, host, routes = [] }: { port: number; host: string; /** Node-only extras: the dashboard, demo traffic. */ routes?: Hono<any>[] },
+  {
+    port,
+    host,
+    routes = [],
+    limits = DEFAULT_LIMITS,
+  }: { port: number; host: string; /** Node-only extras: the dashboard, demo traffic. */ routes?: Hono<any>[]; limits?: ServerLimits },
 ): Promise<RunningServer> {
   // The live earnings feed (functions/live/hub.ts, docs/realtime.md): one hub per process.
   const ownHub = deps.live ? undefined : new LiveHub(deps.sql);
   await ownHub?.start();
-  const app = createApp(ownHub ? { ...deps, live: ownHub } : deps);
+  // Node also serves Swagger UI's files for /docs (the Edge Function does not).
+  const app = createApp({ docsAssets: swaggerUiAssets(), ...deps, ...(ownHub ? { live: ownHub } : {}) });
   for (const r of routes) app.route('/', r);
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {
-      server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+      server = serve({ fetch: app.fetch, port, hostname: host, serverOptions: serverOptionsFor(limits) }, (info) => {
         const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
         resolve({
           url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
@@ -116,6 +119,7 @@ export async function startApiServer(
           },
         });
       });
+      (server as { maxConnections?: number }).maxConnections = limits.maxConnections;
       server.on('error', (err: NodeJS.ErrnoException) => {
         void ownHub?.stop();
         reject(
@@ -128,4 +132,15 @@ export async function startApiServer(
       reject(err);
     }
   });
+}
+
+/** Node's http options for the limits: timeouts checked often enough to be kept closely. */
+function serverOptionsFor(limits: ServerLimits) {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks the two timeouts every connectionsCheckingInterval (default 30 s, which
+    // would let a slow client stay up to 30 s longer than the timeout).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
 }

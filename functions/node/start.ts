@@ -1,17 +1,45 @@
 // `npm start`: the running system. With DATABASE_URL it uses that database; without, it
 // starts an embedded PostgreSQL 17 (data in .data/pg). It applies the migrations, loads
 // the demo program into an empty database, prints a summary and runs until Ctrl-C.
+//
+// Flags (npm start -- <flags>):
+//   --show-secrets   print the local secrets (JWT secret, service key, database password),
+//                    which are otherwise printed only on the start that made them
+//   --allow-remote   let local mode listen on a non-loopback EIGHTFOLD_API_HOST
+//                    (same as EIGHTFOLD_LOCAL_ALLOW_REMOTE=1)
 import postgres from 'postgres';
-import { loadConfig } from './config.ts';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { limitsOf, loadConfig } from './config.ts';
+import { assertLocalBind, loadLocalSecrets } from './local-mode.ts';
 import { startEmbedded, type EmbeddedCluster } from './embedded.ts';
 import { migrate } from './migrate.ts';
 import { seedDemo, summary } from './demo.ts';
 import { apiDeps, startApiServer } from './server.ts';
 import { dashboardExtras } from './traffic.ts';
 
-const config = loadConfig();
+let flags: { 'show-secrets'?: boolean; 'allow-remote'?: boolean };
+try {
+  flags = parseArgs({ options: { 'show-secrets': { type: 'boolean' }, 'allow-remote': { type: 'boolean' } } }).values;
+} catch (err) {
+  console.error(`${(err as Error).message}\nUsage: npm start [-- --show-secrets] [-- --allow-remote]`);
+  process.exit(1);
+}
+const config = loadConfig(flags['allow-remote'] ? { ...process.env, EIGHTFOLD_LOCAL_ALLOW_REMOTE: '1' } : process.env);
 let cluster: EmbeddedCluster | undefined;
 let databaseUrl = config.DATABASE_URL;
+const authMode = config.EIGHTFOLD_AUTH_MODE ?? (databaseUrl ? 'supabase' : 'local');
+try {
+  assertLocalBind(authMode, config.EIGHTFOLD_API_HOST, config.EIGHTFOLD_LOCAL_ALLOW_REMOTE === '1');
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}
+// The data dir's secrets (functions/node/local-mode.ts), printed on the start that made
+// them or when asked, never on every start.
+const local = authMode === 'local' || !databaseUrl ? loadLocalSecrets(config.EIGHTFOLD_DATA_DIR) : undefined;
+const showSecrets = Boolean(flags['show-secrets'] || local?.created);
+const secretsFile = local ? shown(local.file) : '';
 
 if (!databaseUrl) {
   console.log(`Starting embedded PostgreSQL 17 on 127.0.0.1:${config.EIGHTFOLD_PG_PORT} (data: ${config.EIGHTFOLD_DATA_DIR})`);
@@ -19,8 +47,12 @@ if (!databaseUrl) {
     dataDir: config.EIGHTFOLD_DATA_DIR,
     port: config.EIGHTFOLD_PG_PORT,
     persistent: true,
+    password: local!.secrets.pgPassword,
   });
   databaseUrl = cluster.url('postgres');
+  if (cluster.passwordChanged) {
+    console.log(`  The database superuser had the old fixed password: it now has its own random one, kept in ${secretsFile}.`);
+  }
 }
 
 const sql = postgres(databaseUrl, { max: config.EIGHTFOLD_DB_POOL_MAX, onnotice: () => {} });
@@ -35,10 +67,16 @@ console.log('Earnings by level:');
 for (const r of s.byLevel) {
   console.log(`  level ${r.level}  ${r.kind.padEnd(10)} ${r.status.padEnd(9)} ${r.total.padStart(10)} Rs  (${r.rows} rows)`);
 }
-if (cluster) console.log(`\npsql: psql '${databaseUrl}'`);
+if (cluster) {
+  if (showSecrets) console.log(`\npsql: psql '${databaseUrl}'`);
+  else {
+    const u = new URL(databaseUrl);
+    console.log(`\npsql: PGPASSWORD="$(node -pe 'require(${JSON.stringify(path.resolve(local!.file))}).pgPassword')" psql -h ${u.hostname} -p ${u.port} -U ${decodeURIComponent(u.username)} ${u.pathname.slice(1)}`);
+  }
+}
 const api = apiDeps(sql, config, { embedded: Boolean(cluster) });
 const extras = dashboardExtras(sql, { mode: api.mode, trafficOn: config.EIGHTFOLD_DEMO_TRAFFIC === '1', log: (m) => console.log(m) });
-const server = await startApiServer(api.deps, { port: config.PORT, host: config.EIGHTFOLD_API_HOST, routes: extras.routes }).catch(async (err: Error) => {
+const server = await startApiServer(api.deps, { port: config.PORT, host: config.EIGHTFOLD_API_HOST, routes: extras.routes, limits: limitsOf(config) }).catch(async (err: Error) => {
   console.error(err.message);
   await sql.end({ timeout: 5 });
   await cluster?.stop();
@@ -46,8 +84,13 @@ const server = await startApiServer(api.deps, { port: config.PORT, host: config.
 });
 console.log(`\nAPI: ${server.url}  (auth mode: ${api.mode}; routes and curl examples: docs/api.md; OpenAPI: ${server.url}/openapi.json)`);
 if (api.local) {
-  console.log(`  local JWT secret: ${api.local.jwtSecret}`);
-  console.log(`  local service key: ${api.local.serviceKey}`);
+  if (showSecrets) {
+    console.log(`  local JWT secret: ${api.local.jwtSecret}`);
+    console.log(`  local service key: ${api.local.serviceKey}`);
+    console.log(`  (kept in ${secretsFile}, mode 0600; shown on the first start, or with npm start -- --show-secrets)`);
+  } else {
+    console.log(`  local secrets (JWT secret, service key, database password): ${secretsFile} (mode 0600); npm start -- --show-secrets prints them`);
+  }
   console.log('  try:');
   console.log(`    TOKEN=$(curl -s -X POST '${server.url}/v1/demo/token?format=text' -H 'content-type: application/json' -d '{"user_id":"00000000-0000-4000-8000-000000000001"}')`);
   console.log(`    curl -s ${server.url}/v1/reports/earnings/summary -H "Authorization: Bearer $TOKEN"`);
@@ -69,3 +112,9 @@ async function shutdown(signal: string): Promise<void> {
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 setInterval(() => {}, 1 << 30);
+
+/** A path as the user would type it from here. */
+function shown(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}

@@ -5,8 +5,19 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
 import type { Env } from 'hono';
-import { ApiError } from '../errors.ts';
+import { API_ERRORS, ApiError, type ApiErrorName } from '../errors.ts';
 import type { AppEnv } from '../context.ts';
+
+/**
+ * Headers of every page this server sends (the dashboard, /docs): its own files only, no
+ * inline script, nothing framed; the API and the SSE feed are same-origin.
+ */
+export const PAGE_SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+} as const;
 
 /** The API's version, reported by /health and the OpenAPI document. */
 export const API_VERSION = '0.1.0';
@@ -29,6 +40,9 @@ export const defaultHook: Hook<unknown, Env, string, unknown> = (result) => {
     // An unknown key in a strict body names that key; a missing or non-object body, the body.
     if (!field && issue?.code === 'unrecognized_keys') field = (issue as { keys: string[] }).keys[0];
     if (!field && issue) field = 'body';
+    // A refinement may name its own stable code (see IdempotencyKey).
+    const own = issue?.code === 'custom' ? (issue as { params?: { apiError?: unknown } }).params?.apiError : undefined;
+    if (typeof own === 'string' && own in API_ERRORS) throw new ApiError(own as ApiErrorName, `${field}: ${issue!.message}`, field);
     throw new ApiError('validation_failed', issue ? `${field}: ${issue.message}` : undefined, field);
   }
 };
@@ -84,3 +98,30 @@ export const Limit = (max: number, dflt: number) =>
     .max(max)
     .default(dflt)
     .openapi({ description: `Page size, 1..${max} (default ${dflt}).`, example: dflt });
+
+/**
+ * What is wrong with an idempotency key (a purchase's or a refund's external_ref), or
+ * null. Blank keys (empty or white space only) and keys that are not well-formed Unicode
+ * (a lone surrogate, which UTF-8 would turn into U+FFFD so that two different keys replay
+ * each other) are refused, as is NUL, which PostgreSQL text cannot hold. A key is
+ * otherwise kept exactly as sent: " a" and "a" are two keys. The length (1 to 200
+ * characters) is the database's rule (EF208).
+ */
+export function idempotencyKeyProblem(key: string): string | null {
+  if (key.trim() === '') return 'must not be blank';
+  if (/\p{Surrogate}/u.test(key)) return 'must be well-formed Unicode (no lone surrogate)';
+  if (key.includes('\u0000')) return 'must not contain NUL (U+0000)';
+  return null;
+}
+
+/** An idempotency key: refused with 400 external_ref_invalid when blank or malformed. */
+export const IdempotencyKey = z
+  .string()
+  .superRefine((key, ctx) => {
+    const problem = idempotencyKeyProblem(key);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { apiError: 'external_ref_invalid' } });
+  })
+  .openapi({
+    description:
+      'Your unique reference (idempotency key): 1 to 200 characters, not blank, well-formed Unicode. Kept exactly as sent; the same key again replays the original.',
+  });

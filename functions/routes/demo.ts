@@ -3,8 +3,12 @@
 // every route here answers 404 demo_disabled: nothing can mint a token there.
 //   GET  /v1/demo/users                          the users to pick from
 //   POST /v1/demo/token {"user_id": "..."}       an access token for that user (1 hour)
-//   POST /v1/demo/token {"role": "service_role"}  a service token (operator routes)
+//   POST /v1/demo/token {"role": "service_role"}  403 service_token_not_issued
 //   ?format=text returns the bare token, for TOKEN=$(curl ...)
+// No service token is minted here, for anyone: whoever reaches the port is not thereby
+// the operator (any local process, any OS user of the machine, reaches 127.0.0.1). The
+// operator is whoever can read the local secrets file (mode 0600), which holds the local
+// service key (functions/node/local-mode.ts).
 import { createRoute, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../errors.ts';
@@ -27,9 +31,11 @@ const DemoUser = z
   })
   .openapi('DemoUser');
 
+// {"role": "service_role"} is still recognised, to answer it with a code that says where
+// the service key is instead of a generic validation error.
 const TokenRequest = z
   .union([z.object({ user_id: Uuid }).strict(), z.object({ role: z.literal('service_role') }).strict()])
-  .openapi('DemoTokenRequest');
+  .openapi('DemoTokenRequest', { description: 'A user id. {"role": "service_role"} is refused: 403 service_token_not_issued.' });
 
 const Token = z
   .object({
@@ -70,7 +76,7 @@ export function demoRoutes() {
     createRoute({
       method: 'post',
       path: '/token',
-      summary: 'Local mode: an access token for a user, or a service token',
+      summary: 'Local mode: an access token for a user (never a service token)',
       tags: ['demo (local mode only)'],
       request: {
         query: z.object({ format: z.enum(['json', 'text']).default('json') }),
@@ -78,30 +84,22 @@ export function demoRoutes() {
       },
       responses: {
         200: { description: 'A token valid for one hour', content: { 'application/json': { schema: Token }, 'text/plain': { schema: z.string() } } },
-        ...errorResponses(400, 404),
+        ...errorResponses(400, 403, 404),
       },
     }),
     async (c) => {
       const body = c.req.valid('json');
+      if (!('user_id' in body)) throw new ApiError('service_token_not_issued');
       const { format } = c.req.valid('query');
       const sign = c.var.deps.config.signDemoToken!;
-      let token: string;
-      let userId: string | null = null;
-      if ('user_id' in body) {
-        const [user] = await c.var.deps.sql<{ email: string | null }[]>`
-          select u.email from eightfold.profiles p left join auth.users u on u.id = p.user_id
-          where p.user_id = ${body.user_id}`;
-        if (!user) throw new ApiError('not_found', 'No user with this id.', 'user_id');
-        userId = body.user_id.toLowerCase();
-        token = await sign({ userId, email: user.email ?? undefined });
-      } else {
-        token = await sign({ role: 'service_role' });
-      }
+      const [user] = await c.var.deps.sql<{ email: string | null }[]>`
+        select u.email from eightfold.profiles p left join auth.users u on u.id = p.user_id
+        where p.user_id = ${body.user_id}`;
+      if (!user) throw new ApiError('not_found', 'No user with this id.', 'user_id');
+      const userId = body.user_id.toLowerCase();
+      const token = await sign({ userId, email: user.email ?? undefined });
       if (format === 'text') return c.text(token, 200);
-      return c.json(
-        { access_token: token, token_type: 'bearer' as const, expires_in: 3600, user_id: userId, role: userId ? ('authenticated' as const) : ('service_role' as const) },
-        200,
-      );
+      return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: 3600, user_id: userId, role: 'authenticated' as const }, 200);
     },
   );
   return app;

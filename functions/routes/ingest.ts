@@ -12,7 +12,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TransactionSql } from 'postgres';
 import { asCaller, asService, requireService } from '../context.ts';
 import { ApiError, DB_ERRORS } from '../errors.ts';
-import { MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { IdempotencyKey, idempotencyKeyProblem, MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
 
 // Shape only; the database decides what amounts are allowed (EF201, EF202, EF203).
 const Decimal = z
@@ -73,20 +73,14 @@ const PurchaseResult = z
 
 export const MAX_BATCH = 10_000;
 
-// Text that PostgreSQL can store and that means one thing: no NUL, no lone UTF-16 surrogate
-// (JSON can carry one; it would otherwise be replaced on the way in, and two different
-// references could become one).
-const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const CleanText = z
-  .string()
-  .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character')
-  .refine((s) => !lone.test(s), 'must be well-formed Unicode');
+// Text that PostgreSQL can store and that means one thing (functions/routes/common.ts).
+const CleanText = z.string().refine((s) => idempotencyKeyProblem(`x${s}`) === null, 'must be well-formed Unicode without NUL');
 
 const BatchPurchase = z
   .object({
     buyer_id: Uuid,
     amount: Decimal,
-    external_ref: CleanText.pipe(z.string().min(1).max(200)).openapi({ example: 'order-1001' }),
+    external_ref: IdempotencyKey.openapi({ example: 'order-1001' }),
     profit: Decimal.optional(),
     currency: CleanText.pipe(z.string().max(3)).optional().openapi({ example: 'INR' }),
     purchased_at: z.string().datetime({ offset: true }).optional(),
@@ -245,7 +239,7 @@ export function ingestRoutes() {
                 .object({
                   buyer_id: Uuid,
                   amount: Decimal,
-                  external_ref: z.string().openapi({ example: 'order-1001' }),
+                  external_ref: IdempotencyKey.openapi({ example: 'order-1001' }),
                   profit: Decimal.optional(),
                   currency: z.string().optional().openapi({ example: 'INR' }),
                   purchased_at: z.string().datetime({ offset: true }).optional(),
@@ -317,12 +311,14 @@ export function ingestRoutes() {
           return;
         }
         const issue = parsed.error.issues[0]!;
+        // A refinement may name its own stable code (external_ref_invalid), as for a single purchase.
+        const own = issue.code === 'custom' ? (issue as { params?: { apiError?: unknown } }).params?.apiError : undefined;
         results[index] = {
           index,
           external_ref: typeof (raw as { external_ref?: unknown })?.external_ref === 'string' ? (raw as { external_ref: string }).external_ref : null,
           outcome: 'refused',
           purchase_id: null,
-          error: { code: 'validation_failed', message: issue.message, field: issue.path.join('.') || undefined },
+          error: { code: typeof own === 'string' ? own : 'validation_failed', message: issue.message, field: issue.path.join('.') || undefined },
         };
       });
       if (valid.length > 0) {
@@ -365,7 +361,7 @@ export function ingestRoutes() {
             'application/json': {
               schema: z
                 .object({
-                  external_ref: z.string().openapi({ example: 'refund-1001' }),
+                  external_ref: IdempotencyKey.openapi({ example: 'refund-1001' }),
                   amount: Decimal.optional(),
                   reason: z.string().max(200).optional(),
                 })

@@ -148,9 +148,14 @@ describe('demo tokens (local mode only)', () => {
     expect((await me(text.text)).body.user_id).toBe(alice.id);
   });
 
-  it('a demo service token opens operator routes', async () => {
-    const res = await api.call('POST', '/v1/demo/token?format=text', { body: { role: 'service_role' } });
-    const overview = await api.call('GET', '/v1/operator/overview?from=2026-01-01&to=2026-01-02', { as: { token: res.text } });
+  it('403 service_token_not_issued: no service token for whoever reaches the port, as JSON or text', async () => {
+    for (const path of ['/v1/demo/token', '/v1/demo/token?format=text']) {
+      const res = await api.call('POST', path, { body: { role: 'service_role' } });
+      expect([res.status, res.body.error.code]).toEqual([403, 'service_token_not_issued']);
+      expect(res.text).not.toMatch(/eyJ/); // no JWT in the answer
+    }
+    // The local service key is the operator's credential.
+    const overview = await api.call('GET', '/v1/operator/overview?from=2026-01-01&to=2026-01-02', { as: 'service' });
     expect(overview.status).toBe(200);
   });
 

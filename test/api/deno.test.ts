@@ -108,6 +108,18 @@ describe('Supabase Edge Function under Deno', () => {
     expect(((await denied.json()) as any).error.code).toBe('forbidden');
   });
 
+  it('/docs on the function links the OpenAPI document and loads no script; the idempotency key rule holds', async () => {
+    const docs = await fetch(`${base}/docs`);
+    const html = await docs.text();
+    expect([docs.status, html.includes('href="openapi.json"'), /<script/.test(html)]).toEqual([200, true, false]);
+    const blank = await fetch(`${base}/v1/ingest/purchases`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SERVICE}`, 'content-type': 'application/json' },
+      body: `{"buyer_id":"${leaf.id}","amount":"2000.00","external_ref":"deno-\\ud800"}`,
+    });
+    expect([blank.status, ((await blank.json()) as any).error.code]).toEqual([400, 'external_ref_invalid']);
+  });
+
   it('demo tokens do not exist on the function', async () => {
     const res = await fetch(`${base}/v1/demo/token`, {
       method: 'POST',

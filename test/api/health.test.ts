@@ -26,11 +26,15 @@ describe('health and docs', () => {
     expect(res.body.components.schemas.EarningsSummary.properties.totals).toBeDefined();
     expect(res.body.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
-  it('GET /docs renders the document', async () => {
+  it('GET /docs without Swagger UI files (as on the Edge Function) links the document and runs no script', async () => {
     const res = await api.call('GET', '/docs');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
-    expect(res.text).toContain('openapi.json');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.text).toContain('href="openapi.json"');
+    expect(res.text).not.toMatch(/<script|https?:\/\//);
+    const bundle = await api.call('GET', '/docs/swagger-ui-bundle.js');
+    expect([bundle.status, bundle.body.error.code]).toEqual([404, 'not_found']);
   });
   it('unknown routes answer 404 not_found in the error shape', async () => {
     const res = await api.call('GET', '/nope');

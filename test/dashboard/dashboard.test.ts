@@ -236,7 +236,12 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
 
   it('gives the operator the program totals, top earners, and any user\'s report', async () => {
     const page = await open();
+    // The button asks for the local service key; no service token is minted over HTTP.
     await page.locator('#operator-signin').click();
+    await page.locator('#operator-hint').waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token-input');
+    await page.locator('#token-input').fill(stack.serviceKey);
+    await page.locator('#token-form button[type=submit]').click();
     await page.waitForFunction(() => (window as unknown as { eightfold: { ready: boolean } }).eightfold.ready === true);
     expect(await page.evaluate(() => document.body.dataset.view)).toBe('operator');
 
