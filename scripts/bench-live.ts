@@ -81,7 +81,7 @@ begin
 end $$;
 create trigger bench_publish_per_row after insert on eightfold.earnings
   for each row execute function eightfold.bench_publish_per_row();
-alter table eightfold.earnings disable trigger earnings_publish;
+alter table eightfold.earnings disable trigger earnings_mark_unpublished;
 `;
 
 type Variant = 'off' | 'deferred batch (chosen)' | 'deferred, broadcast only' | 'deferred, NOTIFY only' | 'per-row realtime.send';
@@ -93,7 +93,7 @@ async function ingest(adminUrl: string, template: string, variant: Variant, mode
   const url = withDatabase(adminUrl, name);
   const warnings: string[] = [];
   const sql = postgres(url, { max: 4, onnotice: (n) => warnings.push(String(n.message)) });
-  if (variant === 'off') await sql`alter table eightfold.earnings disable trigger earnings_publish`;
+  if (variant === 'off') await sql`alter table eightfold.earnings disable trigger earnings_mark_unpublished`;
   if (variant === 'per-row realtime.send') await sql.unsafe(PER_ROW_SEND);
   if (variant === 'deferred, broadcast only') await sql`update eightfold.live_settings set notify_enabled = false`;
   if (variant === 'deferred, NOTIFY only') await sql`update eightfold.live_settings set broadcast_enabled = false`;
@@ -343,9 +343,9 @@ async function benchSse(adminUrl: string, template: string): Promise<void> {
       await ingestRun('on: publishing trigger + SSE hub + subscribers', 'on');
       for (const s of streams) s.close();
       await Promise.all(streams.map((s) => s.done));
-      await sql`alter table eightfold.earnings disable trigger earnings_publish`;
+      await sql`alter table eightfold.earnings disable trigger earnings_mark_unpublished`;
       await ingestRun('off: no publishing trigger, no subscribers', 'off');
-      await sql`alter table eightfold.earnings enable trigger earnings_publish`;
+      await sql`alter table eightfold.earnings enable trigger earnings_mark_unpublished`;
       const m = await mem();
       console.log(`hub: ${m.stats.reads} ledger reads, ${m.stats.wakeups} wake-ups, ${m.stats.delivered} events delivered, ${m.stats.dropped} clients dropped`);
     }

