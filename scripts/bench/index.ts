@@ -51,7 +51,7 @@ const SECONDS = Number(opts.seconds ?? (quick ? 1 : 8));
 const USERS = Number(opts.users ?? (quick ? 2_000 : 100_000));
 const BULK = Number(opts.bulk ?? (quick ? 2_000 : 121_000));
 const GROWTH = Number(opts.growth ?? (quick ? 5_000 : 200_000));
-const ONLY = new Set((opts.only ?? 'growth,single,http,bulk').split(','));
+const ONLY = new Set((opts.only ?? 'growth,single,http,bulk,breakdown').split(','));
 const OUT = opts.out ?? path.join(ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 const SERVICE_KEY = `ef_bench_service_${randomUUID().replace(/-/g, '')}`;
 
@@ -260,6 +260,34 @@ async function growth(url: string, sql: Sql) {
   log(`  purchases: ${scans!.seq_scan} sequential scans (${scans!.seq_tup_read} rows read) since the start`);
 }
 
+// Where the time goes -----------------------------------------------------------------
+
+/** Every statement one single-purchase call runs (triggers and commit included), per call. */
+async function breakdown(url: string) {
+  const n = quick ? 200 : 2000;
+  const conn = postgres(url, { max: 1, onnotice: () => {} });
+  await conn`create extension if not exists pg_stat_statements`;
+  await conn`set pg_stat_statements.track = 'all'`;
+  await conn`select pg_stat_statements_reset()`;
+  for (let i = 0; i < n; i++) {
+    const b = 1 + Math.floor(Math.random() * USERS);
+    await conn.unsafe(SINGLE_SQL.product.replace(':b::int', '$1::int'), [b], { prepare: true });
+    await conn.unsafe(SINGLE_SQL.raw.replace(':b', '$1::int'), [b], { prepare: true });
+  }
+  const rows = await conn<{ calls: string; us: number; wal: number; query: string }[]>`
+    select calls::text, total_exec_time * 1000 / ${n} as us, wal_bytes::float8 / ${n} as wal,
+           left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 70) as query
+    from pg_stat_statements
+    where dbid = (select oid from pg_database where datname = current_database()) and calls >= ${n}
+    order by total_exec_time desc limit 20`;
+  await conn`set pg_stat_statements.track = 'none'`;
+  await conn.end();
+  log(`\nWhere the time goes (1 connection, ${n} single purchases of each design; µs and WAL bytes per purchase, nested statements included in their callers):`);
+  for (const r of rows) log(`  ${fmt(r.us).padStart(6)} µs ${fmt(r.wal).padStart(7)} B  ${r.query}`);
+  breakdownRows = rows;
+}
+let breakdownRows: unknown[] = [];
+
 // Main ---------------------------------------------------------------------------------
 
 async function main() {
@@ -268,7 +296,13 @@ async function main() {
   log(`Machine: ${cpus().length} cores (${cpus()[0]?.model}), load ${load()}; single-purchase client: ${PGBENCH ? 'pgbench' : 'postgres.js (no pgbench on PATH)'}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'eightfold-bench-'));
   chmodSync(dir, 0o755);
-  const cluster = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: 0, persistent: false });
+  // pg_stat_statements is loaded but off (track = none) except in the breakdown below.
+  const cluster = await startEmbedded({
+    dataDir: path.join(dir, 'pg'),
+    port: 0,
+    persistent: false,
+    settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'none' },
+  });
   let server: { url: string; child: ChildProcess } | undefined;
   try {
     const admin = postgres(cluster.url('postgres'), { max: 1, onnotice: () => {} });
@@ -323,6 +357,7 @@ async function main() {
       }
       if (ONLY.has('bulk')) await bulkRuns(sql, rep);
     }
+    if (ONLY.has('breakdown')) await breakdown(url);
     const [size] = await sql`select pg_size_pretty(pg_database_size(current_database())) as s,
       (select count(*) from eightfold.purchases) as purchases, (select count(*) from eightfold.earnings) as earnings`;
     const [rec] = await sql`select count(*) as n from eightfold.reconcile()`;
@@ -356,6 +391,7 @@ async function main() {
       config: { reps: REPS, seconds: SECONDS, users: USERS, bulk: BULK, growth: GROWTH },
       results: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { ...r, median: median(r.runs.map((x) => x.value)) }])),
       targets,
+      breakdown: breakdownRows,
     }, null, 2) + '\n');
     log(`\nWrote ${path.relative(process.cwd(), OUT)} in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   } finally {
