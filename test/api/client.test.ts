@@ -42,7 +42,7 @@ describe('client/src/api.ts', () => {
     expect(a.totals).toMatchObject({ members: 1, bought: 1, not_active: 1 });
     expect((await api.getMyReferralProfile(user)).direct_referrals).toBe(1);
     expect((await api.listDirectReferrals(user)).referrals[0]!.masked_name).toBe('Client K.');
-    expect((await api.getEarningsSummary(service, { userId: root.user_id })).totals.net).toBe('0.00');
+    expect((await api.getEarningsSummary(service, { userId: root.user_id, purpose: 'support' })).totals.net).toBe('0.00');
     expect((await api.getOperatorOverview(service, { from: today, to: tomorrow })).totals.purchases).toBeGreaterThan(0);
     expect((await api.getHealth(user)).status).toBe('ok');
   });

@@ -68,14 +68,14 @@ describe('GET /v1/dashboard/tree', () => {
   });
 
   it('gives the service any user\'s tree, 404 for an unknown user, 400 for a bad level', async () => {
-    const ok = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=1`, stack.serviceKey);
+    const ok = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=1&purpose=support`, stack.serviceKey);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { nodes: unknown[] }).nodes).toHaveLength(8);
-    const missing = await get(`/v1/dashboard/tree?user_id=${demoId(99)}`, stack.serviceKey);
+    const missing = await get(`/v1/dashboard/tree?user_id=${demoId(99)}&purpose=support`, stack.serviceKey);
     expect(missing.status).toBe(404);
     const noUser = await get('/v1/dashboard/tree', stack.serviceKey);
     expect(noUser.status).toBe(400);
-    const bad = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=0`, stack.serviceKey);
+    const bad = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=0&purpose=support`, stack.serviceKey);
     expect([bad.status, ((await bad.json()) as { error: { field: string } }).error.field]).toEqual([400, 'max_level']);
   });
 });
