@@ -20,6 +20,7 @@ import { createVerifier, signAccessToken } from '../auth.ts';
 import type { AppDeps } from '../context.ts';
 import type { NodeConfig } from './config.ts';
 import { LiveHub } from '../live/hub.ts';
+import { startRetentionWorker } from './retention.ts';
 
 export interface LocalAuth {
   jwtSecret: string;
@@ -95,11 +96,25 @@ export interface RunningServer {
 
 export async function startApiServer(
   deps: AppDeps,
-  { port, host, routes = [] }: { port: number; host: string; /** Node-only extras: the dashboard, demo traffic. */ routes?: Hono<any>[] },
+  {
+    port,
+    host,
+    routes = [],
+    retention = {},
+  }: {
+    port: number;
+    host: string;
+    /** Node-only extras: the dashboard, demo traffic. */
+    routes?: Hono<any>[];
+    /** The retention job's worker (functions/node/retention.ts); false: none. */
+    retention?: false | Parameters<typeof startRetentionWorker>[1];
+  },
 ): Promise<RunningServer> {
   // The live earnings feed (functions/live/hub.ts, docs/realtime.md): one hub per process.
   const ownHub = deps.live ? undefined : new LiveHub(deps.sql);
   await ownHub?.start();
+  // The retention job, hourly, unless pg_cron schedules it (docs/privacy.md#retention).
+  const worker = retention === false ? undefined : startRetentionWorker(deps.sql, { log: (m) => console.log(m), ...retention });
   const app = createApp(ownHub ? { ...deps, live: ownHub } : deps);
   for (const r of routes) app.route('/', r);
   return new Promise((resolve, reject) => {
@@ -111,6 +126,7 @@ export async function startApiServer(
           url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
           port: info.port,
           close: async () => {
+            await worker?.stop();
             await ownHub?.stop(); // ends the SSE streams, which would hold server.close()
             await new Promise<void>((r) => server.close(() => r()));
           },
@@ -118,6 +134,7 @@ export async function startApiServer(
       });
       server.on('error', (err: NodeJS.ErrnoException) => {
         void ownHub?.stop();
+        void worker?.stop();
         reject(
           err.code === 'EADDRINUSE'
             ? new Error(`Port ${port} is taken: set PORT to another one (e.g. PORT=8788 npm start).`)
@@ -125,6 +142,7 @@ export async function startApiServer(
         );
       });
     } catch (err) {
+      void worker?.stop();
       reject(err);
     }
   });
