@@ -78,19 +78,27 @@ begin
     end if;
   end loop;
 
-  -- 3. Erasures due. One person's failure does not stop the others; it is counted, and
-  --    the request stays pending for the next run.
+  -- 3. Erasures due. Locks are taken in the order the person's own requests take them
+  --    (their profile, then the request), so a cancel racing the job waits or wins, never
+  --    deadlocks; a request cancelled meanwhile is left alone. One person's failure does
+  --    not stop the others: it is counted, and the request stays pending for the next run.
   for v_id, v_request in
     select r.user_id, r.erasure_request_id from eightfold.erasure_requests r
     where r.cancelled_at is null and r.completed_at is null
       and r.erase_after <= p_now and r.warned_at <= p_now - v_warning
     order by r.erase_after, r.erasure_request_id
-    for update skip locked
   loop
     begin
-      perform eightfold.erase_person(v_id, p_now,
-        (select r.reason from eightfold.erasure_requests r where r.erasure_request_id = v_request));
-      v_erased := v_erased + 1;
+      perform 1 from eightfold.profiles p where p.user_id = v_id for no key update;
+      perform 1 from eightfold.erasure_requests r
+      where r.erasure_request_id = v_request and r.cancelled_at is null and r.completed_at is null
+        and r.erase_after <= p_now and r.warned_at <= p_now - v_warning
+      for update;
+      if found then
+        perform eightfold.erase_person(v_id, p_now,
+          (select r.reason from eightfold.erasure_requests r where r.erasure_request_id = v_request));
+        v_erased := v_erased + 1;
+      end if;
     exception when others then
       v_failed := v_failed + 1;
       raise warning 'eightfold.run_retention: erasure request % failed (SQLSTATE %)', v_request, sqlstate;

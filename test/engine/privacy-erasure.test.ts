@@ -114,15 +114,45 @@ describe('the retention job (injected clock)', () => {
     expect(p!.display_name).toBe('Changed Mind');
   });
 
-  it('two runs at once: the second skips; each due erasure runs once', async () => {
+  it('a run while another holds the job\'s lock skips; the next run erases once', async () => {
     const u = await join(db.sql, 'Parallel Runs', null);
     const t0 = Date.now();
     await db.sql`select eightfold.request_erasure(${u.id}, 'user_request', ${iso(t0)}::timestamptz)`;
-    await retention(t0 + 121 * HOUR);
-    const runs = await Promise.all([retention(t0 + 170 * HOUR), retention(t0 + 170 * HOUR)]);
-    expect(runs.filter((r) => r.skipped).length + runs.filter((r) => !r.skipped).length).toBe(2);
+    await retention(t0 + 120 * HOUR);
+    await db.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext('eightfold.run_retention'))`;
+      const skipped = await retention(t0 + 170 * HOUR);
+      expect(skipped.skipped).toBe('another retention run is in progress');
+      expect((await requestOf(u.id))!.status).toBe('pending');
+    });
+    const [a, b] = await Promise.all([retention(t0 + 170 * HOUR), retention(t0 + 170 * HOUR)]);
+    expect((a.erased ?? 0) + (b.erased ?? 0)).toBeGreaterThanOrEqual(1);
     const [n] = await db.sql`select count(*)::int as n from eightfold.erasure_requests where user_id = ${u.id} and completed_at is not null`;
     expect(n!.n).toBe(1);
+  });
+
+  it('a cancel racing the job\'s erasure: one of them wins, no deadlock, no half state', async () => {
+    for (let i = 0; i < 5; i++) {
+      const u = await join(db.sql, `Racing Cancel ${i}`, null);
+      const t0 = Date.now();
+      await db.sql`select eightfold.request_erasure(${u.id}, 'user_request', ${iso(t0)}::timestamptz)`;
+      await retention(t0 + 120 * HOUR);
+      const [job, cancel] = await Promise.allSettled([
+        retention(t0 + 170 * HOUR),
+        as(db.sql, 'authenticated', u.id, (tx) => tx`select public.cancel_my_erasure()`),
+      ]);
+      expect(job.status).toBe('fulfilled');
+      expect((job as PromiseFulfilledResult<{ failed: number }>).value.failed).toBe(0);
+      const r = (await requestOf(u.id))!;
+      const [p] = await db.sql`select display_name from eightfold.profiles where user_id = ${u.id}`;
+      if (cancel.status === 'fulfilled') {
+        expect([r.status, p!.display_name]).toEqual(['cancelled', `Racing Cancel ${i}`]);
+      } else {
+        // The erasure won: the cancel found nothing pending (or an erased account).
+        expect(['EF414', 'EF416']).toContain((cancel.reason as { code: string }).code);
+        expect([r.status, p!.display_name]).toEqual(['completed', null]);
+      }
+    }
   });
 });
 
