@@ -22,6 +22,10 @@ import { reportRoutes } from './routes/reports.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { liveRoutes } from './routes/live.ts';
+import { meRoutes } from './routes/me.ts';
+import { privacyRoutes } from './routes/privacy.ts';
+import { privacyOperatorRoutes } from './routes/privacy-operator.ts';
+import { breachRoutes } from './routes/breaches.ts';
 
 export interface AppOptions {
   /** Path prefix of every route, e.g. '/eightfold' for the Supabase Edge Function. */
@@ -46,6 +50,10 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   app.route('/v1/referrals', referralRoutes());
   app.route('/v1/reports', reportRoutes());
   app.route('/v1/operator', operatorRoutes());
+  app.route('/v1/me', meRoutes());
+  app.route('/v1/privacy', privacyRoutes());
+  app.route('/v1/operator/privacy', privacyOperatorRoutes());
+  app.route('/v1/operator/breaches', breachRoutes());
   app.route('/v1/live', liveRoutes());
   app.route('/', docsRoutes(app, options.basePath ?? ''));
 

@@ -68,6 +68,21 @@ Object.assign(DB_ERRORS, {
   EF904: { code: 'analyst_login_invalid', status: 400, title: 'An analyst login needs a plain lowercase name, a password of 16+ characters, a timeout of 100 ms to 1 hour and 1 to 100 connections.' },
 } satisfies Record<string, ErrorInfo>);
 
+// Privacy (EF410-EF419, raised by supabase/migrations/202612013000xx_*): notices,
+// consents, operator reads, erasure, the breach register, retention settings.
+Object.assign(DB_ERRORS, {
+  EF410: { code: 'notice_version_unknown', status: 400, title: 'No privacy notice has this version (or it is not published yet).' },
+  EF411: { code: 'consent_purpose_unknown', status: 404, title: 'No consent purpose has this name.' },
+  EF412: { code: 'purpose_required', status: 400, title: 'Reading a person\'s data needs a purpose (one of the access purposes).' },
+  EF413: { code: 'purpose_unknown', status: 400, title: 'Not one of the access purposes.' },
+  EF414: { code: 'erasure_not_pending', status: 404, title: 'There is no pending erasure request.' },
+  EF415: { code: 'display_name_invalid', status: 400, title: 'The display name must be 1 to 80 characters, without control characters.' },
+  EF416: { code: 'user_erased', status: 403, title: 'This account has been erased.' },
+  EF417: { code: 'breach_invalid', status: 400, title: 'A field of the breach record is missing, out of order or out of range.' },
+  EF418: { code: 'breach_not_found', status: 404, title: 'No breach with this id.' },
+  EF419: { code: 'privacy_setting_invalid', status: 400, title: 'A retention or erasure period is out of range.' },
+} satisfies Record<string, ErrorInfo>);
+
 /** Errors the HTTP API raises itself (not from the database), by stable name. */
 export const API_ERRORS = {
   validation_failed: { code: 'validation_failed', status: 400, title: 'A field of the request is missing or malformed.' },
@@ -90,6 +105,7 @@ export const API_ERRORS = {
     status: 400,
     title: 'An external reference (idempotency key) must not be blank and must be well-formed Unicode without NUL (checked before the database, which also refuses EF208).',
   },
+  purpose_required: { code: 'purpose_required', status: 400, title: 'The service must say why it reads a person\'s data: pass purpose (GET /v1/operator/privacy/purposes).' },
   database_unavailable: { code: 'database_unavailable', status: 503, title: 'The database is not reachable.' },
   internal: { code: 'internal', status: 500, title: 'Something went wrong on our side.' },
 } as const satisfies Record<string, ErrorInfo>;

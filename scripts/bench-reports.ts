@@ -12,7 +12,8 @@
 //    nested statements included) to docs/query-plans.md, and prints a table for
 //    docs/benchmarks.md.
 // Options (env): BENCH_USERS (100000), BENCH_PURCHASES (100000), BENCH_ITERATIONS (200),
-// BENCH_BUILD_ONLY=1 (with BENCH_DATABASE_URL: build the data and stop, to explore it).
+// BENCH_BUILD_ONLY=1 (with BENCH_DATABASE_URL: build the data and stop, to explore it),
+// BENCH_API_PORT (0: any free port).
 import postgres from 'postgres';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -134,12 +135,15 @@ async function main() {
       verifier: createVerifier({ jwtSecret: SECRET, serviceKeys: [SERVICE] }),
       config: { mode: 'local' as const },
     };
-    const server = await startApiServer(deps, { port: 0, host: '127.0.0.1' });
+    const server = await startApiServer(deps, { port: Number(process.env.BENCH_API_PORT ?? 0), host: '127.0.0.1', retention: false });
     const asha = '00000000-0000-4000-8000-000000000001';
     const ashaToken = await signAccessToken(SECRET, { userId: asha });
     console.log(`\nDemo data (${ITERATIONS} requests each, sequential, over HTTP on ${server.url}):`);
     results.push(await time('demo: earnings summary (Asha, top referrer)', `${server.url}/v1/reports/earnings/summary`, ashaToken));
     results.push(await time('demo: referral analytics (Asha)', `${server.url}/v1/reports/referrals`, ashaToken));
+    // The operator's read of one person states a purpose and writes one access-log entry
+    // in the same transaction (docs/privacy.md).
+    results.push(await time('demo: earnings summary (Asha), service with purpose (logged)', `${server.url}/v1/reports/earnings/summary?user_id=${asha}&purpose=audit`, SERVICE));
 
     console.log(`\nBuilding a ${USERS}-user tree with ${PURCHASES} purchases:`);
     const tree = await buildTree(sql, USERS, PURCHASES);
@@ -157,6 +161,7 @@ async function main() {
     results.push(await time('100k: earnings summary (root)', `${server.url}/v1/reports/earnings/summary`, rootTok));
     results.push(await time('100k: earnings summary (level-1 user)', `${server.url}/v1/reports/earnings/summary`, l1Tok));
     results.push(await time('100k: earnings summary (depth-3 user)', `${server.url}/v1/reports/earnings/summary`, midTok));
+    results.push(await time('100k: earnings summary (root), service with purpose (logged)', `${server.url}/v1/reports/earnings/summary?user_id=${benchId(1)}&purpose=audit`, SERVICE));
     results.push(await time('100k: recent earnings, 50 rows (root)', `${server.url}/v1/reports/earnings/recent`, rootTok));
     results.push(await time('100k: over time, 30 days by day (root)', `${server.url}/v1/reports/earnings/over-time?from=${from}&to=${to}`, rootTok));
     results.push(await time('100k: referral analytics (depth-3 user, 584 below)', `${server.url}/v1/reports/referrals`, midTok));

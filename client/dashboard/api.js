@@ -13,7 +13,7 @@ export class ApiFailure extends Error {
   }
 }
 
-async function request(path, { token, method = 'GET', body } = {}) {
+export async function request(path, { token, method = 'GET', body } = {}) {
   let res;
   try {
     res = await fetch(path, {
@@ -82,10 +82,10 @@ export const probe = (token) =>
  * the query string. all: the operator's stream of every earning; userId: the operator
  * watching one user's stream; neither: the signed-in user's own.
  */
-export function liveUrl(token, { all = false, userId } = {}) {
+export function liveUrl(token, { all = false, userId, purpose } = {}) {
   return all
     ? `/v1/live/operator/earnings${qs({ access_token: token })}`
-    : `/v1/live/earnings${qs({ user_id: userId, access_token: token })}`;
+    : `/v1/live/earnings${qs({ user_id: userId, purpose: userId ? purpose : undefined, access_token: token })}`;
 }
 
 /** An SSE event's data, as the feed shows it. */
@@ -127,11 +127,12 @@ export const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().tim
 
 /**
  * One user's whole report: totals (all time, today, this month), by level, by leg, the
- * tree and the time series. userId only for the operator (service); a user reads their own.
+ * tree and the time series. userId and purpose only for the operator (service; every read
+ * is written to the person's access log); a user reads their own.
  * The date range is inclusive of `to` on the page; the API's is half-open, hence to + 1.
  */
-export async function report(token, userId, { bucket, from, to }) {
-  const u = { user_id: userId };
+export async function report(token, userId, { bucket, from, to, purpose }) {
+  const u = { user_id: userId, purpose: userId ? purpose : undefined };
   const starts = localStarts();
   const [summary, today, month, series, tree, profile] = await Promise.all([
     request(`/v1/reports/earnings/summary${qs(u)}`, { token }),

@@ -5,6 +5,7 @@
 import * as api from './api.js';
 import { inr, normal, isZero, toPaise, fromPaise } from './money.js';
 import * as charts from './charts.js';
+import * as privacy from './privacy.js';
 
 const $ = (id) => document.getElementById(id);
 const SESSION_KEY = 'eightfold.session';
@@ -103,6 +104,7 @@ function saveSession(s) {
 
 function signOut(message, code) {
   closeLive();
+  privacy.close();
   saveSession(null);
   state.report = null;
   state.overview = null;
@@ -200,8 +202,10 @@ function defaultRange() {
 }
 
 async function openReport(userId) {
-  state.subject = userId;
   const operator = state.session?.role === 'service_role';
+  // The operator states why they read this person's data (docs/privacy.md).
+  if (operator && !privacy.operatorPurpose()) { privacy.askPurpose(); return; }
+  state.subject = userId;
   show(operator ? 'report-in-operator' : 'report');
   $('back-to-program').hidden = !operator;
   $('feed').replaceChildren();
@@ -209,6 +213,11 @@ async function openReport(userId) {
   $('feed-empty').hidden = false;
   await loadReport();
   openLive({ userId: operator ? userId : undefined, listId: 'feed' });
+  if (operator) privacy.close();
+  else await privacy.open(state.session.token, { onChange: (what, value) => {
+    if (what === 'name') { state.session.name = value; saveSession(state.session); $('who-name').textContent = value; }
+    if (what === 'signed-out') signOut(describe(value), value.code);
+  } });
 }
 
 let reportSeq = 0;
@@ -222,7 +231,7 @@ async function loadReport() {
     $('from').value ||= r.from;
     $('to').value ||= r.to;
   }
-  const range = { bucket: $('bucket').value, from: $('from').value, to: $('to').value };
+  const range = { bucket: $('bucket').value, from: $('from').value, to: $('to').value, purpose: subject ? privacy.operatorPurpose() : undefined };
   const seq = ++reportSeq;
   let report;
   try {
@@ -385,7 +394,7 @@ function setLive(s) {
 function openLive({ userId, all = false, listId }) {
   closeLive();
   setLive('connecting');
-  const url = api.liveUrl(state.session.token, { all, userId });
+  const url = api.liveUrl(state.session.token, { all, userId, purpose: userId ? privacy.operatorPurpose() : undefined });
   source = new EventSource(url);
   source.addEventListener('open', () => setLive('open'));
   source.addEventListener('error', async () => {
@@ -487,6 +496,8 @@ function scheduleRefresh() {
 
 async function openOperator() {
   show('operator');
+  privacy.close();
+  privacy.initOperator(state.session.token);
   state.subject = null;
   $('operator-feed').replaceChildren();
   $('operator-feed-empty').hidden = false;

@@ -2,10 +2,11 @@
 // page, `/dashboard/*` its files, `/dashboard/vendor/echarts.min.js` the chart library
 // straight from node_modules. Node only: the Edge Function does not serve it.
 import { Hono } from 'hono';
-import type { Sql } from 'postgres';
+import type { TransactionSql } from 'postgres';
 import { asCaller, requireCaller, subjectOf, type AppEnv } from '../../functions/context.ts';
 import { ApiError } from '../../functions/errors.ts';
 import { PAGE_SECURITY_HEADERS } from '../../functions/routes/common.ts';
+import { purposeFor } from '../../functions/routes/purpose.ts';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -23,7 +24,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** Only these files are served: nothing else under client/ (no .ts, no tests). */
-const FILES = new Set(['index.html', 'app.js', 'api.js', 'charts.js', 'money.js', 'style.css', 'favicon.svg']);
+const FILES = new Set(['index.html', 'app.js', 'api.js', 'charts.js', 'money.js', 'privacy.js', 'style.css', 'favicon.svg']);
 
 // The page loads only its own files; the API and the SSE feed are same-origin. The same
 // headers cover /docs (functions/routes/docs.ts).
@@ -53,10 +54,12 @@ export function dashboardRoutes(): Hono {
 
 /**
  * The referral tree the dashboard draws, which no report route returns node by node:
- *   GET /v1/dashboard/tree?max_level=4[&user_id=... for the service]
+ *   GET /v1/dashboard/tree?max_level=4[&user_id=...&purpose=... for the service]
  * A user gets their own downline through public.my_downline(), run as them (RLS, masked
- * names, what they earned from each member). The service (operator) gets any user's, read
- * with the service handle: the same columns, masked names too. Node only, like the page.
+ * names, what they earned from each member). The service (operator) gets any user's
+ * through public.user_downline(), run as service_role: the same columns, masked names
+ * too, with a required purpose and one access-log entry (docs/privacy.md). Node only,
+ * like the page.
  */
 export function dashboardApiRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -71,6 +74,11 @@ export function dashboardApiRoutes(): Hono<AppEnv> {
     }
     const subject = subjectOf(c, requested);
     const caller = c.var.caller;
+    const purposeParam = c.req.query('purpose');
+    if (purposeParam !== undefined && !/^[a-z][a-z0-9_]{1,39}$/.test(purposeParam)) {
+      throw new ApiError('validation_failed', 'purpose: an access purpose such as "support"', 'purpose');
+    }
+    const purpose = purposeFor(c, purposeParam);
     const { root, nodes } =
       caller.kind === 'user'
         ? await asCaller(c, async (tx) => {
@@ -84,7 +92,7 @@ export function dashboardApiRoutes(): Hono<AppEnv> {
               from public.my_downline(${maxLevel}) order by level, joined_at limit ${MAX_NODES}`;
             return { root, nodes };
           }, { readOnly: true })
-        : await serviceTree(c.var.deps.sql, subject, maxLevel);
+        : await asCaller(c, (tx) => serviceTree(tx, subject, maxLevel, purpose!));
     if (!root) throw new ApiError('not_found', 'No profile for this user.', 'user_id');
     return c.json({ root, max_level: maxLevel, truncated: nodes.length >= MAX_NODES, nodes: [...nodes] });
   });
@@ -112,22 +120,17 @@ interface TreeNode {
   earned: string;
 }
 
-async function serviceTree(sql: Sql, userId: string, maxLevel: number): Promise<{ root?: TreeRoot; nodes: TreeNode[] }> {
+async function serviceTree(sql: TransactionSql, userId: string, maxLevel: number, purpose: string): Promise<{ root?: TreeRoot; nodes: TreeNode[] }> {
+  // First the logged read (an unknown user is 404 here, a missing purpose 400).
+  const nodes = await sql<TreeNode[]>`
+    select member_id as user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
+           eightfold.money(earned) as earned
+    from public.user_downline(${userId}, ${maxLevel}, ${purpose})
+    order by level, joined_at limit ${MAX_NODES}`;
   const [root] = await sql<TreeRoot[]>`
     select p.user_id, eightfold.mask_name(p.display_name) as display_name, p.status::text as status,
            (select count(*)::int from eightfold.profiles c where c.referrer_id = p.user_id) as direct_referrals,
            (select s.max_direct_referrals::int from eightfold.program_settings s) as max_direct_referrals
     from eightfold.profiles p where p.user_id = ${userId}`;
-  if (!root) return { nodes: [] };
-  const nodes = await sql<TreeNode[]>`
-    select d.user_id, eightfold.mask_name(p.display_name) as masked_name, d.level, d.leg_id, p.referrer_id,
-           p.status = 'active' as active,
-           (select count(*)::int from eightfold.profiles c where c.referrer_id = d.user_id) as direct_referrals,
-           eightfold.money((select sum(e.amount) from eightfold.earnings e
-                            where e.beneficiary_id = ${userId} and e.source_id = d.user_id and e.status = 'credited')) as earned
-    from eightfold.downline(${userId}) d
-    join eightfold.profiles p on p.user_id = d.user_id
-    where d.level <= ${maxLevel}
-    order by d.level, p.referred_at limit ${MAX_NODES}`;
   return { root, nodes: [...nodes] };
 }

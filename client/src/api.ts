@@ -308,37 +308,200 @@ export const listDirectReferrals = (c: Client) => c.request<{ referrals: DirectR
 
 // Reports (user for self; service with userId) ---------------------------------------------------
 
-export interface RangeOptions {
+/** Service only: whose data, and why (required with userId; written to the access log). */
+export interface SubjectOptions {
+  userId?: Uuid;
+  /** One of listAccessPurposes(): support, dispute, payout, fraud_review, audit, legal_obligation, data_request. */
+  purpose?: string;
+}
+
+export interface RangeOptions extends SubjectOptions {
   from?: DateParam;
   to?: DateParam;
-  /** Service only: whose report. */
-  userId?: Uuid;
 }
 
 export const getEarningsSummary = (c: Client, o: RangeOptions = {}) =>
-  c.request<EarningsSummary>('GET', '/v1/reports/earnings/summary', { query: { from: o.from, to: o.to, user_id: o.userId } });
+  c.request<EarningsSummary>('GET', '/v1/reports/earnings/summary', {
+    query: { from: o.from, to: o.to, user_id: o.userId, purpose: o.purpose },
+  });
 
 export const getEarningsOverTime = (
   c: Client,
-  o: { bucket?: 'day' | 'week' | 'month'; from: DateParam; to: DateParam; tz?: string; userId?: Uuid },
+  o: { bucket?: 'day' | 'week' | 'month'; from: DateParam; to: DateParam; tz?: string } & SubjectOptions,
 ) =>
   c.request<{ bucket: string; tz: string; buckets: EarningsBucket[] }>('GET', '/v1/reports/earnings/over-time', {
-    query: { bucket: o.bucket, from: o.from, to: o.to, tz: o.tz, user_id: o.userId },
+    query: { bucket: o.bucket, from: o.from, to: o.to, tz: o.tz, user_id: o.userId, purpose: o.purpose },
   });
 
 export const listRecentEarnings = (c: Client, o: RangeOptions & { limit?: number; before?: string } = {}) =>
   c.request<EarningsPage>('GET', '/v1/reports/earnings/recent', {
-    query: { limit: o.limit, before: o.before, from: o.from, to: o.to, user_id: o.userId },
+    query: { limit: o.limit, before: o.before, from: o.from, to: o.to, user_id: o.userId, purpose: o.purpose },
   });
 
 /** The CSV text (header row first). */
-export const exportEarningsCsv = (c: Client, o: { from: DateParam; to: DateParam; userId?: Uuid }) =>
-  c.request<string>('GET', '/v1/reports/earnings/export.csv', { query: { from: o.from, to: o.to, user_id: o.userId }, raw: true });
+export const exportEarningsCsv = (c: Client, o: { from: DateParam; to: DateParam } & SubjectOptions) =>
+  c.request<string>('GET', '/v1/reports/earnings/export.csv', {
+    query: { from: o.from, to: o.to, user_id: o.userId, purpose: o.purpose },
+    raw: true,
+  });
 
-export const getReferralAnalytics = (c: Client, o: { userId?: Uuid } = {}) =>
-  c.request<ReferralAnalytics>('GET', '/v1/reports/referrals', { query: { user_id: o.userId } });
+export const getReferralAnalytics = (c: Client, o: SubjectOptions = {}) =>
+  c.request<ReferralAnalytics>('GET', '/v1/reports/referrals', { query: { user_id: o.userId, purpose: o.purpose } });
 
 // Operator (service) ---------------------------------------------------------------------------
 
 export const getOperatorOverview = (c: Client, o: { from: DateParam; to: DateParam }) =>
   c.request<OperatorOverview>('GET', '/v1/operator/overview', { query: { from: o.from, to: o.to } });
+
+// Privacy rights of the signed-in person (docs/privacy.md) ----------------------------------------
+
+export interface Consent {
+  purpose: string;
+  description: string;
+  required: boolean;
+  withdrawal_stops: string;
+  granted: boolean;
+  notice_version: string | null;
+  granted_at: string | null;
+  source: 'sign_up' | 'user' | 'import' | 'erasure_cancelled' | null;
+  withdrawn_at: string | null;
+  end_reason: 'withdrawn' | 'renewed' | 'erased' | null;
+}
+
+export interface NoticeState {
+  current_version: string | null;
+  accepted_version: string | null;
+  accepted_at: string | null;
+  needs_acceptance: boolean;
+}
+
+export interface ErasureRequest {
+  erasure_request_id: number;
+  status: 'pending' | 'cancelled' | 'completed';
+  reason: 'user_request' | 'consent_withdrawn' | 'inactive_account' | 'operator';
+  requested_at: string;
+  erase_after: string;
+  warned_at: string | null;
+  cancelled_at: string | null;
+  completed_at: string | null;
+  /** false when the request was already pending. */
+  created: boolean | null;
+}
+
+export interface MyPrivacy {
+  user_id: Uuid;
+  display_name: string | null;
+  email: string | null;
+  referral_code: string;
+  status: UserStatus;
+  created_at: string;
+  anonymised_at: string | null;
+  notice: NoticeState;
+  consents: Consent[];
+  erasure: ErasureRequest | null;
+  messages: { kind: 'erasure_requested' | 'erasure_warning' | 'erasure_cancelled' | 'breach'; created_at: string; body: Record<string, unknown> }[];
+  periods: { erasure_grace_hours: number; erasure_warning_hours: number; inactive_account_retention_days: number };
+}
+
+export interface AccessLogEntry {
+  access_id: string;
+  accessed_at: string;
+  accessor_role: string;
+  accessor: string;
+  what: string;
+  purpose: string;
+  detail: Record<string, unknown>;
+}
+
+export interface PrivacyNotice {
+  notice_version: string;
+  published_at: string;
+  current: boolean;
+  language: string;
+  languages: string[];
+  title: string;
+  body: string;
+  url: string | null;
+  purposes: { purpose: string; description: string; required: boolean; withdrawal_stops: string }[];
+}
+
+export const getPrivacyNotice = (c: Client, o: { version?: string; language?: string } = {}) =>
+  c.request<PrivacyNotice>('GET', '/v1/privacy/notice', { query: { version: o.version, language: o.language } });
+export const getMyPrivacy = (c: Client) => c.request<MyPrivacy>('GET', '/v1/me');
+export const updateMyDisplayName = (c: Client, displayName: string) =>
+  c.request<MyPrivacy>('PATCH', '/v1/me', { body: { display_name: displayName } });
+/** Everything held about you (GET /v1/me/export). */
+export const exportMyData = (c: Client) => c.request<Record<string, unknown>>('GET', '/v1/me/export');
+/** Asks for erasure after the grace period; a pending request is returned as it is (created: false). */
+export const requestMyErasure = (c: Client) => c.request<ErasureRequest>('DELETE', '/v1/me');
+export const cancelMyErasure = (c: Client) => c.request<ErasureRequest>('POST', '/v1/me/erasure/cancel');
+export const getMyConsents = (c: Client) => c.request<{ notice: NoticeState; consents: Consent[] }>('GET', '/v1/me/consents');
+export const acceptPrivacyNotice = (c: Client, noticeVersion: string, purposes: string[] = []) =>
+  c.request<{ notice: NoticeState; consents: Consent[] }>('POST', '/v1/me/consents', { body: { notice_version: noticeVersion, purposes } });
+export const withdrawMyConsent = (c: Client, purpose: string) =>
+  c.request<{ purpose: string; withdrawn: boolean; consents: Consent[]; erasure: ErasureRequest | null }>(
+    'POST',
+    `/v1/me/consents/${q(purpose)}/withdraw`,
+  );
+export const listMyAccessLog = (c: Client, o: { limit?: number; before?: string } = {}) =>
+  c.request<{ items: AccessLogEntry[]; next_before: string | null }>('GET', '/v1/me/access-log', { query: { limit: o.limit, before: o.before } });
+
+// Privacy, the operator's side (service) ------------------------------------------------------------
+
+export const listAccessPurposes = (c: Client) =>
+  c.request<{ purposes: { purpose: string; description: string }[] }>('GET', '/v1/operator/privacy/purposes');
+export const listAccessLog = (c: Client, o: { userId?: Uuid; limit?: number; before?: string } = {}) =>
+  c.request<{ items: (AccessLogEntry & { subject_id: Uuid })[]; next_before: string | null }>('GET', '/v1/operator/privacy/access-log', {
+    query: { user_id: o.userId, limit: o.limit, before: o.before },
+  });
+export const exportUserData = (c: Client, userId: Uuid, purpose: string) =>
+  c.request<Record<string, unknown>>('GET', `/v1/operator/privacy/users/${q(userId)}/export`, { query: { purpose } });
+export const requestUserErasure = (c: Client, userId: Uuid) =>
+  c.request<ErasureRequest>('POST', `/v1/operator/privacy/users/${q(userId)}/erasure`);
+export const cancelUserErasure = (c: Client, userId: Uuid) =>
+  c.request<ErasureRequest>('POST', `/v1/operator/privacy/users/${q(userId)}/erasure/cancel`);
+
+export interface Breach {
+  breach_id: number;
+  recorded_at: string;
+  updated_at: string;
+  discovered_at: string;
+  occurred_at: string | null;
+  contained_at: string | null;
+  closed_at: string | null;
+  status: 'open' | 'contained' | 'closed';
+  title: string;
+  description: string;
+  data_affected: string[];
+  people_affected: number;
+  affected_user_ids: Uuid[];
+  measures: string | null;
+  report_due_at: string;
+  notices: { breach_notice_id: number; recipient: string; sent_at: string; channel: string | null; reference: string | null; message: string | null; recorded_at: string }[];
+  board_notified_at: string | null;
+  people_notified_at: string | null;
+}
+
+export const recordBreach = (
+  c: Client,
+  body: {
+    discovered_at: string;
+    occurred_at?: string | null;
+    contained_at?: string | null;
+    title: string;
+    description: string;
+    data_affected: string[];
+    people_affected: number;
+    affected_user_ids?: Uuid[];
+    measures?: string | null;
+  },
+) => c.request<Breach>('POST', '/v1/operator/breaches', { body });
+export const listBreaches = (c: Client) => c.request<{ items: Breach[] }>('GET', '/v1/operator/breaches');
+export const getBreach = (c: Client, id: number | string) => c.request<Breach>('GET', `/v1/operator/breaches/${q(String(id))}`);
+export const updateBreach = (c: Client, id: number | string, body: Partial<Omit<Breach, 'breach_id' | 'notices'>>) =>
+  c.request<Breach>('PATCH', `/v1/operator/breaches/${q(String(id))}`, { body });
+export const recordBreachNotice = (
+  c: Client,
+  id: number | string,
+  body: { recipient: 'data_protection_board' | 'supervisory_authority' | 'affected_people' | 'other'; sent_at: string; channel?: string; reference?: string; message?: string },
+) => c.request<Breach>('POST', `/v1/operator/breaches/${q(String(id))}/notices`, { body });

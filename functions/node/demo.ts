@@ -32,6 +32,9 @@ export const DEMO_USERS: DemoUser[] = [
   { id: id(17), name: 'Rahul Bose' },
 ];
 
+/** The privacy notice the demo users accepted at sign-up (the one the migrations ship). */
+export const DEMO_NOTICE = '2026-12-01';
+
 /** [buyer, amount, profit or null, external ref] */
 const DEMO_PURCHASES: [string, string, string | null, string][] = [
   [id(10), '2500.00', null, 'demo-1001'],
@@ -56,7 +59,7 @@ export async function seedDemo(sql: Sql): Promise<boolean> {
       await tx`insert into auth.users (id, aud, role, email, raw_user_meta_data, created_at, updated_at)
                values (${u.id}, 'authenticated', 'authenticated',
                        ${u.name.toLowerCase().replace(/[^a-z]+/g, '.') + '@demo.eightfold.test'},
-                       ${tx.json({ display_name: u.name })}, now(), now())`;
+                       ${tx.json({ display_name: u.name, notice_version: DEMO_NOTICE })}, now(), now())`;
     }
     for (const u of DEMO_USERS) {
       if (u.referrer) {

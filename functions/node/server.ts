@@ -21,6 +21,7 @@ import { DEFAULT_LIMITS, type NodeConfig, type ServerLimits } from './config.ts'
 import { LiveHub } from '../live/hub.ts';
 import { swaggerUiAssets } from './docs-assets.ts';
 import { assertLocalBind, loadLocalSecrets } from './local-mode.ts';
+import { startRetentionWorker } from './retention.ts';
 
 export interface LocalAuth {
   jwtSecret: string;
@@ -97,11 +98,22 @@ export async function startApiServer(
     host,
     routes = [],
     limits = DEFAULT_LIMITS,
-  }: { port: number; host: string; /** Node-only extras: the dashboard, demo traffic. */ routes?: Hono<any>[]; limits?: ServerLimits },
+    retention = {},
+  }: {
+    port: number;
+    host: string;
+    /** Node-only extras: the dashboard, demo traffic. */
+    routes?: Hono<any>[];
+    limits?: ServerLimits;
+    /** The retention job's worker (functions/node/retention.ts); false: none. */
+    retention?: false | Parameters<typeof startRetentionWorker>[1];
+  },
 ): Promise<RunningServer> {
   // The live earnings feed (functions/live/hub.ts, docs/realtime.md): one hub per process.
   const ownHub = deps.live ? undefined : new LiveHub(deps.sql);
   await ownHub?.start();
+  // The retention job, hourly, unless pg_cron schedules it (docs/privacy.md#retention).
+  const worker = retention === false ? undefined : startRetentionWorker(deps.sql, { log: (m) => console.log(m), ...retention });
   // Node also serves Swagger UI's files for /docs (the Edge Function does not).
   const app = createApp({ docsAssets: swaggerUiAssets(), ...deps, ...(ownHub ? { live: ownHub } : {}) });
   for (const r of routes) app.route('/', r);
@@ -114,6 +126,7 @@ export async function startApiServer(
           url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
           port: info.port,
           close: async () => {
+            await worker?.stop();
             await ownHub?.stop(); // ends the SSE streams, which would hold server.close()
             await new Promise<void>((r) => server.close(() => r()));
           },
@@ -122,6 +135,7 @@ export async function startApiServer(
       (server as { maxConnections?: number }).maxConnections = limits.maxConnections;
       server.on('error', (err: NodeJS.ErrnoException) => {
         void ownHub?.stop();
+        void worker?.stop();
         reject(
           err.code === 'EADDRINUSE'
             ? new Error(`Port ${port} is taken: set PORT to another one (e.g. PORT=8788 npm start).`)
@@ -129,6 +143,7 @@ export async function startApiServer(
         );
       });
     } catch (err) {
+      void worker?.stop();
       reject(err);
     }
   });

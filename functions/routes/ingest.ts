@@ -170,6 +170,15 @@ export function ingestRoutes() {
                   email: z.string().email().max(255).optional(),
                   display_name: z.string().trim().min(1).max(80).optional(),
                   referral_code: z.string().min(1).max(40).optional(),
+                  notice_version: z.string().min(1).max(40).optional().openapi({
+                    description: 'The privacy notice version the person accepted (GET /v1/privacy/notice); records their consent. Unknown: 400 notice_version_unknown, nothing written.',
+                    example: '2026-12-01',
+                  }),
+                  consents: z
+                    .array(z.string().regex(/^[a-z][a-z0-9_]{1,39}$/))
+                    .max(20)
+                    .optional()
+                    .openapi({ description: 'Optional purposes the person consented to as well (with notice_version).', example: ['earnings_notifications'] }),
                 })
                 .strict(),
             },
@@ -187,6 +196,9 @@ export function ingestRoutes() {
         const [row] = await tx<{ user_id: string }[]>`
           select eightfold.create_user(${body.user_id ?? null}, ${body.email ?? null},
                                        ${body.display_name ?? null}, ${body.referral_code ?? null}) as user_id`;
+        if (body.notice_version !== undefined || body.consents !== undefined) {
+          await tx`select eightfold.accept_notice(${row!.user_id}, ${body.notice_version ?? null}, ${body.consents ?? []}::text[], 'import', now())`;
+        }
         return profileOf(tx, row!.user_id);
       });
       return c.json(profile as never, 201);

@@ -12,12 +12,13 @@
 // use the Realtime channel `earnings:<user id>` instead.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { AppEnv } from '../context.ts';
+import { runAs, type AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { Caller } from '../auth.ts';
 import type { LiveHub } from '../live/hub.ts';
 import { parseCursor } from '../live/cursor.ts';
 import { bearerSecurity, errorResponses, router, Uuid } from './common.ts';
+import { PurposeParam } from './purpose.ts';
 
 declare module '../context.ts' {
   interface AppDeps {
@@ -91,6 +92,7 @@ export function liveRoutes() {
       request: {
         query: StreamQuery.extend({
           user_id: Uuid.optional().openapi({ description: 'With the service key: whose stream. A user may name only themselves.' }),
+          purpose: PurposeParam,
         }),
       },
       responses: { ...sseResponse, ...errorResponses(400, 401, 403, 503) },
@@ -103,6 +105,12 @@ export function liveRoutes() {
       if (caller.kind === 'service') {
         if (!requested) throw new ApiError('validation_failed', 'user_id is required with the service key.', 'user_id');
         userId = requested;
+        // One person's live earnings are their data: the operator states why, and the
+        // opening of the stream is written to the access log (docs/privacy.md).
+        const purpose = c.req.query('purpose');
+        if (!purpose) throw new ApiError('purpose_required', 'Watching a person\'s earnings with the service key needs ?purpose=.', 'purpose');
+        if (!/^[a-z][a-z0-9_]{1,39}$/.test(purpose)) throw new ApiError('validation_failed', 'purpose: an access purpose such as "support"', 'purpose');
+        await runAs(c.var.deps, caller, (tx) => tx`select eightfold.log_access(${userId}, 'live_earnings', ${purpose}, null)`);
       } else {
         if (requested && requested !== caller.userId) {
           throw new ApiError('forbidden', "A user can open only their own earnings stream.", 'user_id');

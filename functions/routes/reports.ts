@@ -1,5 +1,6 @@
 // Reports, for a signed-in user about themselves, or for the service about any user
-// (`?user_id=`). A user who names someone else gets 403 forbidden. Each route is one
+// (`?user_id=` and a required `?purpose=`, written to the access log with the read; see
+// functions/routes/purpose.ts). A user who names someone else gets 403 forbidden. Each route is one
 // call of a report function (supabase/migrations/2026112500210*_..2200), run in one
 // transaction as the caller: public.my_<report>() for users (auth.uid() decides whose
 // rows), public.user_<report>(user_id) for the service (service_role only).
@@ -15,6 +16,7 @@ import type { TransactionSql } from 'postgres';
 import { ApiError } from '../errors.ts';
 import { asCaller, requireCaller, subjectOf } from '../context.ts';
 import { DateTimeParam, Limit, MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { PurposeParam, purposeFor } from './purpose.ts';
 
 /** A date-only value is midnight in tz; a date-time keeps its own offset. */
 function at(tx: TransactionSql, value: string | undefined, tz = 'UTC') {
@@ -127,7 +129,7 @@ const Analytics = z
   .openapi('ReferralAnalytics');
 
 const UserParam = Uuid.optional().openapi({ description: 'Service only: the user the report is about. Users may omit it or pass their own id.' });
-const RangeQuery = { from: DateTimeParam.optional(), to: DateTimeParam.optional(), user_id: UserParam };
+const RangeQuery = { from: DateTimeParam.optional(), to: DateTimeParam.optional(), user_id: UserParam, purpose: PurposeParam };
 
 const CSV_COLUMNS = [
   'earning_id', 'created_at', 'kind', 'status', 'level', 'amount', 'rate', 'base', 'purchase_id', 'refund_id',
@@ -162,13 +164,14 @@ export function reportRoutes() {
     async (c) => {
       const q = c.req.valid('query');
       const user = subjectOf(c, q.user_id);
+      const purpose = purposeFor(c, q.purpose);
       const [row] = await asCaller(
         c,
         (tx) =>
-          c.var.caller.kind === 'service'
-            ? tx`select public.user_earnings_summary(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}) as r`
+          purpose
+            ? tx`select public.user_earnings_summary(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose}) as r`
             : tx`select public.my_earnings_summary(${at(tx, q.from)}, ${at(tx, q.to)}) as r`,
-        { readOnly: true },
+        { readOnly: !purpose },
       );
       return c.json(row!.r as never, 200);
     },
@@ -188,6 +191,7 @@ export function reportRoutes() {
           to: DateTimeParam,
           tz: TimeZone,
           user_id: UserParam,
+          purpose: PurposeParam,
         }),
       },
       responses: {
@@ -201,15 +205,16 @@ export function reportRoutes() {
     async (c) => {
       const q = c.req.valid('query');
       const user = subjectOf(c, q.user_id);
+      const purpose = purposeFor(c, q.purpose);
       const rows = await asCaller(
         c,
         (tx) =>
-          c.var.caller.kind === 'service'
+          purpose
             ? tx`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
-                 from public.user_earnings_over_time(${user}, ${q.bucket}, ${at(tx, q.from, q.tz)}, ${at(tx, q.to, q.tz)}, ${q.tz})`
+                 from public.user_earnings_over_time(${user}, ${q.bucket}, ${at(tx, q.from, q.tz)}, ${at(tx, q.to, q.tz)}, ${q.tz}, ${purpose})`
             : tx`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
                  from public.my_earnings_over_time(${q.bucket}, ${at(tx, q.from, q.tz)}, ${at(tx, q.to, q.tz)}, ${q.tz})`,
-        { readOnly: true },
+        { readOnly: !purpose },
       );
       return c.json({ bucket: q.bucket, tz: q.tz, buckets: [...rows] } as never, 200);
     },
@@ -245,14 +250,15 @@ export function reportRoutes() {
     async (c) => {
       const q = c.req.valid('query');
       const user = subjectOf(c, q.user_id);
+      const purpose = purposeFor(c, q.purpose);
       const before = q.before ?? null;
       const rows = await asCaller(
         c,
         (tx) =>
-          c.var.caller.kind === 'service'
-            ? tx`select * from public.user_recent_earnings(${user}, ${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)})`
+          purpose
+            ? tx`select * from public.user_recent_earnings(${user}, ${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})`
             : tx`select * from public.my_recent_earnings(${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)})`,
-        { readOnly: true },
+        { readOnly: !purpose },
       );
       const items = [...rows];
       const next = items.length === q.limit ? String(items[items.length - 1]!.earning_id) : null;
@@ -267,7 +273,7 @@ export function reportRoutes() {
       summary: 'CSV export of the ledger rows of [from, to) (at most 366 days), oldest first',
       tags: ['reports'],
       security: bearerSecurity,
-      request: { query: z.object({ from: DateTimeParam, to: DateTimeParam, user_id: UserParam }) },
+      request: { query: z.object({ from: DateTimeParam, to: DateTimeParam, user_id: UserParam, purpose: PurposeParam }) },
       responses: {
         200: { description: 'CSV with a header row', content: { 'text/csv': { schema: z.string() } } },
         ...errorResponses(400, 401, 403, 404),
@@ -276,13 +282,14 @@ export function reportRoutes() {
     async (c) => {
       const q = c.req.valid('query');
       const user = subjectOf(c, q.user_id);
+      const purpose = purposeFor(c, q.purpose);
       const rows = await asCaller(
         c,
         (tx) =>
-          c.var.caller.kind === 'service'
-            ? tx`select * from eightfold.earnings_export(${user}, ${at(tx, q.from)}, ${at(tx, q.to)})`
+          purpose
+            ? tx`select * from public.user_earnings_export(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})`
             : tx`select * from public.my_earnings_export(${at(tx, q.from)}, ${at(tx, q.to)})`,
-        { readOnly: true },
+        { readOnly: !purpose },
       );
       const lines = [CSV_COLUMNS.join(',')];
       for (const r of rows) lines.push(CSV_COLUMNS.map((k) => csvCell((r as Record<string, unknown>)[k])).join(','));
@@ -301,7 +308,7 @@ export function reportRoutes() {
       summary: 'Referral analytics: downline per level and per leg, active vs not, bought, conversion, top legs',
       tags: ['reports'],
       security: bearerSecurity,
-      request: { query: z.object({ user_id: UserParam }) },
+      request: { query: z.object({ user_id: UserParam, purpose: PurposeParam }) },
       responses: {
         200: { description: 'Analytics', content: { 'application/json': { schema: Analytics } } },
         ...errorResponses(400, 401, 403, 404),
@@ -310,13 +317,14 @@ export function reportRoutes() {
     async (c) => {
       const q = c.req.valid('query');
       const user = subjectOf(c, q.user_id);
+      const purpose = purposeFor(c, q.purpose);
       const [row] = await asCaller(
         c,
         (tx) =>
-          c.var.caller.kind === 'service'
-            ? tx`select public.user_referral_analytics(${user}) as r`
+          purpose
+            ? tx`select public.user_referral_analytics(${user}, ${purpose}) as r`
             : tx`select public.my_referral_analytics() as r`,
-        { readOnly: true },
+        { readOnly: !purpose },
       );
       if (!row?.r) throw new ApiError('not_found');
       return c.json(row.r as never, 200);

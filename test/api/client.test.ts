@@ -42,7 +42,7 @@ describe('client/src/api.ts', () => {
     expect(a.totals).toMatchObject({ members: 1, bought: 1, not_active: 1 });
     expect((await api.getMyReferralProfile(user)).direct_referrals).toBe(1);
     expect((await api.listDirectReferrals(user)).referrals[0]!.masked_name).toBe('Client K.');
-    expect((await api.getEarningsSummary(service, { userId: root.user_id })).totals.net).toBe('0.00');
+    expect((await api.getEarningsSummary(service, { userId: root.user_id, purpose: 'support' })).totals.net).toBe('0.00');
     expect((await api.getOperatorOverview(service, { from: today, to: tomorrow })).totals.purchases).toBeGreaterThan(0);
     expect((await api.getHealth(user)).status).toBe('ok');
   });
@@ -54,6 +54,32 @@ describe('client/src/api.ts', () => {
     const anon = clientFor('');
     const e2 = await api.getEarningsSummary(anon).catch((e) => e);
     expect([e2.status, e2.code]).toEqual([401, 'not_authenticated']);
+  });
+
+  it('runs the privacy operations: notice, overview, name, consents, erasure, exports, access log, breaches', async () => {
+    const notice = await api.getPrivacyNotice(clientFor(''));
+    const person = await api.createUser(service, { display_name: 'Client Person', email: 'client.person@example.test' });
+    const me = clientFor(await t.tokenFor(person.user_id));
+    expect((await api.getMyPrivacy(me)).notice.needs_acceptance).toBe(true);
+    const accepted = await api.acceptPrivacyNotice(me, notice.notice_version, ['earnings_notifications']);
+    expect(accepted.consents.every((c) => c.granted)).toBe(true);
+    expect((await api.withdrawMyConsent(me, 'earnings_notifications')).withdrawn).toBe(true);
+    expect((await api.updateMyDisplayName(me, 'Client Persona')).display_name).toBe('Client Persona');
+    expect((await api.requestMyErasure(me)).created).toBe(true);
+    expect((await api.requestMyErasure(me)).created).toBe(false);
+    expect((await api.cancelMyErasure(me)).status).toBe('cancelled');
+    const purposes = (await api.listAccessPurposes(service)).purposes.map((p) => p.purpose);
+    const theirs = await api.exportUserData(service, person.user_id, purposes[0]!);
+    expect((theirs.account as { email: string }).email).toBe('client.person@example.test');
+    const mine = await api.exportMyData(me);
+    expect((mine.access_log as unknown[]).length).toBe(1);
+    expect((await api.listMyAccessLog(me)).items.map((i) => i.what)).toEqual(['data_export']);
+    expect((await api.listAccessLog(service, { userId: person.user_id })).items).toHaveLength(1);
+    const breach = await api.recordBreach(service, {
+      discovered_at: new Date().toISOString(), title: 'Client test', description: 'A test breach.', data_affected: ['names'], people_affected: 0,
+    });
+    expect((await api.getBreach(service, breach.breach_id)).status).toBe('open');
+    expect((await api.listBreaches(service)).items.length).toBeGreaterThan(0);
   });
 
   it('demo operations work in local mode', async () => {

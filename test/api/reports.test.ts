@@ -178,7 +178,7 @@ describe('earnings summary', () => {
 
   it('the service reads any user with ?user_id=, the same figures', async () => {
     const mine = await api.call('GET', '/v1/reports/earnings/summary', { as: u.B });
-    const theirs = await api.call('GET', `/v1/reports/earnings/summary?user_id=${u.B.id}`, { as: 'service' });
+    const theirs = await api.call('GET', `/v1/reports/earnings/summary?user_id=${u.B.id}&purpose=support`, { as: 'service' });
     expect(theirs.status).toBe(200);
     expect(theirs.body).toEqual(mine.body);
   });
@@ -207,7 +207,7 @@ describe('earnings summary', () => {
   });
 
   it('the service asking about an unknown user gets 404 profile_not_found', async () => {
-    const res = await api.call('GET', `/v1/reports/earnings/summary?user_id=${crypto.randomUUID()}`, { as: 'service' });
+    const res = await api.call('GET', `/v1/reports/earnings/summary?user_id=${crypto.randomUUID()}&purpose=support`, { as: 'service' });
     expect(res.status).toBe(404);
     expect(res.body.error).toMatchObject({ code: 'profile_not_found', field: 'user_id' });
   });

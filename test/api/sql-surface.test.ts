@@ -75,19 +75,22 @@ describe('anon: nothing', () => {
 describe('service_role: any user, same figures as the user sees', () => {
   it('public.user_earnings_summary(mid) equals mid\'s own summary', async () => {
     const own = await as(db.sql, 'authenticated', mid.id, async (tx) => (await tx`select public.my_earnings_summary() as s`)[0]!.s);
-    const op = await as(db.sql, 'service_role', null, async (tx) => (await tx`select public.user_earnings_summary(${mid.id}) as s`)[0]!.s);
+    const op = await as(db.sql, 'service_role', null, async (tx) => (await tx`select public.user_earnings_summary(${mid.id}, purpose => 'support') as s`)[0]!.s);
     expect(op).toEqual(own);
   });
 
   it('report errors carry their EF codes', async () => {
     const svc = (q: (tx: any) => Promise<unknown>) => sqlstate(as(db.sql, 'service_role', null, q));
-    expect(await svc((tx) => tx`select public.user_earnings_summary(${mid.id}, now(), now() - interval '1 day')`)).toBe('EF501');
-    expect(await svc((tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'year', now() - interval '1 day', now())`)).toBe('EF502');
-    expect(await svc((tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'day', now() - interval '2000 days', now())`)).toBe('EF503');
-    expect(await svc((tx) => tx`select * from public.user_recent_earnings(${mid.id}, 0)`)).toBe('EF504');
-    expect(await svc((tx) => tx`select * from public.user_recent_earnings(${mid.id}, 201)`)).toBe('EF504');
-    expect(await svc((tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'day', now() - interval '1 day', now(), 'Mars/Base')`)).toBe('EF505');
-    expect(await svc((tx) => tx`select public.user_earnings_summary(${crypto.randomUUID()})`)).toBe('EF107');
+    expect(await svc((tx) => tx`select public.user_earnings_summary(${mid.id}, now(), now() - interval '1 day', 'audit')`)).toBe('EF501');
+    expect(await svc((tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'year', now() - interval '1 day', now(), purpose => 'audit')`)).toBe('EF502');
+    expect(await svc((tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'day', now() - interval '2000 days', now(), purpose => 'audit')`)).toBe('EF503');
+    expect(await svc((tx) => tx`select * from public.user_recent_earnings(${mid.id}, 0, purpose => 'audit')`)).toBe('EF504');
+    expect(await svc((tx) => tx`select * from public.user_recent_earnings(${mid.id}, 201, purpose => 'audit')`)).toBe('EF504');
+    expect(await svc((tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'day', now() - interval '1 day', now(), 'Mars/Base', 'audit')`)).toBe('EF505');
+    expect(await svc((tx) => tx`select public.user_earnings_summary(${crypto.randomUUID()}, purpose => 'audit')`)).toBe('EF107');
+    // No purpose, or one that is not on the list: nothing is read.
+    expect(await svc((tx) => tx`select public.user_earnings_summary(${mid.id})`)).toBe('EF412');
+    expect(await svc((tx) => tx`select public.user_referral_analytics(${mid.id}, 'curiosity')`)).toBe('EF413');
     expect(await svc((tx) => tx`select public.operator_overview(now() - interval '400 days', now())`)).toBe('EF503');
   });
 });

@@ -266,13 +266,26 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     const [top] = await db.sql<{ beneficiary_id: string }[]>`
       select beneficiary_id from eightfold.earnings where status = 'credited'
       group by beneficiary_id order by sum(amount) desc limit 1`;
-    // The top earner's row opens their report.
+    // The top earner's row opens their report, once the operator has said why.
     const first = page.locator('#top-earners tr').first();
+    await first.locator('button').click();
+    await page.locator('#purpose-error').waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => document.body.dataset.view)).toBe('operator');
+    await page.locator('#access-purpose option[value="support"]').waitFor({ state: 'attached' });
+    await page.locator('#access-purpose').selectOption('support');
+    const logBefore = await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.access_log where subject_id = ${top!.beneficiary_id}`;
     await first.locator('button').click();
     await page.waitForFunction(() => document.body.dataset.view === 'report-in-operator');
     await page.waitForFunction(() => document.getElementById('report-title')!.textContent!.startsWith('Earnings report'));
     const tree = JSON.parse((await page.locator('#chart-tree').getAttribute('data-tree'))!);
     expect(tree.id).toBe(top!.beneficiary_id);
+    // Each read of the report (summaries, series, tree, live stream) is in the person's access log, with the purpose.
+    await expect
+      .poll(async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.access_log where subject_id = ${top!.beneficiary_id}`)[0]!.n, { timeout: 3000 })
+      .toBeGreaterThanOrEqual(logBefore[0]!.n + 6);
+    const purposes = await db.sql`select distinct purpose, accessor_role from eightfold.access_log where subject_id = ${top!.beneficiary_id}`;
+    expect([...purposes]).toEqual([{ purpose: 'support', accessor_role: 'service_role' }]);
+    expect(await page.locator('#privacy').isHidden()).toBe(true);
     // Back to the program, then any user by id.
     await page.locator('#back-to-program').click();
     await page.locator('#user-id-input').fill(BALA);

@@ -68,15 +68,33 @@ describe('GET /v1/dashboard/tree', () => {
   });
 
   it('gives the service any user\'s tree, 404 for an unknown user, 400 for a bad level', async () => {
-    const ok = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=1`, stack.serviceKey);
+    const ok = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=1&purpose=support`, stack.serviceKey);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { nodes: unknown[] }).nodes).toHaveLength(8);
-    const missing = await get(`/v1/dashboard/tree?user_id=${demoId(99)}`, stack.serviceKey);
+    const missing = await get(`/v1/dashboard/tree?user_id=${demoId(99)}&purpose=support`, stack.serviceKey);
     expect(missing.status).toBe(404);
     const noUser = await get('/v1/dashboard/tree', stack.serviceKey);
     expect(noUser.status).toBe(400);
-    const bad = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=0`, stack.serviceKey);
+    const bad = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=0&purpose=support`, stack.serviceKey);
     expect([bad.status, ((await bad.json()) as { error: { field: string } }).error.field]).toEqual([400, 'max_level']);
+  });
+
+  it('logs each service read of a tree once, with its purpose; without a purpose: 400 purpose_required, nothing logged', async () => {
+    const count = async () =>
+      (await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.access_log where subject_id = ${demoId(2)} and what = 'downline'`)[0]!.n;
+    const before = await count();
+    const none = await get(`/v1/dashboard/tree?user_id=${demoId(2)}`, stack.serviceKey);
+    expect([none.status, ((await none.json()) as { error: { code: string } }).error.code]).toEqual([400, 'purpose_required']);
+    const unknown = await get(`/v1/dashboard/tree?user_id=${demoId(2)}&purpose=curiosity`, stack.serviceKey);
+    expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([400, 'purpose_unknown']);
+    expect(await count()).toBe(before);
+    expect((await get(`/v1/dashboard/tree?user_id=${demoId(2)}&purpose=dispute`, stack.serviceKey)).status).toBe(200);
+    expect(await count()).toBe(before + 1);
+    const [row] = await db.sql`select purpose, detail from eightfold.access_log where subject_id = ${demoId(2)} order by access_id desc limit 1`;
+    expect(row).toEqual({ purpose: 'dispute', detail: { max_level: 4 } });
+    // The user's own tree is not an access by someone else.
+    expect((await get('/v1/dashboard/tree', await userToken(2))).status).toBe(200);
+    expect(await count()).toBe(before + 1);
   });
 });
 

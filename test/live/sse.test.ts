@@ -286,13 +286,23 @@ describe('who may open a stream', () => {
     const parent = await join(db.sql, 'Watched Parent', null);
     const buyer = await join(db.sql, 'Watched Buyer', parent);
     const events: string[] = [];
-    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?user_id=${parent.id}&access_token=${SERVICE_KEY}`);
+    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?user_id=${parent.id}&purpose=support&access_token=${SERVICE_KEY}`);
     es.addEventListener('earning', (ev) => events.push(JSON.parse(String(ev.data)).amount));
     await until(() => es.readyState === FetchEventSource.OPEN, 5000, 'open');
     await buy(db.sql, buyer, '5000.00');
     await until(() => events.length === 1, 5000, 'event');
     expect(events).toEqual(['250.00']);
     es.close();
+    const log = await db.sql`select what, purpose, accessor_role from eightfold.access_log where subject_id = ${parent.id}`;
+    expect([...log]).toEqual([{ what: 'live_earnings', purpose: 'support', accessor_role: 'service_role' }]);
+  });
+
+  it('refuses the service a user\'s stream without a purpose (400 purpose_required), and logs nothing', async () => {
+    const watched = await join(db.sql, 'Unwatched Person', null);
+    expect(await get(`/v1/live/earnings?user_id=${watched.id}&access_token=${SERVICE_KEY}`)).toEqual({ status: 400, code: 'purpose_required' });
+    expect(await get(`/v1/live/earnings?user_id=${watched.id}&purpose=nosy&access_token=${SERVICE_KEY}`)).toEqual({ status: 400, code: 'purpose_unknown' });
+    const [n] = await db.sql`select count(*)::int as n from eightfold.access_log where subject_id = ${watched.id}`;
+    expect(n!.n).toBe(0);
   });
 
   it('ends the stream with event: expired when the token expires', async () => {
