@@ -24,7 +24,7 @@ describe('range caps, counted before any work', () => {
     for (const bucket of ['day', 'week', 'month']) {
       const mine = await api.call('GET', `/v1/reports/earnings/over-time?bucket=${bucket}&${LARGEST}`, { as: top });
       expect([mine.status, mine.body.error.code, mine.body.error.field]).toEqual([400, 'range_too_large', 'to']);
-      const theirs = await api.call('GET', `/v1/reports/earnings/over-time?bucket=${bucket}&${LARGEST}&user_id=${top.id}`, { as: 'service' });
+      const theirs = await api.call('GET', `/v1/reports/earnings/over-time?bucket=${bucket}&${LARGEST}&user_id=${top.id}&purpose=audit`, { as: 'service' });
       expect([theirs.status, theirs.body.error.code]).toEqual([400, 'range_too_large']);
     }
     for (const path of ['/v1/reports/earnings/export.csv', '/v1/operator/overview']) {
@@ -43,12 +43,12 @@ describe('range caps, counted before any work', () => {
     ];
     for (const [bucket, tz, from, to] of cases) {
       const rows = await as(api.db.sql, 'service_role', null, (tx) => tx`
-        select count(*)::int as n from public.user_earnings_over_time(${top.id}, ${bucket}, ${from}::timestamptz, ${to}::timestamptz, ${tz})`);
+        select count(*)::int as n from public.user_earnings_over_time(${top.id}, ${bucket}, ${from}::timestamptz, ${to}::timestamptz, ${tz}, 'audit')`);
       expect([bucket, tz, rows[0]!.n]).toEqual([bucket, tz, 1000]);
       // One microsecond more reaches into bucket 1001.
       const code = await sqlstate(as(api.db.sql, 'service_role', null, (tx) => tx`
         select * from public.user_earnings_over_time(${top.id}, ${bucket}, ${from}::timestamptz,
-                                                     ${to}::timestamptz + interval '1 microsecond', ${tz})`));
+                                                     ${to}::timestamptz + interval '1 microsecond', ${tz}, 'audit')`));
       expect([bucket, tz, code]).toEqual([bucket, tz, 'EF503']);
     }
   });
