@@ -16,15 +16,15 @@ as $$
   select (b.created_at at time zone 'UTC')::date,
          count(distinct b.payout_id),
          count(i.payout_item_id),
-         coalesce(sum(i.amount), 0),
+         coalesce(sum(i.amount), 0)::numeric(16, 2),
          count(i.payout_item_id) filter (where i.payout_item_id is not null and s.state is null),
-         coalesce(sum(i.amount) filter (where i.payout_item_id is not null and s.state is null), 0),
+         coalesce(sum(i.amount) filter (where i.payout_item_id is not null and s.state is null), 0)::numeric(16, 2),
          count(*) filter (where s.state = 'paid'),
-         coalesce(sum(i.amount) filter (where s.state = 'paid'), 0),
+         coalesce(sum(i.amount) filter (where s.state = 'paid'), 0)::numeric(16, 2),
          count(*) filter (where s.state = 'failed'),
-         coalesce(sum(i.amount) filter (where s.state = 'failed'), 0),
+         coalesce(sum(i.amount) filter (where s.state = 'failed'), 0)::numeric(16, 2),
          coalesce(sum((select -sum(l.amount) from eightfold.payout_lines l
-                       where l.payout_item_id = i.payout_item_id and l.amount < 0)), 0)
+                       where l.payout_item_id = i.payout_item_id and l.amount < 0)), 0)::numeric(16, 2)
   from eightfold.payout_batches b
   left join eightfold.payout_items i on i.payout_id = b.payout_id
   left join eightfold.payout_item_events s on s.payout_item_id = i.payout_item_id
@@ -49,14 +49,14 @@ security definer
 set search_path = ''
 as $$
   select now(), count(distinct l.beneficiary_id),
-         coalesce(sum(l.remaining) filter (where l.state = 'pending'), 0),
-         coalesce(sum(l.remaining) filter (where l.state = 'held'), 0),
-         coalesce(sum(l.remaining) filter (where l.state in ('available', 'in_payout', 'paid')), 0),
-         coalesce(-sum(l.remaining) filter (where l.state in ('available', 'in_payout', 'paid') and l.remaining < 0), 0),
-         coalesce(sum(l.in_payout), 0),
-         coalesce(sum(l.paid), 0),
-         coalesce(sum(l.net) filter (where l.state = 'voided'), 0),
-         coalesce(sum(l.net), 0)
+         coalesce(sum(l.remaining) filter (where l.state = 'pending'), 0)::numeric(16, 2),
+         coalesce(sum(l.remaining) filter (where l.state = 'held'), 0)::numeric(16, 2),
+         coalesce(sum(l.remaining) filter (where l.state in ('available', 'in_payout', 'paid')), 0)::numeric(16, 2),
+         coalesce(-sum(l.remaining) filter (where l.state in ('available', 'in_payout', 'paid') and l.remaining < 0), 0)::numeric(16, 2),
+         coalesce(sum(l.in_payout), 0)::numeric(16, 2),
+         coalesce(sum(l.paid), 0)::numeric(16, 2),
+         coalesce(sum(l.net) filter (where l.state = 'voided'), 0)::numeric(16, 2),
+         coalesce(sum(l.net), 0)::numeric(16, 2)
   from eightfold.commission_lifecycle(null, now()) l
 $$;
 revoke execute on function eightfold.analytics_balances() from public;
