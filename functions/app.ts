@@ -22,6 +22,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { liveRoutes } from './routes/live.ts';
+import { payoutMeRoutes, payoutOperatorRoutes } from './routes/payouts.ts';
 
 export interface AppOptions {
   /** Path prefix of every route, e.g. '/eightfold' for the Supabase Edge Function. */
@@ -47,6 +48,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   app.route('/v1/reports', reportRoutes());
   app.route('/v1/operator', operatorRoutes());
   app.route('/v1/live', liveRoutes());
+  app.route('/v1/me', payoutMeRoutes());
+  app.route('/v1/operator', payoutOperatorRoutes());
   app.route('/', docsRoutes(app, options.basePath ?? ''));
 
   const onError = (err: Error, c: Context) => {

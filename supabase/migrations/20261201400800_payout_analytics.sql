@@ -41,7 +41,7 @@ comment on view eightfold_analytics.payouts_daily is
 -- The program's balances now, summed over all users (the same split as a user's balance).
 create function eightfold.analytics_balances()
 returns table (
-  as_of timestamptz, users bigint, pending numeric, held numeric, available numeric, clawback_owed numeric,
+  as_of timestamptz, earners bigint, pending numeric, held numeric, available numeric, clawback_owed numeric,
   in_payout numeric, paid numeric, voided numeric, net numeric
 )
 language sql stable
@@ -65,7 +65,7 @@ grant execute on function eightfold.analytics_balances() to eightfold_analyst, s
 create view eightfold_analytics.balances with (security_invoker = true) as
 select * from eightfold.analytics_balances();
 comment on view eightfold_analytics.balances is
-  'The program''s commission balances now, summed over every user: pending, held, available, clawback owed, in payout, paid, voided. No personal data.';
+  'The program''s commission balances now, summed over every earner (earners = users with a credited commission): pending, held, available, clawback owed, in payout, paid, voided. No personal data.';
 
 revoke all on eightfold_analytics.payouts_daily, eightfold_analytics.balances from public;
 grant select on eightfold_analytics.payouts_daily, eightfold_analytics.balances to eightfold_analyst, service_role;

@@ -110,7 +110,7 @@ describe('the analyst role', () => {
     expect(daily).toHaveLength(1);
     expect(daily[0]).toMatchObject({ batches: '1', items: '2', amount: '300.00', paid_items: '2', paid_amount: '300.00', failed_items: '0' });
     const [bal] = await asAnalyst((tx) => tx`select * from eightfold_analytics.balances`);
-    expect(bal).toMatchObject({ users: '2', paid: '300.00', available: '0.00', pending: '0.00' });
+    expect(bal).toMatchObject({ earners: '2', paid: '300.00', available: '0.00', pending: '0.00' });
     const cols = await db.sql`select table_name, column_name from information_schema.columns
                               where table_schema = 'eightfold_analytics' and table_name in ('payouts_daily', 'balances')`;
     expect(cols.map((c) => c.column_name).filter((c) => /user_id|name|email|key|ref/.test(c))).toEqual([]);
