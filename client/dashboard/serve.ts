@@ -22,7 +22,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** Only these files are served: nothing else under client/ (no .ts, no tests). */
-const FILES = new Set(['index.html', 'app.js', 'api.js', 'charts.js', 'money.js', 'style.css', 'favicon.svg']);
+const FILES = new Set(['index.html', 'app.js', 'api.js', 'charts.js', 'money.js', 'style.css', 'favicon.svg', 'payouts.js']);
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
