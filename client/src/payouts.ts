@@ -35,6 +35,7 @@ export interface PayoutItem {
   payout_item_id: string;
   payout_id: string;
   user_id: Uuid;
+  masked_name: string;
   amount: Money;
   clawback_netted: Money;
   commissions: number;
@@ -60,7 +61,7 @@ export interface PayoutBatch {
   total: Money;
   state: 'empty' | 'open' | 'settled';
   summary: Record<PayoutItemState, { items: number; amount: Money }>;
-  items: (PayoutItem & { masked_name: string })[];
+  items: PayoutItem[];
   next_after: string | null;
   replayed?: boolean;
 }

@@ -56,6 +56,7 @@ const PayoutItem = z
     payout_item_id: z.string(),
     payout_id: z.string(),
     user_id: Uuid,
+    masked_name: z.string().openapi({ example: 'Asha R.' }),
     amount: MoneyOut,
     clawback_netted: MoneyOut,
     commissions: z.number().int(),
@@ -85,7 +86,7 @@ const PayoutBatch = z
     total: MoneyOut,
     state: z.enum(['empty', 'open', 'settled']),
     summary: z.object({ open: StateTotals, paid: StateTotals, failed: StateTotals }),
-    items: z.array(PayoutItem.extend({ masked_name: z.string() })),
+    items: z.array(PayoutItem),
     next_after: z.string().nullable(),
     replayed: z.boolean().optional(),
   })

@@ -169,6 +169,7 @@ as $$
     'payout_item_id', i.payout_item_id::text,
     'payout_id', i.payout_id::text,
     'user_id', i.user_id,
+    'masked_name', eightfold.mask_name(pr.display_name),
     'amount', eightfold.money(i.amount),
     'clawback_netted', eightfold.money(-(select sum(l.amount) from eightfold.payout_lines l
                                          where l.payout_item_id = i.payout_item_id and l.amount < 0)),
@@ -181,13 +182,14 @@ as $$
     'cutoff', b.cutoff)
   from eightfold.payout_items i
   join eightfold.payout_batches b on b.payout_id = i.payout_id
+  join eightfold.profiles pr on pr.user_id = i.user_id
   left join eightfold.payout_item_events s on s.payout_item_id = i.payout_item_id
   where i.payout_item_id = p_payout_item_id
 $$;
 revoke execute on function eightfold.payout_item_json(bigint) from public;
 grant execute on function eightfold.payout_item_json(bigint) to service_role;
 comment on function eightfold.payout_item_json(bigint) is
-  'Service: one payout item as JSON: amount, clawback netted, number of commissions, state (open, paid, failed), external reference, settled_at, cut-off.';
+  'Service: one payout item as JSON: amount, clawback netted, number of commissions, state (open, paid, failed), external reference, settled_at, cut-off, and the payee''s masked name.';
 
 -- A batch, with its items a page at a time (by item id).
 create function eightfold.payout_batch(p_payout_id bigint, p_limit integer default 100, p_after bigint default null)
@@ -243,10 +245,8 @@ begin
                                     'amount', eightfold.money(sum(st.amount) filter (where st.state = 'failed'))))
       from st),
     'items', coalesce((
-      select json_agg(eightfold.payout_item_json(s.payout_item_id)::jsonb
-                      || jsonb_build_object('masked_name', eightfold.mask_name(p.display_name))
-                      order by s.payout_item_id)
-      from shown s join eightfold.profiles p on p.user_id = s.user_id), '[]'::json),
+      select json_agg(eightfold.payout_item_json(s.payout_item_id) order by s.payout_item_id)
+      from shown s), '[]'::json),
     'next_after', case when (select count(*) from page) > p_limit
                        then (select max(s.payout_item_id) from shown s)::text end
   ) into v_result;

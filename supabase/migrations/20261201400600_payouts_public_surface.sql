@@ -26,6 +26,15 @@ comment on function public.my_payouts(integer, bigint) is
 
 -- The operator (service_role) ---------------------------------------------------------------
 
+-- `{"replayed": ..., <the object's own keys>}`: prepended as text, so the keys keep the
+-- order the object was built in (a jsonb merge would sort them).
+create function eightfold.with_replayed(p_object json, p_replayed boolean) returns json
+language sql immutable
+set search_path = ''
+as $$ select ('{"replayed": ' || p_replayed::text || ', ' || substr(p_object::text, 2))::json $$;
+revoke execute on function eightfold.with_replayed(json, boolean) from public;
+grant execute on function eightfold.with_replayed(json, boolean) to service_role;
+
 create function public.user_balance(user_id uuid) returns json
 language sql stable
 set search_path = ''
@@ -50,7 +59,7 @@ declare
   v_made record;
 begin
   select * into v_made from eightfold.create_payout_batch(batch_key, cutoff);
-  return (eightfold.payout_batch(v_made.payout_id)::jsonb || jsonb_build_object('replayed', v_made.replayed))::json;
+  return eightfold.with_replayed(eightfold.payout_batch(v_made.payout_id), v_made.replayed);
 end
 $$;
 revoke execute on function public.create_payout_batch(text, timestamptz) from public, anon, authenticated;
@@ -99,7 +108,7 @@ declare
   v_done record;
 begin
   select * into v_done from eightfold.settle_payout_item(payout_id, payout_item_id, 'paid', external_ref);
-  return (eightfold.payout_item_json(v_done.payout_item_id)::jsonb || jsonb_build_object('replayed', v_done.replayed))::json;
+  return eightfold.with_replayed(eightfold.payout_item_json(v_done.payout_item_id), v_done.replayed);
 end
 $$;
 revoke execute on function public.mark_payout_item_paid(bigint, bigint, text) from public, anon, authenticated;
@@ -116,7 +125,7 @@ declare
   v_done record;
 begin
   select * into v_done from eightfold.settle_payout_item(payout_id, payout_item_id, 'failed', external_ref, reason);
-  return (eightfold.payout_item_json(v_done.payout_item_id)::jsonb || jsonb_build_object('replayed', v_done.replayed))::json;
+  return eightfold.with_replayed(eightfold.payout_item_json(v_done.payout_item_id), v_done.replayed);
 end
 $$;
 revoke execute on function public.mark_payout_item_failed(bigint, bigint, text, text) from public, anon, authenticated;
