@@ -324,7 +324,7 @@ export function payoutOperatorRoutes() {
       const { payout_id } = c.req.valid('param');
       const rows = await asCaller(
         c,
-        (tx) => tx`select ${payout_id}::text as payout_id, batch_key, payout_item_id::text, user_id, amount::text, currency,
+        (tx) => tx`select ${payout_id}::text as payout_id, batch_key, payout_item_id::text, user_id, amount, currency,
                           reference, state, external_ref, settled_at
                    from public.payout_batch_export(${payout_id}::bigint)`,
         { readOnly: true },

@@ -350,10 +350,10 @@ grant execute on function eightfold.my_payouts(integer, bigint) to authenticated
 
 -- The rows of a batch's CSV export: one per item, for a bank bulk transfer or a payouts
 -- import. `reference` is stable and unique per item (EF<batch>-<item>), to put on the
--- transfer and match the settlement back.
+-- transfer and match the settlement back. Amounts are text, as in every report.
 create function eightfold.payout_export(p_payout_id bigint)
 returns table (
-  payout_id bigint, batch_key text, payout_item_id bigint, user_id uuid, amount numeric, currency text,
+  payout_id bigint, batch_key text, payout_item_id bigint, user_id uuid, amount text, currency text,
   reference text, state text, external_ref text, settled_at timestamptz
 )
 language plpgsql stable
@@ -365,7 +365,7 @@ begin
     raise exception 'no payout batch %', coalesce(p_payout_id::text, 'null') using errcode = 'EF610', column = 'payout_id';
   end if;
   return query
-    select b.payout_id, b.batch_key, i.payout_item_id, i.user_id, i.amount, b.currency,
+    select b.payout_id, b.batch_key, i.payout_item_id, i.user_id, eightfold.money(i.amount), b.currency,
            'EF' || b.payout_id || '-' || i.payout_item_id, coalesce(s.state, 'open'), s.external_ref, s.effective_at
     from eightfold.payout_batches b
     join eightfold.payout_items i on i.payout_id = b.payout_id

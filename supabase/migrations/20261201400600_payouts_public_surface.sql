@@ -86,7 +86,7 @@ comment on function public.payout_batches(integer, bigint) is 'Operator (service
 
 create function public.payout_batch_export(payout_id bigint)
 returns table (
-  batch_key text, payout_item_id bigint, user_id uuid, amount numeric, currency text,
+  batch_key text, payout_item_id bigint, user_id uuid, amount text, currency text,
   reference text, state text, external_ref text, settled_at timestamptz
 )
 language sql stable

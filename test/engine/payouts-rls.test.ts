@@ -94,6 +94,10 @@ describe('anon and the service role', () => {
     expect(r!.batch).toMatchObject({ payout_id: payoutId, item_count: 2, total: '300.00', state: 'settled' });
     const reasons = await as(db.sql, 'service_role', null, (tx) => tx`select reason from eightfold.commission_events order by 1`);
     expect(reasons.map((x) => x.reason)).toEqual(['internal note: checked', 'internal note: looks like a self-purchase']);
+    // The export's amounts are exact text, as every report's (never a JSON number for supabase-js).
+    const rows = await as(db.sql, 'service_role', null, (tx) =>
+      tx`select amount, pg_typeof(amount)::text as type, state from public.payout_batch_export(${payoutId}) order by amount`);
+    expect(rows).toEqual([{ amount: '100.00', type: 'text', state: 'paid' }, { amount: '200.00', type: 'text', state: 'paid' }]);
   });
 });
 
