@@ -26,6 +26,7 @@ import { meRoutes } from './routes/me.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { privacyOperatorRoutes } from './routes/privacy-operator.ts';
 import { breachRoutes } from './routes/breaches.ts';
+import { payoutMeRoutes, payoutOperatorRoutes } from './routes/payouts.ts';
 
 export interface AppOptions {
   /** Path prefix of every route, e.g. '/eightfold' for the Supabase Edge Function. */
@@ -55,6 +56,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   app.route('/v1/operator/privacy', privacyOperatorRoutes());
   app.route('/v1/operator/breaches', breachRoutes());
   app.route('/v1/live', liveRoutes());
+  app.route('/v1/me', payoutMeRoutes());
+  app.route('/v1/operator', payoutOperatorRoutes());
   app.route('/', docsRoutes(app, options.basePath ?? ''));
 
   const onError = (err: Error, c: Context) => {

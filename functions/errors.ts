@@ -83,6 +83,28 @@ Object.assign(DB_ERRORS, {
   EF419: { code: 'privacy_setting_invalid', status: 400, title: 'A retention or erasure period is out of range.' },
 } satisfies Record<string, ErrorInfo>);
 
+// Commission lifecycle and payouts (EF6xx, raised by supabase/migrations/202612014004..0500).
+Object.assign(DB_ERRORS, {
+  EF601: { code: 'earning_not_found', status: 404, title: 'No earning with this id.' },
+  EF602: { code: 'commission_not_payable', status: 422, title: 'Only credited commissions are paid out, held, released or voided (not reversals or forfeited rows).' },
+  EF603: { code: 'commission_paid', status: 409, title: 'This commission has been paid: it cannot be held, released or voided (a refund after payout makes a clawback).' },
+  EF604: { code: 'commission_in_payout', status: 409, title: 'This commission is in an open payout item: mark the item paid or failed first.' },
+  EF605: { code: 'commission_voided', status: 409, title: 'This commission is voided; a void is final.' },
+  EF606: { code: 'commission_already_held', status: 409, title: 'This commission is already held.' },
+  EF607: { code: 'commission_not_releasable', status: 409, title: 'Only a held or pending commission can be released.' },
+  EF608: { code: 'reason_invalid', status: 400, title: 'A reason has 1 to 500 characters (one is required to hold, release or void).' },
+  EF609: { code: 'action_invalid', status: 400, title: 'The action must be hold, release or void.' },
+  EF610: { code: 'payout_not_found', status: 404, title: 'No payout batch with this id.' },
+  EF611: { code: 'payout_item_not_found', status: 404, title: 'This payout batch has no item with this id.' },
+  EF612: { code: 'batch_key_invalid', status: 400, title: 'The batch key must be 1 to 200 characters, not only spaces.' },
+  EF613: { code: 'batch_key_conflict', status: 409, title: 'This batch key was already used with a different cut-off.' },
+  EF614: { code: 'cutoff_in_future', status: 422, title: 'The cut-off cannot be later than now: only money already available is paid.' },
+  EF615: { code: 'payout_item_settled', status: 409, title: 'This payout item is already marked paid or failed.' },
+  EF616: { code: 'payout_external_ref_invalid', status: 400, title: 'The external reference must be 1 to 200 characters, not only spaces.' },
+  EF617: { code: 'isolation_unsupported', status: 409, title: 'Payout operations run in a READ COMMITTED transaction.' },
+  EF618: { code: 'payout_state_invalid', status: 400, title: 'A payout item is marked paid or failed.' },
+} satisfies Record<string, ErrorInfo>);
+
 /** Errors the HTTP API raises itself (not from the database), by stable name. */
 export const API_ERRORS = {
   validation_failed: { code: 'validation_failed', status: 400, title: 'A field of the request is missing or malformed.' },

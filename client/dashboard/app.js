@@ -31,6 +31,13 @@ function show(view) {
   document.body.dataset.view = view;
 }
 
+/** Tells the optional modules (payouts.js) which view is on screen and for whom. */
+function announce() {
+  window.dispatchEvent(new CustomEvent('eightfold:view', {
+    detail: { view: document.body.dataset.view, session: state.session, subject: state.subject },
+  }));
+}
+
 function banner(message, kind = 'error') {
   const b = $('banner');
   if (!message) { b.hidden = true; b.textContent = ''; delete b.dataset.kind; return; }
@@ -110,6 +117,7 @@ function signOut(message, code) {
   state.overview = null;
   $('who').hidden = true;
   renderSignin();
+  announce();
   signinError(message ?? '', code);
   if (message) $('signin-error').focus?.();
 }
@@ -254,6 +262,7 @@ async function loadReport() {
   state.loads++;
   renderReport(report);
   window.eightfold.ready = true;
+  announce();
 }
 
 function setJson(el, attr, value) {
@@ -543,6 +552,7 @@ async function loadOverview() {
     for (const u of users) { const o2 = document.createElement('option'); o2.value = u.user_id; o2.label = u.display_name ?? ''; dl.append(o2); }
   }
   window.eightfold.ready = true;
+  announce();
 }
 
 // --- Demo traffic ---------------------------------------------------------------------

@@ -24,7 +24,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** Only these files are served: nothing else under client/ (no .ts, no tests). */
-const FILES = new Set(['index.html', 'app.js', 'api.js', 'charts.js', 'money.js', 'privacy.js', 'style.css', 'favicon.svg']);
+const FILES = new Set(['index.html', 'app.js', 'api.js', 'charts.js', 'money.js', 'privacy.js', 'payouts.js', 'style.css', 'favicon.svg']);
 
 // The page loads only its own files; the API and the SSE feed are same-origin. The same
 // headers cover /docs (functions/routes/docs.ts).

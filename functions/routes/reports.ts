@@ -136,7 +136,7 @@ const CSV_COLUMNS = [
   'source_id', 'source_name', 'leg_id', 'leg_name',
 ] as const;
 
-function csvCell(value: unknown): string {
+export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let s = value instanceof Date ? value.toISOString() : String(value);
   // Names could start with a formula character; spreadsheets would run them.
