@@ -30,6 +30,14 @@ describe.skipIf(!CHROMIUM)('balances and payouts in the dashboard', () => {
     await stack?.stop();
   });
 
+  /** The operator's view opens with the local service key pasted in (no service token is minted over HTTP). */
+  async function operatorSignIn(page: Page): Promise<void> {
+    await page.locator('#operator-signin').click();
+    await page.locator('#token-input').fill(stack.serviceKey);
+    await page.locator('#token-form button[type=submit]').click();
+    await page.locator('#payout-ops[data-ready="true"]').waitFor();
+  }
+
   async function open(): Promise<Page> {
     const page = await browser.context.newPage();
     page.on('pageerror', (err) => console.error('[page error]', err.message));
@@ -80,8 +88,7 @@ describe.skipIf(!CHROMIUM)('balances and payouts in the dashboard', () => {
 
   it('lets the operator make a batch, mark an item paid and download the CSV', async () => {
     const page = await open();
-    await page.locator('#operator-signin').click();
-    await page.locator('#payout-ops[data-ready="true"]').waitFor();
+    await operatorSignIn(page);
     await page.locator('#payout-key').fill('dashboard-week-1');
     await page.locator('#payout-form button[type=submit]').click();
     await expect.poll(() => page.locator('#payout-ops-result').textContent()).toContain('dashboard-week-1 made');
@@ -131,14 +138,16 @@ describe.skipIf(!CHROMIUM)('balances and payouts in the dashboard', () => {
     const narrow = await browser.context.newPage();
     await narrow.setViewportSize({ width: 375, height: 800 });
     await narrow.goto(stack.server.url + '/');
-    await narrow.locator('#operator-signin').click();
-    await narrow.locator('#payout-ops[data-ready="true"]').waitFor();
+    await operatorSignIn(narrow);
     await narrow.locator('#payout-batches button').last().click();
     await narrow.locator('#payout-items tbody tr').first().waitFor();
     expect(await narrow.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await narrow.close();
 
-    // Any user's report shows their balance to the operator (their history is in the batches).
+    // Any user's report shows their balance to the operator (their history is in the batches),
+    // once the operator has said why they read it.
+    await page.locator('#access-purpose option[value="payout"]').waitFor({ state: 'attached' });
+    await page.locator('#access-purpose').selectOption('payout');
     await page.locator('#user-id-input').fill(BALA);
     await page.locator('#user-picker button[type=submit]').click();
     await page.waitForFunction(() => document.body.dataset.view === 'report-in-operator');
