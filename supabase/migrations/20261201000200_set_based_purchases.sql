@@ -19,6 +19,14 @@
 --
 -- The rules of a valid purchase are written once, in eightfold.purchase_problem, and used
 -- by both paths.
+--
+-- Plans: every function of the write path reads purchases, profiles and the ledger by key
+-- only, and runs with `enable_seqscan = off`. A connection caches the plans of a plpgsql
+-- function for as long as it lives, and a plan made while a table is small (or was
+-- analyzed while empty, as autovacuum does on a fresh install) scans the whole table: it
+-- would then do so on every call ever after, and ingestion would slow as the table grows.
+-- With sequential scans off, every cached plan is a keyed one, whatever the statistics
+-- said when it was made (test/engine/write-path-plans.test.ts).
 
 create type eightfold.purchase_item as (
   buyer_id uuid,
@@ -71,6 +79,7 @@ create or replace function eightfold.purchases_before_insert() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_settings eightfold.program_settings;
@@ -131,6 +140,7 @@ create function eightfold.purchases_pay() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 begin
   insert into eightfold.earnings
@@ -203,6 +213,7 @@ returns table (
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_settings eightfold.program_settings;
@@ -366,6 +377,7 @@ create or replace function eightfold.record_purchase(
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_result record;
@@ -395,6 +407,7 @@ returns table (
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_items eightfold.purchase_item[];
@@ -494,6 +507,7 @@ create function eightfold.record_purchase_response(
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_id uuid;
