@@ -82,7 +82,8 @@ const CleanText = z
   .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character')
   .refine((s) => !lone.test(s), 'must be well-formed Unicode');
 
-const BatchPurchase = z
+/** One item of a batch, as the HTTP route and `npm run import` check it before the database does. */
+export const BatchPurchase = z
   .object({
     buyer_id: Uuid,
     amount: Decimal,
@@ -105,7 +106,7 @@ const BatchItemResultSchema = z
   .openapi('BatchItemResult');
 type BatchItemResult = z.infer<typeof BatchItemResultSchema>;
 
-const BatchResult = z
+export const BatchResult = z
   .object({
     created: z.number().int(),
     replayed: z.number().int(),
@@ -317,12 +318,14 @@ export function ingestRoutes() {
           return;
         }
         const issue = parsed.error.issues[0]!;
+        // As for a whole body: an unknown key names that key.
+        const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined);
         results[index] = {
           index,
           external_ref: typeof (raw as { external_ref?: unknown })?.external_ref === 'string' ? (raw as { external_ref: string }).external_ref : null,
           outcome: 'refused',
           purchase_id: null,
-          error: { code: 'validation_failed', message: issue.message, field: issue.path.join('.') || undefined },
+          error: { code: 'validation_failed', message: field ? `${field}: ${issue.message}` : issue.message, ...(field ? { field } : {}) },
         };
       });
       if (valid.length > 0) {
