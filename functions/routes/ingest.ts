@@ -71,6 +71,16 @@ const PurchaseResult = z
   .object({ replayed: z.boolean(), purchase: Purchase, earnings: z.array(Earning) })
   .openapi('PurchaseResult');
 
+/** A user to create, as POST /users and `npm run import -- --users` check it. */
+export const NewUser = z
+  .object({
+    user_id: Uuid.optional(),
+    email: z.string().email().max(255).optional(),
+    display_name: z.string().trim().min(1).max(80).optional(),
+    referral_code: z.string().min(1).max(40).optional(),
+  })
+  .strict();
+
 export const MAX_BATCH = 10_000;
 
 // Text that PostgreSQL can store and that means one thing: no NUL, no lone UTF-16 surrogate
@@ -171,14 +181,7 @@ export function ingestRoutes() {
           required: true,
           content: {
             'application/json': {
-              schema: z
-                .object({
-                  user_id: Uuid.optional(),
-                  email: z.string().email().max(255).optional(),
-                  display_name: z.string().trim().min(1).max(80).optional(),
-                  referral_code: z.string().min(1).max(40).optional(),
-                })
-                .strict(),
+              schema: NewUser,
             },
           },
         },
