@@ -3,6 +3,7 @@
 //   POST  /v1/ingest/users                              create a user (+ referral code)
 //   PATCH /v1/ingest/users/{user_id}/status             set a user's status
 //   POST  /v1/ingest/purchases                          record a purchase, with its earnings
+//   POST  /v1/ingest/purchases/batch                    up to 10,000, one result per item
 //   POST  /v1/ingest/purchases/{purchase_id}/refunds    refund, with the reversal rows
 // Purchases and refunds are idempotent on external_ref: a replay answers 200 with the
 // original (replayed: true) and writes nothing; a new one answers 201.
