@@ -60,6 +60,7 @@ export function errorResponses(...statuses: number[]) {
     403: 'Not allowed (forbidden, service_only, user_suspended)',
     404: 'Not found',
     409: 'Conflict (referral_limit_reached, referrer_already_set, external_ref_conflict, ...)',
+    413: 'Too many items (batch_too_large)',
     422: 'Rule violation',
     503: 'Database unavailable',
   };

@@ -3,6 +3,7 @@
 //   POST  /v1/ingest/users                              create a user (+ referral code)
 //   PATCH /v1/ingest/users/{user_id}/status             set a user's status
 //   POST  /v1/ingest/purchases                          record a purchase, with its earnings
+//   POST  /v1/ingest/purchases/batch                    up to 10,000, one result per item
 //   POST  /v1/ingest/purchases/{purchase_id}/refunds    refund, with the reversal rows
 // Purchases and refunds are idempotent on external_ref: a replay answers 200 with the
 // original (replayed: true) and writes nothing; a new one answers 201.
@@ -71,12 +72,32 @@ const PurchaseResult = z
   .object({ replayed: z.boolean(), purchase: Purchase, earnings: z.array(Earning) })
   .openapi('PurchaseResult');
 
+/** A user to create, as POST /users and `npm run import -- --users` check it. */
+export const NewUser = z
+  .object({
+    user_id: Uuid.optional(),
+    email: z.string().email().max(255).optional(),
+    display_name: z.string().trim().min(1).max(80).optional(),
+    referral_code: z.string().min(1).max(40).optional(),
+    notice_version: z.string().min(1).max(40).optional().openapi({
+      description: 'The privacy notice version the person accepted (GET /v1/privacy/notice); records their consent. Unknown: 400 notice_version_unknown.',
+      example: '2026-12-01',
+    }),
+    consents: z
+      .array(z.string().regex(/^[a-z][a-z0-9_]{1,39}$/))
+      .max(20)
+      .optional()
+      .openapi({ description: 'Optional purposes the person consented to as well (with notice_version).', example: ['earnings_notifications'] }),
+  })
+  .strict();
+
 export const MAX_BATCH = 10_000;
 
 // Text that PostgreSQL can store and that means one thing (functions/routes/common.ts).
 const CleanText = z.string().refine((s) => idempotencyKeyProblem(`x${s}`) === null, 'must be well-formed Unicode without NUL');
 
-const BatchPurchase = z
+/** One item of a batch, as the HTTP route and `npm run import` check it before the database does. */
+export const BatchPurchase = z
   .object({
     buyer_id: Uuid,
     amount: Decimal,
@@ -99,7 +120,7 @@ const BatchItemResultSchema = z
   .openapi('BatchItemResult');
 type BatchItemResult = z.infer<typeof BatchItemResultSchema>;
 
-const BatchResult = z
+export const BatchResult = z
   .object({
     created: z.number().int(),
     replayed: z.number().int(),
@@ -164,23 +185,7 @@ export function ingestRoutes() {
           required: true,
           content: {
             'application/json': {
-              schema: z
-                .object({
-                  user_id: Uuid.optional(),
-                  email: z.string().email().max(255).optional(),
-                  display_name: z.string().trim().min(1).max(80).optional(),
-                  referral_code: z.string().min(1).max(40).optional(),
-                  notice_version: z.string().min(1).max(40).optional().openapi({
-                    description: 'The privacy notice version the person accepted (GET /v1/privacy/notice); records their consent. Unknown: 400 notice_version_unknown, nothing written.',
-                    example: '2026-12-01',
-                  }),
-                  consents: z
-                    .array(z.string().regex(/^[a-z][a-z0-9_]{1,39}$/))
-                    .max(20)
-                    .optional()
-                    .openapi({ description: 'Optional purposes the person consented to as well (with notice_version).', example: ['earnings_notifications'] }),
-                })
-                .strict(),
+              schema: NewUser,
             },
           },
         },
@@ -323,14 +328,20 @@ export function ingestRoutes() {
           return;
         }
         const issue = parsed.error.issues[0]!;
-        // A refinement may name its own stable code (external_ref_invalid), as for a single purchase.
+        // A refinement may name its own stable code (external_ref_invalid), as for a single
+        // purchase; an unknown key names that key, as for a whole body.
         const own = issue.code === 'custom' ? (issue as { params?: { apiError?: unknown } }).params?.apiError : undefined;
+        const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined);
         results[index] = {
           index,
           external_ref: typeof (raw as { external_ref?: unknown })?.external_ref === 'string' ? (raw as { external_ref: string }).external_ref : null,
           outcome: 'refused',
           purchase_id: null,
-          error: { code: typeof own === 'string' ? own : 'validation_failed', message: issue.message, field: issue.path.join('.') || undefined },
+          error: {
+            code: typeof own === 'string' ? own : 'validation_failed',
+            message: field ? `${field}: ${issue.message}` : issue.message,
+            ...(field ? { field } : {}),
+          },
         };
       });
       if (valid.length > 0) {

@@ -7,8 +7,8 @@
 -- guards nothing the triggers do not already guarantee, while costing one lookup and one
 -- row lock per key per row: on the write path, the ledger's five keys below cost more than
 -- the rest of the insert (docs/benchmarks.md). They go; eightfold.reconcile_references()
--- (below) proves the references whole at any time and the catalogue test runs it after
--- every workload. The purchase's own keys (buyer, plan) go for the same reason: the
+-- (below) proves the references whole at any time and the write-path tests run it after
+-- every workload (test/engine/batch.test.ts, property.test.ts). The purchase's own keys (buyer, plan) go for the same reason: the
 -- ingestion path reads and locks the buyer and reads the plan before it writes the row,
 -- and a direct insert goes through the row trigger that does the same.
 --

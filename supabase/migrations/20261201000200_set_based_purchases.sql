@@ -19,6 +19,14 @@
 --
 -- The rules of a valid purchase are written once, in eightfold.purchase_problem, and used
 -- by both paths.
+--
+-- Plans: every function of the write path reads purchases, profiles and the ledger by key
+-- only, and runs with `enable_seqscan = off`. A connection caches the plans of a plpgsql
+-- function for as long as it lives, and a plan made while a table is small (or was
+-- analyzed while empty, as autovacuum does on a fresh install) scans the whole table: it
+-- would then do so on every call ever after, and ingestion would slow as the table grows.
+-- With sequential scans off, every cached plan is a keyed one, whatever the statistics
+-- said when it was made (test/engine/write-path-plans.test.ts).
 
 create type eightfold.purchase_item as (
   buyer_id uuid,
@@ -71,6 +79,7 @@ create or replace function eightfold.purchases_before_insert() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_settings eightfold.program_settings;
@@ -94,6 +103,8 @@ begin
     raise exception 'a suspended user cannot buy' using errcode = 'EF110', column = 'buyer_id';
   end if;
   select * into v_plan from eightfold.commission_plans where plan_id = eightfold.plan_at(new.purchased_at);
+  new.amount := round(new.amount, 2); -- its scale of 2, as ingest_purchases stores it
+  new.profit := round(new.profit, 2);
   new.plan_id := v_plan.plan_id;
   new.qualifies := new.amount > v_plan.threshold;
   new.commission_base := coalesce(new.profit, new.amount);
@@ -129,6 +140,7 @@ create function eightfold.purchases_pay() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 begin
   insert into eightfold.earnings
@@ -201,6 +213,7 @@ returns table (
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_settings eightfold.program_settings;
@@ -261,7 +274,7 @@ begin
   with checked as (
     select w.*,
            case when w.state <> 'new' then null
-                when not v_buyers ? w.buyer_id::text then 'EF205'
+                when w.buyer_id is null or not v_buyers ? w.buyer_id::text then 'EF205'
                 when v_buyers -> w.buyer_id::text ->> 0 = 'suspended' then 'EF110' end as buyer_code,
            (v_buyers -> w.buyer_id::text ->> 1)::uuid as referrer_id
     from unnest(v_work) w
@@ -288,16 +301,22 @@ begin
     from (select p.referrer_id from eightfold.profiles p where p.user_id = any(v_next) order by p.user_id for share) a;
   end loop;
 
-  -- 4. The new purchases, in item order; a reference taken meanwhile by a concurrent call
-  --    is skipped here and settled as a replay below. purchases_pay writes the earnings.
+  -- 4. The new purchases, in the order of their references: a reference taken meanwhile by
+  --    a concurrent call is skipped here and settled as a replay below, and since every
+  --    caller inserts in that one order, two batches sharing references wait for each other
+  --    instead of deadlocking (in item order, A holding r1 and waiting for r2 while B holds
+  --    r2 and waits for r1 was a deadlock). Amounts are stored at their scale of 2
+  --    (1500.100 is 1500.10: purchase_problem has checked that nothing is lost), so no
+  --    item can fail the table's checks and with them the whole batch. purchases_pay
+  --    writes the earnings.
   with inserted as (
     insert into eightfold.purchases
       (buyer_id, amount, profit, currency, external_ref, purchased_at, plan_id, qualifies, commission_base, recorded_at)
-    select w.buyer_id, w.amount, w.profit, w.currency, w.external_ref, w.purchased_at, w.plan_id, w.qualifies,
-           coalesce(w.profit, w.amount), clock_timestamp()
+    select w.buyer_id, round(w.amount, 2), round(w.profit, 2), w.currency, w.external_ref, w.purchased_at, w.plan_id,
+           w.qualifies, coalesce(w.profit, w.amount), clock_timestamp()
     from unnest(v_work) w
     where w.state = 'new'
-    order by w.item
+    order by w.external_ref
     on conflict on constraint purchases_external_ref_key do nothing
     returning purchases.external_ref
   )
@@ -358,6 +377,7 @@ create or replace function eightfold.record_purchase(
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_result record;
@@ -371,9 +391,9 @@ begin
 end
 $$;
 
--- For callers of the Data API (supabase-js `rpc('record_purchases', { items })`) and
--- anyone holding JSON: each item an object {buyer_id, amount, external_ref, profit?,
+-- For anyone holding JSON: each item an object {buyer_id, amount, external_ref, profit?,
 -- currency?, purchased_at?}. A field that is not of its type refuses that item only.
+-- Callers of the Data API reach it through public.record_purchases (below).
 create function eightfold.record_purchases(p_items jsonb)
 returns table (
   item integer,
@@ -387,6 +407,7 @@ returns table (
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_items eightfold.purchase_item[];
@@ -451,6 +472,27 @@ grant execute on function eightfold.record_purchases(jsonb) to service_role;
 comment on function eightfold.record_purchases(jsonb) is
   'Service: record up to 10,000 purchases given as a JSON array, idempotent per external_ref; one result per item (1-based) as eightfold.ingest_purchases. Errors for the whole call: EF209 not an array, EF214 too many items.';
 
+-- The Data API exposes only `public`: supabase-js with the service key calls
+-- `supabase.rpc('record_purchases', { items: [...] })`. Security invoker, so it runs as
+-- service_role and reaches eightfold.record_purchases by that role's own grant.
+create function public.record_purchases(items jsonb)
+returns table (
+  item integer,
+  external_ref text,
+  outcome text,
+  purchase_id uuid,
+  error_code text,
+  error_field text,
+  error_message text
+)
+language sql volatile
+set search_path = ''
+as $$ select * from eightfold.record_purchases(items) $$;
+revoke execute on function public.record_purchases(jsonb) from public, anon, authenticated;
+grant execute on function public.record_purchases(jsonb) to service_role;
+comment on function public.record_purchases(jsonb) is
+  'Operator (service_role): record up to 10,000 purchases given as a JSON array, idempotent per external_ref; one result per item (1-based): created, replayed, or refused with its error code. See eightfold.record_purchases.';
+
 -- What the HTTP API answers for one purchase, built in the same call that records it, so
 -- the route is one round trip: {replayed, purchase, earnings}, money as exact text and
 -- times as JavaScript writes them (UTC, milliseconds).
@@ -465,6 +507,7 @@ create function eightfold.record_purchase_response(
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off
 as $$
 declare
   v_id uuid;

@@ -62,6 +62,7 @@ create function eightfold.earnings_publish() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (20261201000200)
 as $$
 declare
   v_settings eightfold.live_settings;
