@@ -69,4 +69,51 @@ describe('write-path plans', () => {
     });
     await expectLedgerWhole(db.sql);
   }, 180_000);
+
+  it('refunds 600 purchases after ANALYZE of empty refunds without a sequential scan of purchases, refunds or earnings', async () => {
+    // Setup: purchases to refund, with refunds and the ledger's statistics as on a fresh install.
+    const parent = await join(db.sql, 'Refund Plan Parent', null);
+    const child = await join(db.sql, 'Refund Plan Child', parent);
+    const buyer = await join(db.sql, 'Refund Plan Buyer', child);
+    const ids: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const [r] = await db.sql<{ purchase_id: string }[]>`
+        select purchase_id from eightfold.record_purchase(${buyer.id}, 2000.00, ${randomUUID()})`;
+      ids.push(r!.purchase_id);
+    }
+    await db.sql.unsafe('alter table eightfold.refunds set (autovacuum_enabled = false)');
+    await db.sql`analyze eightfold.refunds`;
+    const conns = Array.from({ length: 3 }, () => postgres(db.url, { max: 1, onnotice: () => {} }));
+    await Promise.all(conns.map((c) => c`select 1`));
+    const stats = async () => Object.fromEntries((await db.sql<{ relname: string; seq_scan: number; n_tup_ins: number }[]>`
+      select relname, seq_scan::int as seq_scan, n_tup_ins::int as n_tup_ins from pg_stat_user_tables
+      where schemaname = 'eightfold' and relname in ('purchases', 'refunds', 'earnings')`).map((r) => [r.relname, r]));
+    const before = await stats();
+
+    // Action: a partial refund of every purchase, on 3 long-lived connections.
+    try {
+      await Promise.all(conns.map(async (c, k) => {
+        for (let i = k; i < ids.length; i += conns.length) {
+          await c`select * from eightfold.refund_purchase(${ids[i]!}, ${randomUUID()}, 500.00)`;
+        }
+      }));
+    } finally {
+      await Promise.all(conns.map((c) => c.end()));
+    }
+
+    // Assertions
+    let after = await stats();
+    for (let wait = 0; after.refunds!.n_tup_ins - before.refunds!.n_tup_ins < ids.length && wait < 100; wait++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await stats();
+    }
+    expect(after.refunds!.n_tup_ins - before.refunds!.n_tup_ins).toBe(ids.length);
+    expect(after.earnings!.n_tup_ins - before.earnings!.n_tup_ins).toBe(2 * ids.length);
+    expect({
+      purchases: after.purchases!.seq_scan - before.purchases!.seq_scan,
+      refunds: after.refunds!.seq_scan - before.refunds!.seq_scan,
+      earnings: after.earnings!.seq_scan - before.earnings!.seq_scan,
+    }).toEqual({ purchases: 0, refunds: 0, earnings: 0 });
+    await expectLedgerWhole(db.sql);
+  }, 180_000);
 });
