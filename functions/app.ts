@@ -10,7 +10,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { Context } from 'hono';
-import { API_ERRORS, ApiError, dbError, type ErrorInfo } from './errors.ts';
+import { API_ERRORS, ApiError, CONNECTION_ERROR_CODES, RETRY_AFTER_SECONDS, dbError, type ErrorInfo } from './errors.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { defaultHook } from './routes/common.ts';
 export { API_VERSION } from './routes/common.ts';
@@ -52,6 +52,11 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const onError = (err: Error, c: Context) => {
     const { info, message, field } = toErrorBody(err);
     if (info.status === 500) logError(err, c);
+    // A 503 (the database is away) and a 429 say when to come back.
+    if (info.status === 503 || info.status === 429) {
+      const after = (err as { retryAfter?: number }).retryAfter;
+      c.header('retry-after', String(after && after > 0 ? Math.ceil(after) : RETRY_AFTER_SECONDS));
+    }
     return c.json({ error: { code: info.code, message, ...(field ? { field } : {}) } }, info.status);
   };
   const notFound = (c: Context) =>
@@ -102,6 +107,10 @@ export function toErrorBody(err: unknown): { info: ErrorInfo; message: string; f
     return { info: API_ERRORS.internal, message: API_ERRORS.internal.title };
   }
   const pg = err as PgErrorLike;
+  // The connection failed (refused, reset, closed, timed out): the database is away.
+  if (pg && typeof pg.code === 'string' && CONNECTION_ERROR_CODES.includes(pg.code)) {
+    return { info: API_ERRORS.database_unavailable, message: API_ERRORS.database_unavailable.title };
+  }
   if (pg && typeof pg.code === 'string' && typeof pg.severity === 'string') {
     const info = dbError(pg.code);
     if (info) {

@@ -151,8 +151,10 @@ export class LiveHub {
   #pruneTimer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #started = false;
+  /** The last read of the ledger failed (the database is away). */
+  #failing = false;
   /** Counters, for tests and the benchmark. */
-  readonly stats = { reads: 0, delivered: 0, dropped: 0, wakeups: 0 };
+  readonly stats = { reads: 0, delivered: 0, dropped: 0, wakeups: 0, listens: 0 };
 
   constructor(sql: Sql, options: HubOptions = {}) {
     this.#sql = sql;
@@ -195,8 +197,13 @@ export class LiveHub {
         this.stats.wakeups++;
         this.wake();
       },
-      // Also on every (re)connect of the listening connection: catch up on what was missed.
-      () => this.wake(),
+      // Also on every (re)connect of the listening connection (postgres.js listens again
+      // by itself after the connection drops or the database restarts): catch up on what
+      // was missed meanwhile.
+      () => {
+        this.stats.listens++;
+        this.wake();
+      },
     );
     this.#unlisten = listener.unlisten;
     this.#pollTimer = setInterval(() => this.wake(), this.#pollMs);
@@ -266,9 +273,17 @@ export class LiveHub {
       } else {
         this.#pendingDelay = 0;
       }
+      if (this.#failing) {
+        this.#failing = false;
+        console.error('[eightfold live] reading the ledger again');
+      }
     } catch (err) {
-      // The database is away; the poll timer and the listener's reconnect try again.
-      if (this.#started) console.error('[eightfold live] reading the ledger failed:', (err as Error).message);
+      // The database is away; the poll timer and the listener's reconnect try again, and
+      // the cursor has not moved, so nothing is lost. Said once, not at every poll.
+      if (this.#started && !this.#failing) {
+        this.#failing = true;
+        console.error('[eightfold live] reading the ledger failed, retrying:', (err as { code?: string }).code ?? (err as Error).message);
+      }
     }
   }
 

@@ -9,6 +9,9 @@ const schema = z.object({
   EIGHTFOLD_DATA_DIR: z.string().default(path.join(ROOT, '.data/pg')),
   EIGHTFOLD_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   EIGHTFOLD_SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
+  // The server's database pool (functions/node/database.ts, docs/reliability.md).
+  EIGHTFOLD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(5),
+  EIGHTFOLD_DB_CONNECT_TIMEOUT: z.coerce.number().int().min(1).max(120).default(5),
   // The HTTP API (functions/node/server.ts, docs/api.md).
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   EIGHTFOLD_API_HOST: z.string().default('127.0.0.1'),

@@ -1,8 +1,9 @@
 // `npm start`: the running system. With DATABASE_URL it uses that database; without, it
 // starts an embedded PostgreSQL 17 (data in .data/pg). It applies the migrations, loads
 // the demo program into an empty database, prints a summary and runs until Ctrl-C.
-import postgres from 'postgres';
 import { loadConfig } from './config.ts';
+import { databasePool } from './database.ts';
+import { loggable } from '../app.ts';
 import { startEmbedded, type EmbeddedCluster } from './embedded.ts';
 import { migrate } from './migrate.ts';
 import { seedDemo, summary } from './demo.ts';
@@ -23,7 +24,10 @@ if (!databaseUrl) {
   databaseUrl = cluster.url('postgres');
 }
 
-const sql = postgres(databaseUrl, { max: 5, onnotice: () => {} });
+const sql = databasePool(databaseUrl, { max: config.EIGHTFOLD_DB_POOL_SIZE, connectTimeoutSeconds: config.EIGHTFOLD_DB_CONNECT_TIMEOUT });
+// The server outlives its database: a promise nobody awaited that fails (a dropped
+// connection mid-way) is logged, never a reason to exit.
+process.on('unhandledRejection', (err) => console.error('[eightfold] unhandled rejection', loggable(err)));
 const result = await migrate(sql, { log: (m) => console.log(`  ${m}`) });
 console.log(`Migrations: ${result.applied.length} applied now${result.standin ? ' (with the Supabase stand-in)' : ''}.`);
 if (config.EIGHTFOLD_SEED_DEMO === 'auto' && (await seedDemo(sql))) {

@@ -35,7 +35,7 @@ const codeOf = (e: unknown) => (e as { code?: string }).code ?? String(e);
 //    query used to hang or crash.
 {
   const reserved = await sql.reserve();
-  const [{ pid }] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  const pid = (await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
   const pending = reserved`select pg_sleep(3)`.then(() => 'finished', codeOf);
   await new Promise((r) => setTimeout(r, 100));
   await admin`select pg_terminate_backend(${pid})`;
