@@ -13,6 +13,9 @@ import type { Context } from 'hono';
 import { API_ERRORS, ApiError, CONNECTION_ERROR_CODES, RETRY_AFTER_SECONDS, dbError, type ErrorInfo } from './errors.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { defaultHook } from './routes/common.ts';
+import { secureHeaders } from 'hono/secure-headers';
+import { RequestGuard, bodyLimitOf, clientIpOf, limitBody, resolveLimits } from './limits.ts';
+import { refuseUnstorableText } from './input.ts';
 export { API_VERSION } from './routes/common.ts';
 import { healthRoutes } from './routes/health.ts';
 import { demoRoutes } from './routes/demo.ts';
@@ -35,10 +38,31 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const app = options.basePath ? root.basePath(options.basePath) : root;
   const logError = options.logError ?? ((err: unknown) => console.error('[eightfold api] unexpected error', loggable(err)));
 
+  const guard = new RequestGuard(resolveLimits(deps.config.limits));
+  const basePath = options.basePath ?? '';
   app.use('*', async (c, next) => {
     c.set('deps', deps);
+    c.set('guard', guard);
+    c.set('clientIp', clientIpOf(c, deps.clientIp, deps.config.trustProxy ?? false));
     await next();
   });
+  // Security headers on every answer (the dashboard adds its own content policy); an API
+  // answer that is not a page may load nothing at all.
+  app.use('*', secureHeaders({ xFrameOptions: 'DENY' }));
+  app.use('*', async (c, next) => {
+    await next();
+    if (!c.res.headers.has('content-security-policy') && !(c.res.headers.get('content-type') ?? '').startsWith('text/html')) {
+      c.res.headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    }
+  });
+  // Bodies over the route's limit are refused before they are read (413), then text the
+  // database cannot store is refused (400) before any route sees it.
+  app.use('*', async (c, next) => {
+    if (!c.req.raw.body) return next();
+    const path = new URL(c.req.url).pathname.slice(basePath.length) || '/';
+    return limitBody(bodyLimitOf(guard.limits, c.req.method, path))(c, next);
+  });
+  app.use('*', refuseUnstorableText);
 
   app.route('/', healthRoutes());
   app.route('/v1/demo', demoRoutes());
@@ -100,6 +124,8 @@ interface PgErrorLike {
 export function toErrorBody(err: unknown): { info: ErrorInfo; message: string; field?: string } {
   if (err instanceof ApiError) return { info: err.info, message: err.message, field: err.field };
   if (err instanceof HTTPException) {
+    if (err.status === 413) return { info: API_ERRORS.payload_too_large, message: API_ERRORS.payload_too_large.title };
+    if (err.status === 431) return { info: API_ERRORS.headers_too_large, message: API_ERRORS.headers_too_large.title };
     if (err.status === 415) return { info: API_ERRORS.unsupported_media_type, message: API_ERRORS.unsupported_media_type.title };
     if (err.status === 400) return { info: API_ERRORS.malformed_json, message: API_ERRORS.malformed_json.title };
     if (err.status === 401) return { info: API_ERRORS.not_authenticated, message: API_ERRORS.not_authenticated.title };

@@ -90,6 +90,7 @@ export const RETRY_AFTER_SECONDS = 2;
 export const API_ERRORS = {
   validation_failed: { code: 'validation_failed', status: 400, title: 'A field of the request is missing or malformed.' },
   malformed_json: { code: 'malformed_json', status: 400, title: 'The request body is not valid JSON.' },
+  malformed_request: { code: 'malformed_request', status: 400, title: 'The request is not valid HTTP (answered by the Node server before the app).' },
   not_authenticated: { code: 'not_authenticated', status: 401, title: 'Sign in first: send Authorization: Bearer <access token>.' },
   invalid_token: { code: 'invalid_token', status: 401, title: 'The access token is invalid, expired or not for this API.' },
   forbidden: { code: 'forbidden', status: 403, title: 'Not allowed for this user.' },
@@ -98,6 +99,7 @@ export const API_ERRORS = {
   demo_disabled: { code: 'demo_disabled', status: 404, title: 'Demo tokens exist only when the server runs in local mode.' },
   unsupported_media_type: { code: 'unsupported_media_type', status: 400, title: 'Send the body as application/json.' },
   database_unavailable: { code: 'database_unavailable', status: 503, title: 'The database is not reachable; retry after the Retry-After header.' },
+  timezone_invalid: { code: 'timezone_invalid', status: 400, title: 'Unknown time zone: use a name the database knows (pg_timezone_names), such as Asia/Kolkata.' },
   invalid_value: { code: 'invalid_value', status: 400, title: 'A value of the request is malformed or out of range for the database.' },
   payload_too_large: { code: 'payload_too_large', status: 413, title: 'The request body is larger than this route accepts.' },
   headers_too_large: { code: 'headers_too_large', status: 431, title: 'The request headers are larger than the server accepts.' },

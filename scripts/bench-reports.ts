@@ -22,6 +22,7 @@ import { migrate, ROOT } from '../functions/node/migrate.ts';
 import { seedDemo } from '../functions/node/demo.ts';
 import { createVerifier, signAccessToken } from '../functions/auth.ts';
 import { startApiServer } from '../functions/node/server.ts';
+import { NO_RATE_LIMITS } from '../functions/limits.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const PURCHASES = Number(process.env.BENCH_PURCHASES ?? 100_000);
@@ -132,7 +133,8 @@ async function main() {
     const deps = {
       sql,
       verifier: createVerifier({ jwtSecret: SECRET, serviceKeys: [SERVICE] }),
-      config: { mode: 'local' as const },
+      // A benchmark measures the reports, not the rate limits.
+      config: { mode: 'local' as const, limits: { rate: NO_RATE_LIMITS } },
     };
     const server = await startApiServer(deps, { port: 0, host: '127.0.0.1' });
     const asha = '00000000-0000-4000-8000-000000000001';

@@ -68,6 +68,8 @@ export interface SubscribeOptions {
   after: Cursor | null;
   /** Close the stream at this time (ms since epoch), e.g. when the access token expires. */
   closeAt?: number;
+  /** Called once when the stream ends, however it ends (client gone, dropped, hub stopped). */
+  onClose?: () => void;
 }
 
 interface Subscriber {
@@ -84,6 +86,7 @@ interface Subscriber {
   slowTimer?: NodeJS.Timeout;
   /** Resolves when the client has taken what was queued (catch-up waits on it). */
   drained?: () => void;
+  onClose?: () => void;
 }
 
 const encoder = new TextEncoder();
@@ -405,6 +408,9 @@ export class LiveHub {
     s.held = null;
     clearTimeout(s.slowTimer);
     s.drained?.();
+    const onClose = s.onClose;
+    s.onClose = undefined;
+    onClose?.();
     this.#subs.delete(s);
     const group = this.#byUser.get(s.userId ?? '');
     group?.delete(s);
@@ -439,6 +445,7 @@ export class LiveHub {
             held: options.after ? [] : null,
             closeAt: options.closeAt ?? Number.POSITIVE_INFINITY,
             closed: false,
+            onClose: options.onClose,
           };
           this.#subs.add(sub);
           const group = this.#byUser.get(sub.userId ?? '');

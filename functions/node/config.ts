@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { ROOT } from './migrate.ts';
+import { NO_RATE_LIMITS, type LimitOverrides, type RateLimits } from '../limits.ts';
 
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -27,6 +28,22 @@ const schema = z.object({
   // The dashboard's demo traffic (functions/node/traffic.ts, docs/dashboard.md): 1 starts
   // a purchase about every second among the demo users. Local auth mode only; off by default.
   EIGHTFOLD_DEMO_TRAFFIC: z.enum(['0', '1']).default('0'),
+  // Limits per caller (functions/limits.ts; the table in docs/reliability.md). Unset: the
+  // defaults there. 0 turns one limit off; EIGHTFOLD_RATE_LIMITS=off turns every rate limit off.
+  EIGHTFOLD_BODY_LIMIT: z.coerce.number().int().min(1024).optional(),
+  EIGHTFOLD_BATCH_BODY_LIMIT: z.coerce.number().int().min(1024).optional(),
+  EIGHTFOLD_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  EIGHTFOLD_RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  EIGHTFOLD_RATE_LIMIT_IP: z.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_RATE_LIMIT_USER: z.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_RATE_LIMIT_SERVICE: z.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_STREAMS_PER_USER: z.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_STREAMS_PER_SERVICE: z.coerce.number().int().min(0).optional(),
+  // 1: the client address for the per-IP limits is the first X-Forwarded-For entry (set
+  // it only behind a proxy that writes that header).
+  EIGHTFOLD_TRUST_PROXY: z.enum(['0', '1']).default('0'),
+  // Signs live-feed tickets; the same value on every process of one deployment.
+  EIGHTFOLD_TICKET_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
 });
 
 export type NodeConfig = z.infer<typeof schema>;
@@ -38,4 +55,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** The limits the configuration sets (what it leaves unset keeps the default). */
+export function limitsFromConfig(config: NodeConfig): LimitOverrides {
+  const rate: Partial<RateLimits> =
+    config.EIGHTFOLD_RATE_LIMITS === 'off'
+      ? { ...NO_RATE_LIMITS }
+      : {
+          ...(config.EIGHTFOLD_RATE_LIMIT_IP !== undefined ? { ipPerMinute: config.EIGHTFOLD_RATE_LIMIT_IP } : {}),
+          ...(config.EIGHTFOLD_RATE_LIMIT_USER !== undefined ? { userPerMinute: config.EIGHTFOLD_RATE_LIMIT_USER } : {}),
+          ...(config.EIGHTFOLD_RATE_LIMIT_SERVICE !== undefined ? { servicePerMinute: config.EIGHTFOLD_RATE_LIMIT_SERVICE } : {}),
+        };
+  return {
+    ...(config.EIGHTFOLD_BODY_LIMIT !== undefined ? { bodyBytes: config.EIGHTFOLD_BODY_LIMIT } : {}),
+    ...(config.EIGHTFOLD_BATCH_BODY_LIMIT !== undefined
+      ? { bodyBytesByRoute: { 'POST /v1/ingest/purchases/batch': config.EIGHTFOLD_BATCH_BODY_LIMIT } }
+      : {}),
+    rate,
+    ...(config.EIGHTFOLD_STREAMS_PER_USER !== undefined ? { streamsPerUser: config.EIGHTFOLD_STREAMS_PER_USER } : {}),
+    ...(config.EIGHTFOLD_STREAMS_PER_SERVICE !== undefined ? { streamsPerService: config.EIGHTFOLD_STREAMS_PER_SERVICE } : {}),
+  };
 }

@@ -17,9 +17,12 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createApp } from '../app.ts';
 import { createVerifier, signAccessToken } from '../auth.ts';
-import type { AppDeps } from '../context.ts';
-import type { NodeConfig } from './config.ts';
+import type { AppConfig, AppDeps } from '../context.ts';
+import { limitsFromConfig, type NodeConfig } from './config.ts';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Duplex } from 'node:stream';
 import { LiveHub } from '../live/hub.ts';
+import { loadTimeZones } from '../timezones.ts';
 
 export interface LocalAuth {
   jwtSecret: string;
@@ -65,7 +68,12 @@ export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: 
       deps: {
         sql,
         verifier,
-        config: { mode, signDemoToken: (subject) => signAccessToken(jwtSecret, subject) },
+        config: {
+          mode,
+          signDemoToken: (subject) => signAccessToken(jwtSecret, subject),
+          ...commonConfig(config),
+          ticketSecret: config.EIGHTFOLD_TICKET_SECRET ?? jwtSecret,
+        },
       },
     };
   }
@@ -84,7 +92,11 @@ export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: 
     issuer: config.EIGHTFOLD_JWT_ISSUER,
     serviceKeys: [config.SUPABASE_SERVICE_ROLE_KEY ?? '', config.EIGHTFOLD_SERVICE_KEY ?? ''],
   });
-  return { mode, deps: { sql, verifier, config: { mode } } };
+  return { mode, deps: { sql, verifier, config: { mode, ...commonConfig(config), ticketSecret: config.EIGHTFOLD_TICKET_SECRET } } };
+}
+
+function commonConfig(config: NodeConfig): Pick<AppConfig, 'limits' | 'trustProxy'> {
+  return { limits: limitsFromConfig(config), trustProxy: config.EIGHTFOLD_TRUST_PROXY === '1' };
 }
 
 export interface RunningServer {
@@ -93,19 +105,55 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
+/**
+ * Answers a request Node refuses before the app sees it, in the API's JSON shape: headers
+ * over the size limit (431 headers_too_large), or a request that is not HTTP (400).
+ */
+function refuseMalformedRequest(err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify({
+    error: tooLarge
+      ? { code: 'headers_too_large', message: 'The request headers are larger than the server accepts.' }
+      : { code: 'malformed_request', message: 'The request is not valid HTTP.' },
+  });
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 export async function startApiServer(
   deps: AppDeps,
-  { port, host, routes = [] }: { port: number; host: string; /** Node-only extras: the dashboard, demo traffic. */ routes?: Hono<any>[] },
+  {
+    port,
+    host,
+    routes = [],
+    maxHeaderBytes = 16 * 1024,
+  }: {
+    port: number;
+    host: string;
+    /** Node-only extras: the dashboard, demo traffic. */
+    routes?: Hono<any>[];
+    /** Largest request head (request line and headers); larger answers 431 (EIGHTFOLD_MAX_HEADER_BYTES). */
+    maxHeaderBytes?: number;
+  },
 ): Promise<RunningServer> {
   // The live earnings feed (functions/live/hub.ts, docs/realtime.md): one hub per process.
   const ownHub = deps.live ? undefined : new LiveHub(deps.sql);
   await ownHub?.start();
-  const app = createApp(ownHub ? { ...deps, live: ownHub } : deps);
+  // The time zones the database knows, read now rather than on the first report.
+  await loadTimeZones(deps.sql).catch(() => undefined);
+  const clientIp = (c: Parameters<NonNullable<AppDeps['clientIp']>>[0]) => getConnInfo(c).remote.address;
+  const app = createApp({ ...deps, ...(ownHub ? { live: ownHub } : {}), clientIp: deps.clientIp ?? clientIp });
   for (const r of routes) app.route('/', r);
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {
-      server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+      server = serve({ fetch: app.fetch, port, hostname: host, serverOptions: { maxHeaderSize: maxHeaderBytes } }, (info) => {
         const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
         resolve({
           url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
@@ -116,6 +164,7 @@ export async function startApiServer(
           },
         });
       });
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseMalformedRequest(err, socket));
       server.on('error', (err: NodeJS.ErrnoException) => {
         void ownHub?.stop();
         reject(

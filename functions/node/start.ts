@@ -42,7 +42,12 @@ for (const r of s.byLevel) {
 if (cluster) console.log(`\npsql: psql '${databaseUrl}'`);
 const api = apiDeps(sql, config, { embedded: Boolean(cluster) });
 const extras = dashboardExtras(sql, { mode: api.mode, trafficOn: config.EIGHTFOLD_DEMO_TRAFFIC === '1', log: (m) => console.log(m) });
-const server = await startApiServer(api.deps, { port: config.PORT, host: config.EIGHTFOLD_API_HOST, routes: extras.routes }).catch(async (err: Error) => {
+const server = await startApiServer(api.deps, {
+  port: config.PORT,
+  host: config.EIGHTFOLD_API_HOST,
+  routes: extras.routes,
+  maxHeaderBytes: config.EIGHTFOLD_MAX_HEADER_BYTES,
+}).catch(async (err: Error) => {
   console.error(err.message);
   await sql.end({ timeout: 5 });
   await cluster?.stop();

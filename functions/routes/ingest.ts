@@ -11,7 +11,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TransactionSql } from 'postgres';
 import { asCaller, requireService } from '../context.ts';
-import { MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { MoneyOut, Timestamp, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
 
 // Shape only; the database decides what amounts are allowed (EF201, EF202, EF203).
 const Decimal = z
@@ -194,7 +194,7 @@ export function ingestRoutes() {
                   external_ref: z.string().openapi({ example: 'order-1001' }),
                   profit: Decimal.optional(),
                   currency: z.string().optional().openapi({ example: 'INR' }),
-                  purchased_at: z.string().datetime({ offset: true }).optional(),
+                  purchased_at: Timestamp.optional(),
                 })
                 .strict(),
             },
