@@ -46,15 +46,16 @@ export interface Limits {
 
 /**
  * Defaults: a body of 1 MiB (10 MiB for the batch ingestion route); 600 requests a
- * minute per user, 1,200 per IP, 600,000 (10,000 a second) per IP for the service, so a
- * normal ingestion client is never slowed; 5 live streams per user, 200 for the service.
+ * minute per user, 3,000 per IP (several users behind one NAT share it), 600,000 (10,000
+ * a second) per IP for the service, so a normal ingestion client is never slowed; 5 live
+ * streams per user, 200 for the service.
  */
 export const DEFAULT_LIMITS: Limits = {
   bodyBytes: 1 * MiB,
   bodyBytesByRoute: {
     'POST /v1/ingest/purchases/batch': 10 * MiB,
   },
-  rate: { ipPerMinute: 1200, userPerMinute: 600, servicePerMinute: 600_000 },
+  rate: { ipPerMinute: 3000, userPerMinute: 600, servicePerMinute: 600_000 },
   streamsPerUser: 5,
   streamsPerService: 200,
 };
