@@ -10,6 +10,9 @@ const schema = z.object({
   EIGHTFOLD_DATA_DIR: z.string().default(path.join(ROOT, '.data/pg')),
   EIGHTFOLD_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   EIGHTFOLD_SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
+  // 1: create a new embedded cluster with initdb --no-sync (seconds faster; for throwaway
+  // data dirs such as tests and CI, not for data you keep).
+  EIGHTFOLD_PG_INIT_NOSYNC: z.enum(['0', '1']).default('0'),
   // The server's database pool (functions/node/database.ts, docs/reliability.md).
   EIGHTFOLD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(5),
   EIGHTFOLD_DB_CONNECT_TIMEOUT: z.coerce.number().int().min(1).max(120).default(5),

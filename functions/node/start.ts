@@ -20,6 +20,7 @@ if (!databaseUrl) {
     dataDir: config.EIGHTFOLD_DATA_DIR,
     port: config.EIGHTFOLD_PG_PORT,
     persistent: true,
+    initNoSync: config.EIGHTFOLD_PG_INIT_NOSYNC === '1',
   });
   databaseUrl = cluster.url('postgres');
 }
