@@ -413,6 +413,8 @@ async function connectLive(l) {
   const es = new EventSource(url);
   source = es;
   es.addEventListener('open', () => setLive('open'));
+  // Where the stream starts: until the first earning, a re-open resumes from here.
+  es.addEventListener('position', (ev) => { if (!l.lastEventId && ev.lastEventId) l.lastEventId = ev.lastEventId; });
   es.addEventListener('error', async () => {
     setLive('down');
     // EventSource retries by itself while the server is away: say so, and reload the

@@ -104,6 +104,10 @@ export function subscribeLiveEarnings(options: LiveFeedOptions): LiveFeed {
     const es = new Impl!(`${base}/v1/live/${options.stream ?? 'earnings'}?${q}`);
     source = es;
     es.addEventListener('open', () => status('open'));
+    // Where the stream starts: until the first earning, a re-open resumes from here.
+    es.addEventListener('position', (ev) => {
+      if (last === undefined && ev.lastEventId) last = ev.lastEventId;
+    });
     es.addEventListener('earning', (ev) => {
       const id = ev.lastEventId;
       if (!id || !after(id, last)) return; // already handed out

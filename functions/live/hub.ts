@@ -451,7 +451,11 @@ export class LiveHub {
           const group = this.#byUser.get(sub.userId ?? '');
           if (group) group.add(sub);
           else this.#byUser.set(sub.userId ?? '', new Set([sub]));
-          controller.enqueue(encoder.encode(`retry: 1000\n: connected at ${encodeCursor(sub.last)}\n\n`));
+          // The position the stream starts after, as an event id: a client that has had
+          // no earning yet and reconnects resumes from here instead of "live from now",
+          // so what was committed while it was away still reaches it.
+          const at = encodeCursor(sub.last);
+          controller.enqueue(encoder.encode(`retry: 1000\nid: ${at}\nevent: position\ndata: {"position":"${at}"}\n\n`));
           if (options.after) void this.#catchUp(sub);
         },
         pull: () => {

@@ -31,6 +31,9 @@ let referrer: string;
 let buyers: string[] = [];
 let feed: LiveFeed;
 const received: string[] = [];
+/** The subscriber's status changes, for the failure message. */
+const events: string[] = [];
+const t0 = Date.now();
 const report: Record<string, unknown> = {};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,6 +90,7 @@ beforeAll(async () => {
     EventSource: FetchEventSource,
     reconnectMs: 200,
     onEarning: (_e, id) => received.push(id),
+    onStatus: (st) => events.push(`${Date.now() - t0} ${st} after ${received[received.length - 1] ?? '-'}`),
   });
   await until(async () => {
     const [row] = await admin<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where query ilike 'listen %'`;
@@ -189,7 +193,15 @@ describe('the server under database and process faults', () => {
         select created_xid::text || '-' || earning_id::text as id from eightfold.earnings
         where beneficiary_id = ${referrer} order by created_xid, earning_id`).map((r) => r.id);
     const expected = await ledger();
-    await until(() => received.length >= expected.length, 10_000, `the subscriber to catch up (${received.length} of ${expected.length})`);
+    await until(() => received.length >= expected.length, 20_000, 'the subscriber to catch up').catch((err: Error) => {
+      const got = new Set(received);
+      const missing = expected.filter((id) => !got.has(id));
+      throw new Error(
+        `${err.message}: ${received.length} of ${expected.length}; missing ${JSON.stringify(missing)} ` +
+          `(at ledger positions ${JSON.stringify(missing.map((id) => expected.indexOf(id)))}); last received ${received[received.length - 1]}; ` +
+          `events: ${JSON.stringify(events.slice(-40))}`,
+      );
+    });
     await sleep(300);
     const duplicates = received.length - new Set(received).size;
     const missing = expected.filter((id) => !received.includes(id)).length;

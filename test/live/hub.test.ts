@@ -102,7 +102,7 @@ describe('a client resuming far back', () => {
         text += decoder.decode(value);
         await new Promise((r) => setTimeout(r, 15)); // a slow but steady reader
       }
-      const ids = [...text.matchAll(/^id: (\S+)$/gm)].map((m) => m[1]);
+      const ids = [...text.matchAll(/^id: (\S+)\nevent: earning$/gm)].map((m) => m[1]);
       const ledger = (await db.sql`select created_xid::text || '-' || earning_id as id from eightfold.earnings
                                    where beneficiary_id = ${p.id} order by created_xid, earning_id`).map((r) => r.id);
       expect(ids).toEqual(ledger);

@@ -162,6 +162,25 @@ describe('GET /v1/live/earnings', () => {
     for (const f of [...feeds, operator]) f.feed.close();
   });
 
+  it('resumes a client that has had no earning yet from where it connected, not from "now"', async () => {
+    const parent = await join(db.sql, 'Quiet Parent', null);
+    const buyer = await join(db.sql, 'Quiet Buyer', parent);
+    const f = listen(node.server.url, await tokenFor(parent));
+    await until(f.open, 5000, 'open');
+    const es = f.sources[0]!;
+    await until(() => es.lastEventId !== '', 5000, 'the position');
+    // The connection drops before any earning; one is committed while the client is away.
+    FetchEventSource.retryMs = 400;
+    try {
+      es.kill();
+      await buy(db.sql, buyer, '3000.00');
+      await until(() => f.events.length === 1, 5000, 'the earning committed while away');
+    } finally {
+      FetchEventSource.retryMs = 50;
+    }
+    expect(f.events.map((x) => x.id)).toEqual(await ledgerIds(db.sql, parent));
+  });
+
   it('sends heartbeat comments on idle streams', async () => {
     const u = await join(db.sql, 'Idle User', null);
     const comments: string[] = [];

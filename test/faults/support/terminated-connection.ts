@@ -7,6 +7,15 @@
 // patch in patches/postgres+3.4.9.patch the process dies with exit code 1 instead.
 import postgres from 'postgres';
 
+// A promise rejected with nobody to catch it would end the process too: say which one,
+// then fail as Node would.
+process.on('unhandledRejection', (err, promise) => {
+  const p = promise as { constructor?: { name?: string }; string?: string };
+  console.log(`unhandled rejection: ${(err as { code?: string }).code ?? String(err)} of a ${p.constructor?.name ?? 'promise'} ${p.string ?? ''}`);
+  console.log((err as Error).stack);
+  process.exit(1);
+});
+
 const url = process.argv[2];
 if (!url) throw new Error('usage: terminated-connection.ts <database url>');
 const sql = postgres(url, { max: 3, onnotice: () => {} });
@@ -67,3 +76,5 @@ const codeOf = (e: unknown) => (e as { code?: string }).code ?? String(e);
 console.log(JSON.stringify(out));
 await sql.end({ timeout: 1 });
 await admin.end({ timeout: 1 });
+// A terminated LISTEN connection can still be reconnecting as the pool ends: do not wait.
+process.exit(0);
