@@ -10,9 +10,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { Context } from 'hono';
-import { API_ERRORS, ApiError, dbError, type ErrorInfo } from './errors.ts';
+import { API_ERRORS, ApiError, CONNECTION_ERROR_CODES, RETRY_AFTER_SECONDS, dbError, type ErrorInfo } from './errors.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { defaultHook } from './routes/common.ts';
+import { secureHeaders } from 'hono/secure-headers';
+import { RequestGuard, bodyLimitOf, clientIpOf, limitBody, resolveLimits } from './limits.ts';
+import { refuseUnstorableText } from './input.ts';
 export { API_VERSION } from './routes/common.ts';
 import { healthRoutes } from './routes/health.ts';
 import { demoRoutes } from './routes/demo.ts';
@@ -40,10 +43,31 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const app = options.basePath ? root.basePath(options.basePath) : root;
   const logError = options.logError ?? ((err: unknown) => console.error('[eightfold api] unexpected error', loggable(err)));
 
+  const guard = new RequestGuard(resolveLimits(deps.config.limits));
+  const basePath = options.basePath ?? '';
   app.use('*', async (c, next) => {
     c.set('deps', deps);
+    c.set('guard', guard);
+    c.set('clientIp', clientIpOf(c, deps.clientIp, deps.config.trustProxy ?? false));
     await next();
   });
+  // Security headers on every answer (the dashboard adds its own content policy); an API
+  // answer that is not a page may load nothing at all.
+  app.use('*', secureHeaders({ xFrameOptions: 'DENY' }));
+  app.use('*', async (c, next) => {
+    await next();
+    if (!c.res.headers.has('content-security-policy') && !(c.res.headers.get('content-type') ?? '').startsWith('text/html')) {
+      c.res.headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    }
+  });
+  // Bodies over the route's limit are refused before they are read (413), then text the
+  // database cannot store is refused (400) before any route sees it.
+  app.use('*', async (c, next) => {
+    if (!c.req.raw.body) return next();
+    const path = new URL(c.req.url).pathname.slice(basePath.length) || '/';
+    return limitBody(bodyLimitOf(guard.limits, c.req.method, path))(c, next);
+  });
+  app.use('*', refuseUnstorableText);
 
   app.route('/', healthRoutes());
   app.route('/v1/demo', demoRoutes());
@@ -63,6 +87,11 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const onError = (err: Error, c: Context) => {
     const { info, message, field } = toErrorBody(err);
     if (info.status === 500) logError(err, c);
+    // A 503 (the database is away) and a 429 say when to come back.
+    if (info.status === 503 || info.status === 429) {
+      const after = (err as { retryAfter?: number }).retryAfter;
+      c.header('retry-after', String(after && after > 0 ? Math.ceil(after) : RETRY_AFTER_SECONDS));
+    }
     return c.json({ error: { code: info.code, message, ...(field ? { field } : {}) } }, info.status);
   };
   const notFound = (c: Context) =>
@@ -106,6 +135,8 @@ interface PgErrorLike {
 export function toErrorBody(err: unknown): { info: ErrorInfo; message: string; field?: string } {
   if (err instanceof ApiError) return { info: err.info, message: err.message, field: err.field };
   if (err instanceof HTTPException) {
+    if (err.status === 413) return { info: API_ERRORS.payload_too_large, message: API_ERRORS.payload_too_large.title };
+    if (err.status === 431) return { info: API_ERRORS.headers_too_large, message: API_ERRORS.headers_too_large.title };
     if (err.status === 415) return { info: API_ERRORS.unsupported_media_type, message: API_ERRORS.unsupported_media_type.title };
     if (err.status === 400) return { info: API_ERRORS.malformed_json, message: API_ERRORS.malformed_json.title };
     if (err.status === 401) return { info: API_ERRORS.not_authenticated, message: API_ERRORS.not_authenticated.title };
@@ -113,6 +144,10 @@ export function toErrorBody(err: unknown): { info: ErrorInfo; message: string; f
     return { info: API_ERRORS.internal, message: API_ERRORS.internal.title };
   }
   const pg = err as PgErrorLike;
+  // The connection failed (refused, reset, closed, timed out): the database is away.
+  if (pg && typeof pg.code === 'string' && CONNECTION_ERROR_CODES.includes(pg.code)) {
+    return { info: API_ERRORS.database_unavailable, message: API_ERRORS.database_unavailable.title };
+  }
   if (pg && typeof pg.code === 'string' && typeof pg.severity === 'string') {
     const info = dbError(pg.code);
     if (info) {

@@ -18,6 +18,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Context } from 'hono';
 import { ApiError } from './errors.ts';
 import type { Caller, TokenVerifier } from './auth.ts';
+import type { LimitOverrides, RequestGuard } from './limits.ts';
 
 export interface AppConfig {
   /** 'local': the embedded database; demo tokens may be issued. 'supabase': never. */
@@ -26,18 +27,36 @@ export interface AppConfig {
   signDemoToken?: (subject: { userId: string; email?: string } | { role: 'service_role' }) => Promise<string>;
   /** Statement timeout for a request's transaction, e.g. '15s'. */
   statementTimeout?: string;
+  /**
+   * Body sizes, rate limits and live streams per caller (functions/limits.ts); what is
+   * not given keeps its default. `{ rate: NO_RATE_LIMITS }` turns the rate limits off.
+   */
+  limits?: LimitOverrides;
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy?: boolean;
+  /**
+   * Signs the live feed's tickets (POST /v1/live/ticket). Give every process of one
+   * deployment the same secret; a random one per process when absent.
+   */
+  ticketSecret?: string;
 }
 
 export interface AppDeps {
   sql: Sql;
   verifier: TokenVerifier;
   config: AppConfig;
+  /** The client's address as the runtime sees it (the Node server sets it). */
+  clientIp?: (c: Context) => string | undefined;
 }
 
 export interface AppEnv {
   Variables: {
     deps: AppDeps;
     caller: Caller;
+    /** The app's limits and their counters (functions/limits.ts). */
+    guard: RequestGuard;
+    /** The client's address, for the per-IP limits. */
+    clientIp: string;
   };
 }
 
@@ -53,19 +72,39 @@ function credentialOf(c: Context<AppEnv>): string | undefined {
   return apikey || undefined;
 }
 
+/**
+ * Verifies a credential and counts the request against the caller's rate limits (a
+ * refused or missing credential counts against the client's address).
+ */
+export async function verifyCaller(
+  c: Context<AppEnv>,
+  readCredential: () => string | undefined,
+  verify: (credential: string) => Promise<Caller> = (credential) => c.var.deps.verifier.verify(credential),
+): Promise<Caller> {
+  const guard = c.var.guard;
+  const ip = c.var.clientIp ?? 'unknown';
+  let caller: Caller;
+  try {
+    const credential = readCredential();
+    if (!credential) throw new ApiError('not_authenticated');
+    caller = await verify(credential);
+  } catch (err) {
+    await guard?.admit(null, ip);
+    throw err;
+  }
+  await guard?.admit(caller, ip);
+  return caller;
+}
+
 /** Verifies the caller, whoever they are; 401 when there is no valid credential. */
 export const requireCaller = createMiddleware<AppEnv>(async (c, next) => {
-  const credential = credentialOf(c);
-  if (!credential) throw new ApiError('not_authenticated');
-  c.set('caller', await c.var.deps.verifier.verify(credential));
+  c.set('caller', await verifyCaller(c, () => credentialOf(c)));
   await next();
 });
 
 /** A signed-in user (role authenticated). A service credential is refused with 403. */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  const credential = credentialOf(c);
-  if (!credential) throw new ApiError('not_authenticated');
-  const caller = await c.var.deps.verifier.verify(credential);
+  const caller = await verifyCaller(c, () => credentialOf(c));
   if (caller.kind !== 'user') {
     throw new ApiError('forbidden', 'This route acts for a signed-in user; use a user access token.');
   }
@@ -75,11 +114,15 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
 
 /** The operator's backend: the service key or a service_role token. A user gets 403. */
 export const requireService = createMiddleware<AppEnv>(async (c, next) => {
-  const credential = credentialOf(c);
-  if (!credential) throw new ApiError('not_authenticated');
-  const caller = await c.var.deps.verifier.verify(credential);
+  const caller = await verifyCaller(c, () => credentialOf(c));
   if (caller.kind !== 'service') throw new ApiError('service_only');
   c.set('caller', caller);
+  await next();
+});
+
+/** Anonymous routes (demo tokens): counted against the client's address. */
+export const countAnonymous = createMiddleware<AppEnv>(async (c, next) => {
+  await c.var.guard?.admit(null, c.var.clientIp ?? 'unknown');
   await next();
 });
 

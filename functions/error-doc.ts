@@ -20,6 +20,15 @@ export function renderErrorCodesDoc(): string {
     '|---|---|---|---|',
     ...db.map(([state, e]) => `| \`${state}\` | \`${e.code}\` | ${e.status} | ${e.title} |`),
     '',
+    'Other PostgreSQL codes, by class (the first two characters), when not listed above:',
+    '',
+    '| SQLSTATE class | code | HTTP | meaning |',
+    '|---|---|---|---|',
+    ...Object.entries(errors.DB_ERROR_CLASSES).sort(([a], [b]) => a.localeCompare(b)).map(([cls, e]) => `| \`${cls}xxx\` | \`${e.code}\` | ${e.status} | ${e.title} |`),
+    '',
+    `A connection that fails (${errors.CONNECTION_ERROR_CODES.map((c) => `\`${c}\``).join(', ')}) is`,
+    '`503 database_unavailable` with `Retry-After` too.',
+    '',
   ];
   if (api.length) {
     lines.push('## From the HTTP API itself', '', '| code | HTTP | meaning |', '|---|---|---|');

@@ -6,7 +6,7 @@
 export interface ErrorInfo {
   /** Stable machine-readable name, sent as `error.code` in JSON. */
   code: string;
-  status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 431 | 500 | 503;
   /** What it means, for docs and as the default message. */
   title: string;
 }
@@ -48,8 +48,31 @@ export const DB_ERRORS: Record<string, ErrorInfo> = {
   '57014': { code: 'timeout', status: 503, title: 'The query took too long.' },
 };
 
+/**
+ * Whole SQLSTATE classes (the first two characters), for PostgreSQL's own codes not listed
+ * one by one above. A data exception (22xxx: a value out of range, an invalid time zone,
+ * text with a NUL) is the caller's input and never a 500; the connection and
+ * operator-intervention classes mean the database is away.
+ */
+export const DB_ERROR_CLASSES: Record<string, ErrorInfo> = {
+  '08': { code: 'database_unavailable', status: 503, title: 'Connection exception: the database is not reachable; retry after Retry-After.' },
+  '22': { code: 'invalid_value', status: 400, title: 'Data exception: a value of the request is malformed or out of range for the database.' },
+  '53': { code: 'database_unavailable', status: 503, title: 'Insufficient resources (too many connections, disk full, out of memory); retry after Retry-After.' },
+  '57': { code: 'database_unavailable', status: 503, title: 'Operator intervention (shutdown, restart, terminated connection); retry after Retry-After.' },
+};
+
+/**
+ * Errors of the connection itself, not from the server: postgres.js's own codes and the
+ * socket's. Each means the database is away: 503 database_unavailable with Retry-After.
+ */
+export const CONNECTION_ERROR_CODES: readonly string[] = [
+  'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+];
+
 export function dbError(sqlstate: string | undefined): ErrorInfo | undefined {
-  return sqlstate ? DB_ERRORS[sqlstate] : undefined;
+  if (!sqlstate) return undefined;
+  return DB_ERRORS[sqlstate] ?? (/^[0-9A-Z]{5}$/.test(sqlstate) && !sqlstate.startsWith('EF') ? DB_ERROR_CLASSES[sqlstate.slice(0, 2)] : undefined);
 }
 
 // Reports (EF5xx, raised by supabase/migrations/2026112500200x_*) and user creation.
@@ -105,10 +128,14 @@ Object.assign(DB_ERRORS, {
   EF618: { code: 'payout_state_invalid', status: 400, title: 'A payout item is marked paid or failed.' },
 } satisfies Record<string, ErrorInfo>);
 
+/** Seconds a client is asked to wait after a 503 (the Retry-After header). */
+export const RETRY_AFTER_SECONDS = 2;
+
 /** Errors the HTTP API raises itself (not from the database), by stable name. */
 export const API_ERRORS = {
   validation_failed: { code: 'validation_failed', status: 400, title: 'A field of the request is missing or malformed.' },
   malformed_json: { code: 'malformed_json', status: 400, title: 'The request body is not valid JSON.' },
+  malformed_request: { code: 'malformed_request', status: 400, title: 'The request is not valid HTTP (answered by the Node server before the app).' },
   not_authenticated: { code: 'not_authenticated', status: 401, title: 'Sign in first: send Authorization: Bearer <access token>.' },
   invalid_token: { code: 'invalid_token', status: 401, title: 'The access token is invalid, expired or not for this API.' },
   forbidden: { code: 'forbidden', status: 403, title: 'Not allowed for this user.' },
@@ -128,7 +155,13 @@ export const API_ERRORS = {
     title: 'An external reference (idempotency key) must not be blank and must be well-formed Unicode without NUL (checked before the database, which also refuses EF208).',
   },
   purpose_required: { code: 'purpose_required', status: 400, title: 'The service must say why it reads a person\'s data: pass purpose (GET /v1/operator/privacy/purposes).' },
-  database_unavailable: { code: 'database_unavailable', status: 503, title: 'The database is not reachable.' },
+  database_unavailable: { code: 'database_unavailable', status: 503, title: 'The database is not reachable; retry after the Retry-After header.' },
+  timezone_invalid: { code: 'timezone_invalid', status: 400, title: 'Unknown time zone: use a name the database knows (pg_timezone_names), such as Asia/Kolkata.' },
+  invalid_value: { code: 'invalid_value', status: 400, title: 'A value of the request is malformed or out of range for the database.' },
+  payload_too_large: { code: 'payload_too_large', status: 413, title: 'The request body is larger than this route accepts.' },
+  headers_too_large: { code: 'headers_too_large', status: 431, title: 'The request headers are larger than the server accepts.' },
+  rate_limited: { code: 'rate_limited', status: 429, title: 'Too many requests; retry after the Retry-After header.' },
+  too_many_streams: { code: 'too_many_streams', status: 429, title: 'Too many live streams open for this caller; close one first.' },
   internal: { code: 'internal', status: 500, title: 'Something went wrong on our side.' },
 } as const satisfies Record<string, ErrorInfo>;
 
@@ -138,6 +171,8 @@ export type ApiErrorName = keyof typeof API_ERRORS;
 export class ApiError extends Error {
   readonly info: ErrorInfo;
   readonly field?: string;
+  /** Seconds to wait before retrying (429, 503): sent as Retry-After. */
+  retryAfter?: number;
   constructor(name: ApiErrorName, message?: string, field?: string) {
     const info = API_ERRORS[name];
     super(message ?? info.title);

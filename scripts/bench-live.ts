@@ -145,11 +145,13 @@ async function serve(): Promise<void> {
   const { LiveHub } = await import('../functions/live/hub.ts');
   const { startApiServer } = await import('../functions/node/server.ts');
   const { createVerifier } = await import('../functions/auth.ts');
+  const { NO_RATE_LIMITS } = await import('../functions/limits.ts');
   const sql = postgres(process.env.BENCH_DB_URL!, { max: 4, onnotice: () => {} });
   const hub = new LiveHub(sql);
   await hub.start();
   const server = await startApiServer(
-    { sql, verifier: createVerifier({ jwtSecret: SECRET }), config: { mode: 'local' }, live: hub },
+    // A benchmark measures the feed, not the per-caller limits: both off.
+    { sql, verifier: createVerifier({ jwtSecret: SECRET }), config: { mode: 'local', limits: { rate: NO_RATE_LIMITS, streamsPerUser: 0 } }, live: hub },
     { port: 0, host: '127.0.0.1' },
   );
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -179,12 +181,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** One SSE connection (node:http: lighter than fetch) that records when each purchase's event arrives. */
-function openStream(url: string, onEvent: (purchaseId: string, at: number) => void) {
+function openStream(url: string, token: string, onEvent: (purchaseId: string, at: number) => void) {
   let opened!: () => void;
   let finished!: () => void;
   const ready = new Promise<void>((r) => (opened = r));
   const done = new Promise<void>((r) => (finished = r));
-  const req = http.get(url, { agent: false }, (res) => {
+  const req = http.get(url, { agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
     if (res.statusCode !== 200) throw new Error(`stream refused: ${res.statusCode}`);
     res.setEncoding('utf8');
     let buf = '';
@@ -251,7 +253,7 @@ async function benchSse(adminUrl: string, template: string): Promise<void> {
     if (SECTIONS.includes('memory')) {
       console.log(`\n## Server memory per idle SSE connection (${SUBSCRIBERS} connections, server in its own process)`);
       const before = await mem();
-      const streams = Array.from({ length: SUBSCRIBERS }, (_, i) => openStream(`${url}/v1/live/earnings?access_token=${idle[i % idle.length]}`, () => {}));
+      const streams = Array.from({ length: SUBSCRIBERS }, (_, i) => openStream(`${url}/v1/live/earnings`, idle[i % idle.length]!, () => {}));
       await Promise.all(streams.map((s) => s.ready));
       const after = await mem();
       console.log(
@@ -281,7 +283,7 @@ async function benchSse(adminUrl: string, template: string): Promise<void> {
         latencies.push(at - c);
       };
       const streams = Array.from({ length: SUBSCRIBERS }, (_, i) =>
-        openStream(`${url}/v1/live/earnings?access_token=${tokens[i % tokens.length]}`, onEvent),
+        openStream(`${url}/v1/live/earnings`, tokens[i % tokens.length]!, onEvent),
       );
       await Promise.all(streams.map((s) => s.ready));
       const purchasesPerSec = RATE / 2;

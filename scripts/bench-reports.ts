@@ -23,6 +23,7 @@ import { migrate, ROOT } from '../functions/node/migrate.ts';
 import { seedDemo } from '../functions/node/demo.ts';
 import { createVerifier, signAccessToken } from '../functions/auth.ts';
 import { startApiServer } from '../functions/node/server.ts';
+import { NO_RATE_LIMITS } from '../functions/limits.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const PURCHASES = Number(process.env.BENCH_PURCHASES ?? 100_000);
@@ -133,7 +134,8 @@ async function main() {
     const deps = {
       sql,
       verifier: createVerifier({ jwtSecret: SECRET, serviceKeys: [SERVICE] }),
-      config: { mode: 'local' as const },
+      // A benchmark measures the reports, not the rate limits.
+      config: { mode: 'local' as const, limits: { rate: NO_RATE_LIMITS } },
     };
     const server = await startApiServer(deps, { port: Number(process.env.BENCH_API_PORT ?? 0), host: '127.0.0.1', retention: false });
     const asha = '00000000-0000-4000-8000-000000000001';

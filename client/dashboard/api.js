@@ -78,14 +78,17 @@ export const probe = (token) =>
   });
 
 /**
- * The SSE feed (docs/realtime.md). EventSource cannot send headers, so the token goes in
- * the query string. all: the operator's stream of every earning; userId: the operator
- * watching one user's stream; neither: the signed-in user's own.
+ * The SSE feed (docs/realtime.md). EventSource cannot send headers, and a token in a URL
+ * ends up in logs, so the token (as a header) buys a 60-second ticket and only the ticket
+ * goes in the query string. all: the operator's stream of every earning; userId: the
+ * operator watching one user's stream; neither: the signed-in user's own. lastEventId:
+ * resume after it (the server replays what was missed).
  */
-export function liveUrl(token, { all = false, userId, purpose } = {}) {
+export async function liveUrl(token, { all = false, userId, purpose, lastEventId } = {}) {
+  const { ticket } = await request('/v1/live/ticket', { token, method: 'POST' });
   return all
-    ? `/v1/live/operator/earnings${qs({ access_token: token })}`
-    : `/v1/live/earnings${qs({ user_id: userId, purpose: userId ? purpose : undefined, access_token: token })}`;
+    ? `/v1/live/operator/earnings${qs({ ticket, last_event_id: lastEventId })}`
+    : `/v1/live/earnings${qs({ user_id: userId, purpose: userId ? purpose : undefined, ticket, last_event_id: lastEventId })}`;
 }
 
 /** An SSE event's data, as the feed shows it. */

@@ -390,6 +390,8 @@ function renderTreeList(tree) {
 
 let source = null;
 let refreshTimer = null;
+/** Which stream is open, and the id of its last event, to reopen it where it stopped. */
+let live = null;
 
 function setLive(s) {
   state.live = s;
@@ -402,32 +404,68 @@ function setLive(s) {
 
 function openLive({ userId, all = false, listId }) {
   closeLive();
+  live = { userId, all, listId, lastEventId: undefined };
   setLive('connecting');
-  const url = api.liveUrl(state.session.token, { all, userId, purpose: userId ? privacy.operatorPurpose() : undefined });
-  source = new EventSource(url);
-  source.addEventListener('open', () => setLive('open'));
-  source.addEventListener('error', async () => {
+  void connectLive(live);
+}
+
+/**
+ * Opens the stream with a fresh ticket (the token, sent as a header, buys it). EventSource
+ * reconnects by itself with the same URL; once the ticket has expired (a server away for
+ * over a minute) it gives up, and this opens it again with a new ticket, from the last
+ * event it saw.
+ */
+async function connectLive(l) {
+  let url;
+  try {
+    url = await api.liveUrl(state.session.token, {
+      all: l.all,
+      userId: l.userId,
+      purpose: l.userId ? privacy.operatorPurpose() : undefined,
+      lastEventId: l.lastEventId,
+    });
+  } catch (err) {
+    if (l !== live) return;
+    setLive('down');
+    if (err instanceof api.ApiFailure && err.status === 401) { signOut(describe(err), err.code); return; }
+    if (err instanceof api.ApiFailure && err.kind === 'unreachable') { banner(describe(err)); watchServer(); }
+    setTimeout(() => { if (l === live) void connectLive(l); }, 2000);
+    return;
+  }
+  if (l !== live) return;
+  const es = new EventSource(url);
+  source = es;
+  es.addEventListener('open', () => setLive('open'));
+  // Where the stream starts: until the first earning, a re-open resumes from here.
+  es.addEventListener('position', (ev) => { if (!l.lastEventId && ev.lastEventId) l.lastEventId = ev.lastEventId; });
+  es.addEventListener('error', async () => {
     setLive('down');
     // EventSource retries by itself while the server is away: say so, and reload the
     // whole page state when it is back. If the token went bad instead, sign out and say so.
     const err = await api.probe(state.session?.token).then(() => null, (e) => e);
     if (err instanceof api.ApiFailure && err.status === 401) signOut(describe(err), err.code);
     else if (err instanceof api.ApiFailure && err.kind === 'unreachable') { banner(describe(err)); watchServer(); }
+    else if (es.readyState === EventSource.CLOSED && l === live && source === es) {
+      // It gave up (its ticket expired while the server was away): a new ticket.
+      setTimeout(() => { if (l === live && source === es) void connectLive(l); }, 1000);
+    }
   });
   const onEarning = (ev) => {
+    if (ev.lastEventId) l.lastEventId = ev.lastEventId;
     let e;
     try { e = api.normalEvent(JSON.parse(ev.data), ev.lastEventId); } catch { return; }
     if (!e) return;
-    if (!state.feed.some((f) => f.earning_id === e.earning_id) && listId === 'feed') applyLocally(e);
-    addFeedItem(e, listId);
+    if (!state.feed.some((f) => f.earning_id === e.earning_id) && l.listId === 'feed') applyLocally(e);
+    addFeedItem(e, l.listId);
     scheduleRefresh();
   };
-  source.addEventListener('expired', () => signOut('Your session has expired. Sign in again.', 'token_expired'));
-  source.addEventListener('message', onEarning);
-  source.addEventListener('earning', onEarning);
+  es.addEventListener('expired', () => signOut('Your session has expired. Sign in again.', 'token_expired'));
+  es.addEventListener('message', onEarning);
+  es.addEventListener('earning', onEarning);
 }
 
 function closeLive() {
+  live = null;
   source?.close();
   source = null;
   setLive('off');

@@ -9,11 +9,16 @@
 //   });
 //   ... feed.close();
 //
+// Credentials: EventSource cannot send headers, and a token in a URL ends up in logs, so
+// each (re)open first trades the token, sent as a header, for a 60-second ticket
+// (POST /v1/live/ticket) and puts only the ticket in the stream's URL.
+//
 // Resume: every event carries its ledger position as the SSE id. EventSource sends the
-// last one as Last-Event-ID when it reconnects by itself; when it gives up (a refused
-// or expired token) this client opens a new one with a fresh token and
-// `last_event_id=<the last id>`, so the server replays what was missed. Events at or
-// below the last id are ignored, so a replay never doubles one. Protocol: docs/realtime.md.
+// last one as Last-Event-ID when it reconnects by itself; when it gives up (an expired
+// ticket or token, a refusal) this client gets a fresh token and ticket and opens a new
+// one with `last_event_id=<the last id>`, so the server replays what was missed. Events
+// at or below the last id are ignored, so a replay never doubles one. Protocol:
+// docs/realtime.md.
 
 
 import type { LiveEarning } from './earning.ts';
@@ -45,6 +50,8 @@ export interface LiveFeedOptions {
   reconnectMs?: number;
   /** The EventSource implementation (default: globalThis.EventSource). */
   EventSource?: EventSourceCtor;
+  /** The fetch implementation that asks for tickets (default: globalThis.fetch). */
+  fetch?: typeof fetch;
 }
 
 export interface LiveFeed {
@@ -73,21 +80,34 @@ export function subscribeLiveEarnings(options: LiveFeedOptions): LiveFeed {
   const Impl = options.EventSource ?? (globalThis as unknown as { EventSource?: EventSourceCtor }).EventSource;
   if (!Impl) throw new Error('No EventSource here: pass options.EventSource (e.g. the "eventsource" package on Node).');
   const base = options.baseUrl.replace(/\/+$/, '');
+  const doFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   let last = options.lastEventId;
   let source: EventSourceLike | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   const status = (s: LiveStatus) => options.onStatus?.(s);
 
+  /** Trades the credential (as a header) for a ticket to put in the stream's URL. */
+  async function ticket(token: string): Promise<string> {
+    const res = await doFetch(`${base}/v1/live/ticket`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`live ticket refused: ${res.status}`);
+    return ((await res.json()) as { ticket: string }).ticket;
+  }
+
   async function open(): Promise<void> {
     if (closed) return;
     const token = typeof options.token === 'function' ? await options.token() : options.token;
+    const t = await ticket(token);
     if (closed) return;
-    const q = new URLSearchParams({ access_token: token });
+    const q = new URLSearchParams({ ticket: t });
     if (last !== undefined) q.set('last_event_id', last);
     const es = new Impl!(`${base}/v1/live/${options.stream ?? 'earnings'}?${q}`);
     source = es;
     es.addEventListener('open', () => status('open'));
+    // Where the stream starts: until the first earning, a re-open resumes from here.
+    es.addEventListener('position', (ev) => {
+      if (last === undefined && ev.lastEventId) last = ev.lastEventId;
+    });
     es.addEventListener('earning', (ev) => {
       const id = ev.lastEventId;
       if (!id || !after(id, last)) return; // already handed out

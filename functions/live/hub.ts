@@ -75,6 +75,8 @@ export interface SubscribeOptions {
   after: Cursor | null;
   /** Close the stream at this time (ms since epoch), e.g. when the access token expires. */
   closeAt?: number;
+  /** Called once when the stream ends, however it ends (client gone, dropped, hub stopped). */
+  onClose?: () => void;
 }
 
 interface Subscriber {
@@ -91,6 +93,7 @@ interface Subscriber {
   slowTimer?: NodeJS.Timeout;
   /** Resolves when the client has taken what was queued (catch-up waits on it). */
   drained?: () => void;
+  onClose?: () => void;
 }
 
 const encoder = new TextEncoder();
@@ -162,8 +165,10 @@ export class LiveHub {
   #pruneTimer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #started = false;
+  /** The last read of the ledger failed (the database is away). */
+  #failing = false;
   /** Counters, for tests and the benchmark. */
-  readonly stats = { reads: 0, delivered: 0, dropped: 0, wakeups: 0 };
+  readonly stats = { reads: 0, delivered: 0, dropped: 0, wakeups: 0, listens: 0 };
 
   constructor(sql: Sql, options: HubOptions = {}) {
     this.#sql = sql;
@@ -209,8 +214,13 @@ export class LiveHub {
         this.#lingerUntil = performance.now() + this.#lingerMs;
         this.wake();
       },
-      // Also on every (re)connect of the listening connection: catch up on what was missed.
-      () => this.wake(),
+      // Also on every (re)connect of the listening connection (postgres.js listens again
+      // by itself after the connection drops or the database restarts): catch up on what
+      // was missed meanwhile.
+      () => {
+        this.stats.listens++;
+        this.wake();
+      },
     );
     this.#unlisten = listener.unlisten;
     this.#pollTimer = setInterval(() => this.wake(), this.#pollMs);
@@ -290,9 +300,17 @@ export class LiveHub {
         this.#lingerTimer = setTimeout(() => this.wake(), this.#lingerPollMs);
         this.#lingerTimer.unref();
       }
+      if (this.#failing) {
+        this.#failing = false;
+        console.error('[eightfold live] reading the ledger again');
+      }
     } catch (err) {
-      // The database is away; the poll timer and the listener's reconnect try again.
-      if (this.#started) console.error('[eightfold live] reading the ledger failed:', (err as Error).message);
+      // The database is away; the poll timer and the listener's reconnect try again, and
+      // the cursor has not moved, so nothing is lost. Said once, not at every poll.
+      if (this.#started && !this.#failing) {
+        this.#failing = true;
+        console.error('[eightfold live] reading the ledger failed, retrying:', (err as { code?: string }).code ?? (err as Error).message);
+      }
     }
   }
 
@@ -414,6 +432,9 @@ export class LiveHub {
     s.held = null;
     clearTimeout(s.slowTimer);
     s.drained?.();
+    const onClose = s.onClose;
+    s.onClose = undefined;
+    onClose?.();
     this.#subs.delete(s);
     const group = this.#byUser.get(s.userId ?? '');
     group?.delete(s);
@@ -448,12 +469,17 @@ export class LiveHub {
             held: options.after ? [] : null,
             closeAt: options.closeAt ?? Number.POSITIVE_INFINITY,
             closed: false,
+            onClose: options.onClose,
           };
           this.#subs.add(sub);
           const group = this.#byUser.get(sub.userId ?? '');
           if (group) group.add(sub);
           else this.#byUser.set(sub.userId ?? '', new Set([sub]));
-          controller.enqueue(encoder.encode(`retry: 1000\n: connected at ${encodeCursor(sub.last)}\n\n`));
+          // The position the stream starts after, as an event id: a client that has had
+          // no earning yet and reconnects resumes from here instead of "live from now",
+          // so what was committed while it was away still reaches it.
+          const at = encodeCursor(sub.last);
+          controller.enqueue(encoder.encode(`retry: 1000\nid: ${at}\nevent: position\ndata: {"position":"${at}"}\n\n`));
           if (options.after) void this.#catchUp(sub);
         },
         pull: () => {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { ROOT } from './migrate.ts';
+import { NO_RATE_LIMITS, type LimitOverrides, type RateLimits } from '../limits.ts';
 
 /** How long a client may take to send a request, and how many connections are held at once. */
 export interface ServerLimits {
@@ -21,8 +22,12 @@ const schema = z.object({
   EIGHTFOLD_DATA_DIR: z.string().default(path.join(ROOT, '.data/pg')),
   EIGHTFOLD_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   EIGHTFOLD_SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
-  // Connections the server keeps to the database (API requests, the live feed's reads).
-  EIGHTFOLD_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  // 1: create a new embedded cluster with initdb --no-sync (seconds faster; for throwaway
+  // data dirs such as tests and CI, not for data you keep).
+  EIGHTFOLD_PG_INIT_NOSYNC: z.enum(['0', '1']).default('0'),
+  // The server's database pool (functions/node/database.ts, docs/reliability.md).
+  EIGHTFOLD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(5),
+  EIGHTFOLD_DB_CONNECT_TIMEOUT: z.coerce.number().int().min(1).max(120).default(5),
   // The HTTP API (functions/node/server.ts, docs/api.md).
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   EIGHTFOLD_API_HOST: z.string().default('127.0.0.1'),
@@ -45,6 +50,22 @@ const schema = z.object({
   // The dashboard's demo traffic (functions/node/traffic.ts, docs/dashboard.md): 1 starts
   // a purchase about every second among the demo users. Local auth mode only; off by default.
   EIGHTFOLD_DEMO_TRAFFIC: z.enum(['0', '1']).default('0'),
+  // Limits per caller (functions/limits.ts; the table in docs/reliability.md). Unset: the
+  // defaults there. 0 turns one limit off; EIGHTFOLD_RATE_LIMITS=off turns every rate limit off.
+  EIGHTFOLD_BODY_LIMIT: z.coerce.number().int().min(1024).optional(),
+  EIGHTFOLD_BATCH_BODY_LIMIT: z.coerce.number().int().min(1024).optional(),
+  EIGHTFOLD_MAX_HEADER_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  EIGHTFOLD_RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  EIGHTFOLD_RATE_LIMIT_IP: z.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_RATE_LIMIT_USER: z.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_RATE_LIMIT_SERVICE: z.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_STREAMS_PER_USER: z.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_STREAMS_PER_SERVICE: z.coerce.number().int().min(0).optional(),
+  // 1: the client address for the per-IP limits is the first X-Forwarded-For entry (set
+  // it only behind a proxy that writes that header).
+  EIGHTFOLD_TRUST_PROXY: z.enum(['0', '1']).default('0'),
+  // Signs live-feed tickets; the same value on every process of one deployment.
+  EIGHTFOLD_TICKET_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
 }).refine((c) => c.EIGHTFOLD_HEADERS_TIMEOUT_MS <= c.EIGHTFOLD_REQUEST_TIMEOUT_MS, {
   path: ['EIGHTFOLD_REQUEST_TIMEOUT_MS'],
   message: 'must be at least EIGHTFOLD_HEADERS_TIMEOUT_MS (the headers are part of the request)',
@@ -66,5 +87,26 @@ export function limitsOf(config: NodeConfig): ServerLimits {
     headersTimeoutMs: config.EIGHTFOLD_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: config.EIGHTFOLD_REQUEST_TIMEOUT_MS,
     maxConnections: config.EIGHTFOLD_MAX_CONNECTIONS,
+  };
+}
+
+/** The limits the configuration sets (what it leaves unset keeps the default). */
+export function limitsFromConfig(config: NodeConfig): LimitOverrides {
+  const rate: Partial<RateLimits> =
+    config.EIGHTFOLD_RATE_LIMITS === 'off'
+      ? { ...NO_RATE_LIMITS }
+      : {
+          ...(config.EIGHTFOLD_RATE_LIMIT_IP !== undefined ? { ipPerMinute: config.EIGHTFOLD_RATE_LIMIT_IP } : {}),
+          ...(config.EIGHTFOLD_RATE_LIMIT_USER !== undefined ? { userPerMinute: config.EIGHTFOLD_RATE_LIMIT_USER } : {}),
+          ...(config.EIGHTFOLD_RATE_LIMIT_SERVICE !== undefined ? { servicePerMinute: config.EIGHTFOLD_RATE_LIMIT_SERVICE } : {}),
+        };
+  return {
+    ...(config.EIGHTFOLD_BODY_LIMIT !== undefined ? { bodyBytes: config.EIGHTFOLD_BODY_LIMIT } : {}),
+    ...(config.EIGHTFOLD_BATCH_BODY_LIMIT !== undefined
+      ? { bodyBytesByRoute: { 'POST /v1/ingest/purchases/batch': config.EIGHTFOLD_BATCH_BODY_LIMIT } }
+      : {}),
+    rate,
+    ...(config.EIGHTFOLD_STREAMS_PER_USER !== undefined ? { streamsPerUser: config.EIGHTFOLD_STREAMS_PER_USER } : {}),
+    ...(config.EIGHTFOLD_STREAMS_PER_SERVICE !== undefined ? { streamsPerService: config.EIGHTFOLD_STREAMS_PER_SERVICE } : {}),
   };
 }

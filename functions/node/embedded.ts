@@ -24,6 +24,12 @@ export interface EmbeddedOptions {
    * constant password is moved to this one.
    */
   password?: string;
+  /**
+   * Create a new cluster without waiting for its files to reach the disk (initdb
+   * --no-sync: seconds faster; a crash of the machine right after could corrupt it).
+   * Default: for clusters deleted on stop only.
+   */
+  initNoSync?: boolean;
   log?: (line: string) => void;
 }
 
@@ -40,27 +46,79 @@ function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
-/** A stale postmaster.pid (a crashed earlier run) would stop the server from starting. */
-function clearStalePid(dataDir: string): void {
+/** The command line of a running process, as its arguments; null when unknown. */
+function commandLine(pid: number): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    try {
+      // No /proc (macOS): ps joins the arguments with spaces, which is enough to compare.
+      return execFileSync('ps', ['-ww', '-o', 'args=', '-p', String(pid)]).toString().trim().split(/\s+/);
+    } catch {
+      return null;
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but is not ours to signal.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Is pid a PostgreSQL postmaster serving exactly this data dir? */
+function isPostmasterOf(pid: number, dataDir: string): boolean {
+  const args = commandLine(pid);
+  if (!args || args.length === 0 || path.basename(args[0]!) !== 'postgres') return false;
+  const d = args.indexOf('-D');
+  return d >= 0 && args[d + 1] !== undefined && path.resolve(args[d + 1]!) === path.resolve(dataDir);
+}
+
+async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !isAlive(pid);
+}
+
+/**
+ * A postmaster.pid left by an earlier run would stop the server from starting. When the
+ * earlier `npm start` was killed (kill -9, a crash, an OOM kill), its PostgreSQL is still
+ * running on the data dir, orphaned: it is ours, so it is stopped (fast shutdown: its
+ * sessions end, committed data stays; immediate shutdown if that does not finish) and
+ * started again below. A pid file whose process is gone, or is some other program that
+ * took the pid, is just removed.
+ */
+export async function clearStalePid(dataDir: string, log: (line: string) => void): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  let alive = false;
-  if (Number.isInteger(pid) && pid > 0) {
-    try {
-      process.kill(pid, 0);
-      alive = true;
-    } catch {
-      alive = false;
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+    if (!isPostmasterOf(pid, dataDir)) {
+      log(`removing a stale postmaster.pid (pid ${pid} is not a PostgreSQL of ${dataDir})`);
+    } else {
+      log(`stopping PostgreSQL (pid ${pid}) left running on ${dataDir} by an earlier run that did not stop it`);
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch (err) {
+        throw new Error(`A PostgreSQL server (pid ${pid}) is running on ${dataDir} and cannot be stopped (${(err as Error).message}). Stop it, or set EIGHTFOLD_DATA_DIR to another folder.`);
+      }
+      if (!(await waitForExit(pid, 20_000))) {
+        log(`PostgreSQL (pid ${pid}) did not stop within 20 s: immediate shutdown`);
+        process.kill(pid, 'SIGQUIT');
+        if (!(await waitForExit(pid, 10_000))) {
+          throw new Error(`A PostgreSQL server (pid ${pid}) is running on ${dataDir} and did not stop. Stop it by hand, or set EIGHTFOLD_DATA_DIR to another folder.`);
+        }
+      }
     }
   }
-  if (alive) {
-    throw new Error(
-      `A PostgreSQL server (pid ${pid}) is already running on ${dataDir}. ` +
-        'Stop the other `npm start`, or set EIGHTFOLD_DATA_DIR to another folder.',
-    );
-  }
-  rmSync(pidFile);
+  rmSync(pidFile, { force: true });
 }
 
 /**
@@ -166,7 +224,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
       authMethod: 'scram-sha-256',
       persistent: options.persistent,
       createPostgresUser: isRoot(),
-      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      initdbFlags: ['--encoding=UTF8', '--locale=C', ...((options.initNoSync ?? !options.persistent) ? ['--no-sync'] : [])],
       postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
       onLog: (m) => remember(String(m).trimEnd()),
       onError: (m) => remember(`[error] ${m instanceof Error ? m.message : String(m)}`),
@@ -180,7 +238,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
   if (!existed) {
     await pg.initialise();
   } else {
-    clearStalePid(dataDir);
+    await clearStalePid(dataDir, (line) => {
+      remember(line);
+      process.stderr.write(`eightfold: ${line}\n`);
+    });
   }
   for (let attempt = 1; ; attempt++) {
     try {
@@ -189,7 +250,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
     } catch {
       // A free port can be taken between choosing it and binding it: choose again.
       if (auto && attempt < 4) {
-        clearStalePid(dataDir);
+        await clearStalePid(dataDir, remember);
         port = await freePort();
         pg = make(port);
         continue;

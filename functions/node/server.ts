@@ -16,9 +16,12 @@ import type { Hono } from 'hono';
 import type { Sql } from 'postgres';
 import { createApp } from '../app.ts';
 import { createVerifier, signAccessToken } from '../auth.ts';
-import type { AppDeps } from '../context.ts';
-import { DEFAULT_LIMITS, type NodeConfig, type ServerLimits } from './config.ts';
+import type { AppConfig, AppDeps } from '../context.ts';
+import { DEFAULT_LIMITS, limitsFromConfig, type NodeConfig, type ServerLimits } from './config.ts';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Duplex } from 'node:stream';
 import { LiveHub } from '../live/hub.ts';
+import { loadTimeZones } from '../timezones.ts';
 import { swaggerUiAssets } from './docs-assets.ts';
 import { assertLocalBind, loadLocalSecrets } from './local-mode.ts';
 import { startRetentionWorker } from './retention.ts';
@@ -58,7 +61,12 @@ export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: 
       deps: {
         sql,
         verifier,
-        config: { mode, signDemoToken: (subject) => signAccessToken(jwtSecret, subject) },
+        config: {
+          mode,
+          signDemoToken: (subject) => signAccessToken(jwtSecret, subject),
+          ...commonConfig(config),
+          ticketSecret: config.EIGHTFOLD_TICKET_SECRET ?? jwtSecret,
+        },
       },
     };
   }
@@ -77,7 +85,11 @@ export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: 
     issuer: config.EIGHTFOLD_JWT_ISSUER,
     serviceKeys: [config.SUPABASE_SERVICE_ROLE_KEY ?? '', config.EIGHTFOLD_SERVICE_KEY ?? ''],
   });
-  return { mode, deps: { sql, verifier, config: { mode } } };
+  return { mode, deps: { sql, verifier, config: { mode, ...commonConfig(config), ticketSecret: config.EIGHTFOLD_TICKET_SECRET } } };
+}
+
+function commonConfig(config: NodeConfig): Pick<AppConfig, 'limits' | 'trustProxy'> {
+  return { limits: limitsFromConfig(config), trustProxy: config.EIGHTFOLD_TRUST_PROXY === '1' };
 }
 
 export interface RunningServer {
@@ -85,6 +97,28 @@ export interface RunningServer {
   port: number;
   close: () => Promise<void>;
 }
+
+/**
+ * Answers a request Node refuses before the app sees it, in the API's JSON shape: headers
+ * over the size limit (431 headers_too_large), or a request that is not HTTP (400).
+ */
+function refuseMalformedRequest(err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify({
+    error: tooLarge
+      ? { code: 'headers_too_large', message: 'The request headers are larger than the server accepts.' }
+      : { code: 'malformed_request', message: 'The request is not valid HTTP.' },
+  });
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 
 /**
  * Serves the app. `limits` (config.ts ServerLimits, docs/deploying.md) bound how long a
@@ -99,6 +133,7 @@ export async function startApiServer(
     routes = [],
     limits = DEFAULT_LIMITS,
     retention = {},
+    maxHeaderBytes = 16 * 1024,
   }: {
     port: number;
     host: string;
@@ -107,20 +142,30 @@ export async function startApiServer(
     limits?: ServerLimits;
     /** The retention job's worker (functions/node/retention.ts); false: none. */
     retention?: false | Parameters<typeof startRetentionWorker>[1];
+    /** Largest request head (request line and headers); larger answers 431 (EIGHTFOLD_MAX_HEADER_BYTES). */
+    maxHeaderBytes?: number;
   },
 ): Promise<RunningServer> {
   // The live earnings feed (functions/live/hub.ts, docs/realtime.md): one hub per process.
   const ownHub = deps.live ? undefined : new LiveHub(deps.sql);
   await ownHub?.start();
+  // The time zones the database knows, read now rather than on the first report.
+  await loadTimeZones(deps.sql).catch(() => undefined);
+  const clientIp = (c: Parameters<NonNullable<AppDeps['clientIp']>>[0]) => getConnInfo(c).remote.address;
   // The retention job, hourly, unless pg_cron schedules it (docs/privacy.md#retention).
   const worker = retention === false ? undefined : startRetentionWorker(deps.sql, { log: (m) => console.log(m), ...retention });
   // Node also serves Swagger UI's files for /docs (the Edge Function does not).
-  const app = createApp({ docsAssets: swaggerUiAssets(), ...deps, ...(ownHub ? { live: ownHub } : {}) });
+  const app = createApp({
+    docsAssets: swaggerUiAssets(),
+    ...deps,
+    ...(ownHub ? { live: ownHub } : {}),
+    clientIp: deps.clientIp ?? clientIp,
+  });
   for (const r of routes) app.route('/', r);
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {
-      server = serve({ fetch: app.fetch, port, hostname: host, serverOptions: serverOptionsFor(limits) }, (info) => {
+      server = serve({ fetch: app.fetch, port, hostname: host, serverOptions: { ...serverOptionsFor(limits), maxHeaderSize: maxHeaderBytes } }, (info) => {
         const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
         resolve({
           url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
@@ -133,6 +178,7 @@ export async function startApiServer(
         });
       });
       (server as { maxConnections?: number }).maxConnections = limits.maxConnections;
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseMalformedRequest(err, socket));
       server.on('error', (err: NodeJS.ErrnoException) => {
         void ownHub?.stop();
         void worker?.stop();

@@ -7,10 +7,11 @@
 //                    which are otherwise printed only on the start that made them
 //   --allow-remote   let local mode listen on a non-loopback EIGHTFOLD_API_HOST
 //                    (same as EIGHTFOLD_LOCAL_ALLOW_REMOTE=1)
-import postgres from 'postgres';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { limitsOf, loadConfig } from './config.ts';
+import { databasePool } from './database.ts';
+import { loggable } from '../app.ts';
 import { assertLocalBind, loadLocalSecrets } from './local-mode.ts';
 import { startEmbedded, type EmbeddedCluster } from './embedded.ts';
 import { migrate } from './migrate.ts';
@@ -48,6 +49,7 @@ if (!databaseUrl) {
     port: config.EIGHTFOLD_PG_PORT,
     persistent: true,
     password: local!.secrets.pgPassword,
+    initNoSync: config.EIGHTFOLD_PG_INIT_NOSYNC === '1',
   });
   databaseUrl = cluster.url('postgres');
   if (cluster.passwordChanged) {
@@ -55,7 +57,10 @@ if (!databaseUrl) {
   }
 }
 
-const sql = postgres(databaseUrl, { max: config.EIGHTFOLD_DB_POOL_MAX, onnotice: () => {} });
+const sql = databasePool(databaseUrl, { max: config.EIGHTFOLD_DB_POOL_SIZE, connectTimeoutSeconds: config.EIGHTFOLD_DB_CONNECT_TIMEOUT });
+// The server outlives its database: a promise nobody awaited that fails (a dropped
+// connection mid-way) is logged, never a reason to exit.
+process.on('unhandledRejection', (err) => console.error('[eightfold] unhandled rejection', loggable(err)));
 const result = await migrate(sql, { log: (m) => console.log(`  ${m}`) });
 console.log(`Migrations: ${result.applied.length} applied now${result.standin ? ' (with the Supabase stand-in)' : ''}.`);
 if (config.EIGHTFOLD_SEED_DEMO === 'auto' && (await seedDemo(sql))) {
@@ -76,7 +81,13 @@ if (cluster) {
 }
 const api = apiDeps(sql, config, { embedded: Boolean(cluster) });
 const extras = dashboardExtras(sql, { mode: api.mode, trafficOn: config.EIGHTFOLD_DEMO_TRAFFIC === '1', log: (m) => console.log(m) });
-const server = await startApiServer(api.deps, { port: config.PORT, host: config.EIGHTFOLD_API_HOST, routes: extras.routes, limits: limitsOf(config) }).catch(async (err: Error) => {
+const server = await startApiServer(api.deps, {
+  port: config.PORT,
+  host: config.EIGHTFOLD_API_HOST,
+  routes: extras.routes,
+  limits: limitsOf(config),
+  maxHeaderBytes: config.EIGHTFOLD_MAX_HEADER_BYTES,
+}).catch(async (err: Error) => {
   console.error(err.message);
   await sql.end({ timeout: 5 });
   await cluster?.stop();

@@ -60,9 +60,10 @@ export function errorResponses(...statuses: number[]) {
     403: 'Not allowed (forbidden, service_only, user_suspended)',
     404: 'Not found',
     409: 'Conflict (referral_limit_reached, referrer_already_set, external_ref_conflict, ...)',
-    413: 'Too many items (batch_too_large)',
+    413: 'Too many items (batch_too_large), or a body over the route\'s limit (payload_too_large)',
     422: 'Rule violation',
-    503: 'Database unavailable',
+    429: 'Too many requests or streams (rate_limited, too_many_streams), with Retry-After',
+    503: 'Database unavailable (database_unavailable), with Retry-After',
   };
   for (const s of statuses) {
     out[s] = { description: text[s] ?? 'Error', content: { 'application/json': { schema: ErrorBody } } };
@@ -83,13 +84,58 @@ export const MoneyOut = z.string().openapi({ example: '125.00' });
 
 export const Uuid = z.string().uuid().openapi({ example: '00000000-0000-4000-8000-000000000001' });
 
-/** An ISO date (2026-11-01) or date-time with offset (2026-11-01T10:00:00Z). */
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/** Days in a month of the proleptic Gregorian calendar (PostgreSQL's). */
+function daysIn(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * Why a date or date-time is refused, or null when it is one PostgreSQL takes exactly as
+ * written: a real calendar date in years 1 to 9999 (no rolling 2026-02-30 over into
+ * March, no year 0, which PostgreSQL refuses), a time of day 00:00 to 23:59:59 (no leap
+ * second, which PostgreSQL would roll over), an offset of at most 15:59 (PostgreSQL's
+ * limit), and at most three decimals of a second: milliseconds, the precision every answer
+ * of the API has, so a value never comes back other than it was sent.
+ */
+export function instantProblem(s: string): string | null {
+  const d = DATE.exec(s) ?? DATE_TIME.exec(s);
+  if (!d) return 'an ISO date (2026-11-01) or date-time with offset (2026-11-01T10:00:00Z)';
+  const [year, month, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
+  if (year < 1) return 'years run from 0001 to 9999';
+  if (month < 1 || month > 12) return `no month ${d[2]}`;
+  if (day < 1 || day > daysIn(year, month)) return `${d[1]}-${d[2]} has no day ${d[3]}`;
+  if (d.length > 4 && d[4] !== undefined) {
+    if (Number(d[4]) > 23 || Number(d[5]) > 59 || (d[6] !== undefined && Number(d[6]) > 59)) {
+      return 'the time of day runs from 00:00:00 to 23:59:59';
+    }
+    if (d[7] !== undefined && d[7].length > 4) return 'at most 3 decimals of a second (milliseconds)';
+    if (d[8] !== undefined && (Number(d[9]) > 15 || Number(d[10]) > 59)) return 'the offset runs from -15:59 to +15:59';
+  }
+  return null;
+}
+
+/**
+ * An instant or a day in a query string or a body: an ISO date (2026-11-01, midnight) or a
+ * date-time with offset (2026-11-01T10:00:00Z, 2026-11-01T15:30:00.250+05:30). Every
+ * date and date-time parameter of the API uses this schema.
+ */
 export const DateTimeParam = z
   .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(s) && !Number.isNaN(Date.parse(s)), {
-    message: 'an ISO date (2026-11-01) or date-time with offset (2026-11-01T10:00:00Z)',
+  .max(40)
+  .superRefine((s, ctx) => {
+    const problem = instantProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
-  .openapi({ example: '2026-11-01' });
+  .openapi({ example: '2026-11-01', description: 'An ISO date (midnight) or a date-time with offset; years 0001-9999, at most milliseconds.' });
+
+/** A date-time with offset (no bare date): when something happened, e.g. purchased_at. */
+export const Timestamp = DateTimeParam.refine((s) => s.includes('T'), {
+  message: 'a date-time with offset, e.g. 2026-11-01T10:00:00Z',
+}).openapi({ example: '2026-11-01T10:00:00Z', description: 'A date-time with offset; years 0001-9999, at most milliseconds.' });
 
 export const Limit = (max: number, dflt: number) =>
   z.coerce

@@ -12,7 +12,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../errors.ts';
-import type { AppEnv } from '../context.ts';
+import { countAnonymous, type AppEnv } from '../context.ts';
 import { Uuid, errorResponses, router } from './common.ts';
 
 const localOnly = createMiddleware<AppEnv>(async (c, next) => {
@@ -49,6 +49,7 @@ const Token = z
 
 export function demoRoutes() {
   const app = router();
+  app.use('*', countAnonymous);
   app.use('*', localOnly);
 
   app.openapi(

@@ -13,7 +13,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TransactionSql } from 'postgres';
 import { asCaller, asService, requireService } from '../context.ts';
 import { ApiError, DB_ERRORS } from '../errors.ts';
-import { IdempotencyKey, idempotencyKeyProblem, MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { IdempotencyKey, idempotencyKeyProblem, MoneyOut, Timestamp, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
 
 // Shape only; the database decides what amounts are allowed (EF201, EF202, EF203).
 const Decimal = z
@@ -259,7 +259,7 @@ export function ingestRoutes() {
                   external_ref: IdempotencyKey.openapi({ example: 'order-1001' }),
                   profit: Decimal.optional(),
                   currency: z.string().optional().openapi({ example: 'INR' }),
-                  purchased_at: z.string().datetime({ offset: true }).optional(),
+                  purchased_at: Timestamp.optional(),
                 })
                 .strict(),
             },

@@ -1,22 +1,27 @@
+// POST /v1/live/ticket   a 60-second ticket for the streams below (Authorization header)
 // GET /v1/live/earnings  the caller's own earnings as Server-Sent Events
 // GET /v1/live/all       every earning (the operator's stream; service key or service_role);
 //                        also at /v1/live/operator/earnings (the dashboard's path)
 //
-// The credential comes as `Authorization: Bearer <token>` or, because a browser's
-// EventSource cannot set headers, as `?access_token=<token>`. Resume: the `Last-Event-ID`
-// header (EventSource sends it by itself when it reconnects) or `?last_event_id=`; "0-0"
-// replays the whole ledger. Protocol and examples: docs/realtime.md.
+// The credential comes as `Authorization: Bearer <token>` (or the apikey header), or,
+// because a browser's EventSource cannot set headers, as `?ticket=<ticket>` from
+// POST /v1/live/ticket (functions/live/ticket.ts). A credential itself is never accepted
+// in the URL: `?access_token=` answers 401. Resume: the `Last-Event-ID` header
+// (EventSource sends it by itself when it reconnects) or `?last_event_id=`; "0-0" replays
+// the whole ledger. Each caller holds at most Limits.streamsPerUser (or
+// streamsPerService) streams at once: 429 too_many_streams. Protocol: docs/realtime.md.
 //
 // Node only: the streams need the process's LiveHub (functions/live/hub.ts) in
 // deps.live. Where there is none (the Supabase Edge Function), they answer 503 and apps
 // use the Realtime channel `earnings:<user id>` instead.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { runAs, type AppEnv } from '../context.ts';
+import { requireCaller, runAs, verifyCaller, type AppDeps, type AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { Caller } from '../auth.ts';
 import type { LiveHub } from '../live/hub.ts';
 import { parseCursor } from '../live/cursor.ts';
+import { TICKET_SECONDS, TicketSigner } from '../live/ticket.ts';
 import { bearerSecurity, errorResponses, router, Uuid } from './common.ts';
 import { PurposeParam } from './purpose.ts';
 
@@ -36,22 +41,40 @@ const SSE_HEADERS = {
 };
 
 const StreamQuery = z.object({
-  access_token: z.string().optional().openapi({ description: 'The access token, for EventSource (which cannot send headers).' }),
+  ticket: z.string().max(2000).optional().openapi({ description: 'A ticket from POST /v1/live/ticket, for EventSource (which cannot send headers). Valid 60 s.' }),
   last_event_id: z.string().optional().openapi({ description: 'Resume after this event id ("<xid>-<earning_id>"); "0-0" replays everything. The Last-Event-ID header wins.', example: '0-0' }),
 });
 
-async function callerOf(c: Context<AppEnv>): Promise<Caller> {
-  const auth = c.req.header('authorization');
-  let credential: string | undefined;
-  if (auth) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (!m) throw new ApiError('invalid_token', 'Authorization must be "Bearer <token>".');
-    credential = m[1];
-  } else {
-    credential = c.req.query('access_token') || c.req.header('apikey') || undefined;
+/** One ticket signer per app (its key lives as long as the process). */
+const signers = new WeakMap<AppDeps, TicketSigner>();
+function signerOf(deps: AppDeps): TicketSigner {
+  let signer = signers.get(deps);
+  if (!signer) {
+    signer = new TicketSigner(deps.config.ticketSecret);
+    signers.set(deps, signer);
   }
-  if (!credential) throw new ApiError('not_authenticated');
-  return c.var.deps.verifier.verify(credential);
+  return signer;
+}
+
+async function callerOf(c: Context<AppEnv>): Promise<Caller> {
+  if (c.req.header('authorization') || c.req.header('apikey')) {
+    return verifyCaller(c, () => {
+      const auth = c.req.header('authorization');
+      if (!auth) return c.req.header('apikey');
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+      if (!m) throw new ApiError('invalid_token', 'Authorization must be "Bearer <token>".');
+      return m[1];
+    });
+  }
+  if (c.req.query('access_token') !== undefined) {
+    await c.var.guard?.admit(null, c.var.clientIp ?? 'unknown');
+    throw new ApiError(
+      'invalid_token',
+      'Credentials are not accepted in the URL: send Authorization: Bearer <token>, or get a ticket from POST /v1/live/ticket and pass ?ticket=.',
+      'access_token',
+    );
+  }
+  return verifyCaller(c, () => c.req.query('ticket') || undefined, (ticket) => signerOf(c.var.deps).verify(ticket));
 }
 
 function hubOf(c: Context<AppEnv>): LiveHub {
@@ -68,8 +91,14 @@ function stream(c: Context<AppEnv>, hub: LiveHub, userId: string | null, caller:
   const after = parseCursor(raw);
   if (raw && !after) throw new ApiError('validation_failed', 'Last-Event-ID must look like "<xid>-<earning_id>".', 'last_event_id');
   const exp = typeof caller.claims.exp === 'number' ? caller.claims.exp * 1000 : undefined;
-  const body = hub.subscribe({ userId, after, closeAt: exp });
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
+  const onClose = c.var.guard?.openStream(caller);
+  try {
+    const body = hub.subscribe({ userId, after, closeAt: exp, onClose });
+    return new Response(body, { status: 200, headers: SSE_HEADERS });
+  } catch (err) {
+    onClose?.();
+    throw err;
+  }
 }
 
 const sseResponse = {
@@ -79,8 +108,38 @@ const sseResponse = {
   },
 };
 
+const Ticket = z
+  .object({
+    ticket: z.string().openapi({ description: 'Pass as ?ticket= to GET /v1/live/earnings or /v1/live/all.' }),
+    expires_in: z.number().int().openapi({ example: TICKET_SECONDS }),
+    expires_at: z.string().openapi({ example: '2026-11-01T10:01:00.000Z' }),
+  })
+  .openapi('LiveTicket');
+
 export function liveRoutes() {
   const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/ticket',
+      summary: 'A 60-second ticket to open a live stream from a browser (EventSource cannot send headers)',
+      description:
+        'Send your credential in the Authorization header; put the ticket in the stream URL (?ticket=). The ticket works only on the live routes, grants what the credential grants, and a stream opened with it ends when the credential expires.',
+      tags: ['live'],
+      security: bearerSecurity,
+      middleware: [requireCaller] as const,
+      responses: {
+        200: { description: 'A ticket', content: { 'application/json': { schema: Ticket } } },
+        ...errorResponses(401, 429),
+      },
+    }),
+    async (c) => {
+      const { ticket, expiresAt } = await signerOf(c.var.deps).issue(c.var.caller);
+      c.header('cache-control', 'no-store');
+      return c.json({ ticket, expires_in: TICKET_SECONDS, expires_at: new Date(expiresAt).toISOString() }, 200);
+    },
+  );
 
   app.openapi(
     createRoute({
@@ -95,7 +154,7 @@ export function liveRoutes() {
           purpose: PurposeParam,
         }),
       },
-      responses: { ...sseResponse, ...errorResponses(400, 401, 403, 503) },
+      responses: { ...sseResponse, ...errorResponses(400, 401, 403, 429, 503) },
     }),
     async (c) => {
       const hub = hubOf(c);
@@ -138,7 +197,7 @@ export function liveRoutes() {
       tags: ['live'],
       security: bearerSecurity,
       request: { query: StreamQuery },
-      responses: { ...sseResponse, ...errorResponses(400, 401, 403, 503) },
+      responses: { ...sseResponse, ...errorResponses(400, 401, 403, 429, 503) },
     }),
     async (c) => (await operatorStream(c)) as never,
   );

@@ -12,7 +12,8 @@
 // Dates: `2026-11-01` (midnight, in `tz` for over-time, else UTC) or an ISO date-time
 // with offset. Ranges are half-open: from <= t < to.
 import { createRoute, z } from '@hono/zod-openapi';
-import type { TransactionSql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
+import { canonicalTimeZone } from '../timezones.ts';
 import { ApiError } from '../errors.ts';
 import { asCaller, requireCaller, subjectOf } from '../context.ts';
 import { DateTimeParam, Limit, MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
@@ -25,19 +26,23 @@ function at(tx: TransactionSql, value: string | undefined, tz = 'UTC') {
   return tx`${value}::timestamptz`;
 }
 
+/**
+ * Shape only here; whether the database knows the zone is checked against
+ * pg_timezone_names in the handler (functions/timezones.ts).
+ */
 const TimeZone = z
   .string()
   .max(64)
-  .refine((tz) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'an IANA time zone such as Asia/Kolkata')
+  .regex(/^[A-Za-z0-9_+\-/]+$/, 'an IANA time zone such as Asia/Kolkata')
   .default('UTC')
-  .openapi({ example: 'Asia/Kolkata' });
+  .openapi({ example: 'Asia/Kolkata', description: 'A time zone name PostgreSQL knows (pg_timezone_names), e.g. Asia/Kolkata; default UTC.' });
+
+/** The database's spelling of tz; 400 timezone_invalid when it does not know it. */
+async function knownTimeZone(sql: Sql, tz: string): Promise<string> {
+  const known = await canonicalTimeZone(sql, tz);
+  if (!known) throw new ApiError('timezone_invalid', `tz: unknown time zone ${tz}; use a name such as Asia/Kolkata`, 'tz');
+  return known;
+}
 
 const Totals = z.object({
   credited: MoneyOut,
@@ -206,17 +211,18 @@ export function reportRoutes() {
       const q = c.req.valid('query');
       const user = subjectOf(c, q.user_id);
       const purpose = purposeFor(c, q.purpose);
+      const tz = await knownTimeZone(c.var.deps.sql, q.tz);
       const rows = await asCaller(
         c,
         (tx) =>
           purpose
             ? tx`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
-                 from public.user_earnings_over_time(${user}, ${q.bucket}, ${at(tx, q.from, q.tz)}, ${at(tx, q.to, q.tz)}, ${q.tz}, ${purpose})`
+                 from public.user_earnings_over_time(${user}, ${q.bucket}, ${at(tx, q.from, tz)}, ${at(tx, q.to, tz)}, ${tz}, ${purpose})`
             : tx`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
-                 from public.my_earnings_over_time(${q.bucket}, ${at(tx, q.from, q.tz)}, ${at(tx, q.to, q.tz)}, ${q.tz})`,
+                 from public.my_earnings_over_time(${q.bucket}, ${at(tx, q.from, tz)}, ${at(tx, q.to, tz)}, ${tz})`,
         { readOnly: !purpose },
       );
-      return c.json({ bucket: q.bucket, tz: q.tz, buckets: [...rows] } as never, 200);
+      return c.json({ bucket: q.bucket, tz, buckets: [...rows] } as never, 200);
     },
   );
 

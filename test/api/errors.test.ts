@@ -159,21 +159,28 @@ describe('403: user_suspended', () => {
 });
 
 describe('500 and 503 echo nothing internal', () => {
-  it('a database that is down: health 503 database_unavailable, a report 500 internal', async () => {
+  it('a database that is down: health 503 with a reason, a report 503 database_unavailable with Retry-After', async () => {
     const dead = postgres('postgres://nobody:nothing@127.0.0.1:1/none', { max: 1, connect_timeout: 2, onnotice: () => {} });
     const logged: unknown[] = [];
     const app = createApp({ ...api.deps(), sql: dead }, { logError: (e) => logged.push(e) });
     const health = await app.request('/health');
     expect(health.status).toBe(503);
-    expect(((await health.json()) as any).error.code).toBe('database_unavailable');
+    expect(health.headers.get('retry-after')).toBe('2');
+    expect(await health.json()).toEqual({
+      error: { code: 'database_unavailable', message: 'The database is not reachable.', reason: 'unreachable' },
+    });
     const res = await app.request('/v1/operator/overview?from=2026-01-01&to=2026-01-02', {
       headers: { authorization: 'Bearer ef_test_service_key_0123456789abcdef' },
     });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('2');
     const text = await res.text();
-    expect(JSON.parse(text)).toEqual({ error: { code: 'internal', message: 'Something went wrong on our side.' } });
+    expect(JSON.parse(text)).toEqual({
+      error: { code: 'database_unavailable', message: 'The database is not reachable; retry after the Retry-After header.' },
+    });
     expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres/i);
-    expect(logged).toHaveLength(1);
+    // An outage is not a bug: nothing is logged per request.
+    expect(logged).toHaveLength(0);
     await dead.end({ timeout: 1 });
   });
 });

@@ -267,7 +267,7 @@ describe('earnings over time', () => {
     const bad = await api.call('GET', '/v1/reports/earnings/over-time?bucket=year&from=2026-01-01&to=2026-02-01', { as: u.B });
     expect([bad.status, bad.body.error.code, bad.body.error.field]).toEqual([400, 'validation_failed', 'bucket']);
     const tz = await api.call('GET', '/v1/reports/earnings/over-time?from=2026-01-01&to=2026-02-01&tz=Mars/Olympus', { as: u.B });
-    expect([tz.status, tz.body.error.code, tz.body.error.field]).toEqual([400, 'validation_failed', 'tz']);
+    expect([tz.status, tz.body.error.code, tz.body.error.field]).toEqual([400, 'timezone_invalid', 'tz']);
     const noTo = await api.call('GET', '/v1/reports/earnings/over-time?from=2026-01-01', { as: u.B });
     expect([noTo.status, noTo.body.error.code, noTo.body.error.field]).toEqual([400, 'validation_failed', 'to']);
     const many = await api.call('GET', '/v1/reports/earnings/over-time?bucket=day&from=2020-01-01&to=2026-01-01', { as: u.B });

@@ -74,8 +74,14 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
 
   it('shows a demo referrer a live level-2 earning within 2 s, without a reload', async () => {
     const page = await open();
+    const urls: string[] = [];
+    page.on('request', (r) => urls.push(r.url()));
     await signInAsDemo(page, ASHA);
     await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    // The feed is opened with a short-lived ticket: no credential ever sits in a URL.
+    const token = await page.evaluate(() => (window as unknown as { eightfold: { state: { session: { token: string } } } }).eightfold.state.session.token);
+    expect(urls.some((u) => u.includes('/v1/live/earnings?') && u.includes('ticket='))).toBe(true);
+    expect(urls.filter((u) => u.includes('access_token') || u.includes(token))).toEqual([]);
     const before = (await levels(page)).find((l) => l.level === 2)!;
     const loadsBefore = await page.evaluate(() => (window as unknown as { eightfold: { state: { loads: number } } }).eightfold.state.loads);
     await page.evaluate(() => ((window as unknown as { noReload: string }).noReload = 'still here'));

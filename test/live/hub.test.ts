@@ -8,6 +8,7 @@ import { useTestDatabase, join, type TestUser } from '../support/db.ts';
 import { createVerifier, signAccessToken } from '../../functions/auth.ts';
 import { startApiServer, type RunningServer } from '../../functions/node/server.ts';
 import { LiveHub } from '../../functions/live/hub.ts';
+import { NO_RATE_LIMITS } from '../../functions/limits.ts';
 import { parseCursor, encodeCursor, compareCursor } from '../../functions/live/cursor.ts';
 
 const db = useTestDatabase();
@@ -101,7 +102,7 @@ describe('a client resuming far back', () => {
         text += decoder.decode(value);
         await new Promise((r) => setTimeout(r, 15)); // a slow but steady reader
       }
-      const ids = [...text.matchAll(/^id: (\S+)$/gm)].map((m) => m[1]);
+      const ids = [...text.matchAll(/^id: (\S+)\nevent: earning$/gm)].map((m) => m[1]);
       const ledger = (await db.sql`select created_xid::text || '-' || earning_id as id from eightfold.earnings
                                    where beneficiary_id = ${p.id} order by created_xid, earning_id`).map((r) => r.id);
       expect(ids).toEqual(ledger);
@@ -121,8 +122,10 @@ describe('closed clients', () => {
   beforeAll(async () => {
     hub = new LiveHub(db.sql, { heartbeatMs: 60_000 });
     await hub.start();
+    // One user churning 16 streams at a time, 10,000 times: the hub under test, not the
+    // per-user stream cap and rate limit (test/api/limits.test.ts, test/live/sse.test.ts).
     server = await startApiServer(
-      { sql: db.sql, verifier: createVerifier({ jwtSecret: SECRET }), config: { mode: 'local' }, live: hub },
+      { sql: db.sql, verifier: createVerifier({ jwtSecret: SECRET }), config: { mode: 'local', limits: { rate: NO_RATE_LIMITS, streamsPerUser: 0 } }, live: hub },
       { port: 0, host: '127.0.0.1' },
     );
     user = await join(db.sql, 'Churning User', null);

@@ -10,6 +10,9 @@ import type { AppDeps } from '../../functions/context.ts';
 import { LiveHub } from '../../functions/live/hub.ts';
 import { subscribeLiveEarnings, type LiveEarning, type LiveFeed } from '../../client/src/live.ts';
 import { FetchEventSource } from './support/event-source.ts';
+import { TicketSigner } from '../../functions/live/ticket.ts';
+
+const verifierCaller = async (u: TestUser) => createVerifier({ jwtSecret: SECRET }).verify(await tokenFor(u));
 
 const db = useTestDatabase();
 const SECRET = 'test-secret-for-the-live-feed-0123456789abcdef';
@@ -39,6 +42,13 @@ async function stopNode(n: Node) {
 }
 
 const tokenFor = (u: TestUser, expiresInSeconds = 3600) => signAccessToken(SECRET, { userId: u.id }, { expiresInSeconds });
+
+/** A live ticket for a credential (what a browser does before it opens an EventSource). */
+async function ticketFor(n: Node, credential: string): Promise<string> {
+  const res = await fetch(`${n.server.url}/v1/live/ticket`, { method: 'POST', headers: { authorization: `Bearer ${credential}` } });
+  if (res.status !== 200) throw new Error(`ticket refused: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { ticket: string }).ticket;
+}
 
 async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition') {
   const end = Date.now() + ms;
@@ -152,10 +162,29 @@ describe('GET /v1/live/earnings', () => {
     for (const f of [...feeds, operator]) f.feed.close();
   });
 
+  it('resumes a client that has had no earning yet from where it connected, not from "now"', async () => {
+    const parent = await join(db.sql, 'Quiet Parent', null);
+    const buyer = await join(db.sql, 'Quiet Buyer', parent);
+    const f = listen(node.server.url, await tokenFor(parent));
+    await until(f.open, 5000, 'open');
+    const es = f.sources[0]!;
+    await until(() => es.lastEventId !== '', 5000, 'the position');
+    // The connection drops before any earning; one is committed while the client is away.
+    FetchEventSource.retryMs = 400;
+    try {
+      es.kill();
+      await buy(db.sql, buyer, '3000.00');
+      await until(() => f.events.length === 1, 5000, 'the earning committed while away');
+    } finally {
+      FetchEventSource.retryMs = 50;
+    }
+    expect(f.events.map((x) => x.id)).toEqual(await ledgerIds(db.sql, parent));
+  });
+
   it('sends heartbeat comments on idle streams', async () => {
     const u = await join(db.sql, 'Idle User', null);
     const comments: string[] = [];
-    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?access_token=${await tokenFor(u)}`);
+    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?ticket=${await ticketFor(node, await tokenFor(u))}`);
     es.addEventListener('comment', (ev) => comments.push(String(ev.data)));
     await until(() => comments.includes('heartbeat'), 3000, 'heartbeat');
     es.close();
@@ -255,17 +284,78 @@ describe('who may open a stream', () => {
     expect(await get('/v1/live/earnings')).toEqual({ status: 401, code: 'not_authenticated' });
   });
 
-  it('refuses an expired token: 401 invalid_token', async () => {
+  it('refuses an expired token: 401 invalid_token, and gives it no ticket', async () => {
     const u = await join(db.sql, 'Expired User', null);
     const token = await tokenFor(u, -60);
-    expect(await get(`/v1/live/earnings?access_token=${token}`)).toEqual({ status: 401, code: 'invalid_token' });
     expect(await get('/v1/live/earnings', { authorization: `Bearer ${token}` })).toEqual({ status: 401, code: 'invalid_token' });
+    await expect(ticketFor(node, token)).rejects.toThrow(/ticket refused: 401/);
+  });
+
+  it('never takes a credential in the URL, not even the service key: 401 invalid_token on every live route', async () => {
+    const u = await join(db.sql, 'Url Token User', null);
+    for (const path of [
+      `/v1/live/earnings?user_id=${u.id}&access_token=${SERVICE_KEY}`,
+      `/v1/live/all?access_token=${SERVICE_KEY}`,
+      `/v1/live/operator/earnings?access_token=${SERVICE_KEY}`,
+      `/v1/live/earnings?access_token=${await tokenFor(u)}`,
+    ]) {
+      expect(await get(path), path).toEqual({ status: 401, code: 'invalid_token' });
+    }
+    // Nor a token passed as a ticket, nor a ticket of another server (another key).
+    expect(await get(`/v1/live/earnings?ticket=${await tokenFor(u)}`)).toEqual({ status: 401, code: 'invalid_token' });
+    expect(await get(`/v1/live/all?ticket=${SERVICE_KEY}`)).toEqual({ status: 401, code: 'invalid_token' });
+    const other = await startNode(db.sql);
+    try {
+      expect(await get(`/v1/live/earnings?ticket=${await ticketFor(other, await tokenFor(u))}`)).toEqual({ status: 401, code: 'invalid_token' });
+    } finally {
+      await stopNode(other);
+    }
+  });
+
+  it('accepts a ticket only on the live routes: as a bearer token elsewhere it is 401 invalid_token', async () => {
+    const u = await join(db.sql, 'Ticket Elsewhere', null);
+    const ticket = await ticketFor(node, await tokenFor(u));
+    const res = await fetch(`${node.server.url}/v1/referrals/me`, { headers: { authorization: `Bearer ${ticket}` } });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_token');
+    const again = await fetch(`${node.server.url}/v1/live/ticket`, { method: 'POST', headers: { authorization: `Bearer ${ticket}` } });
+    expect(again.status).toBe(401);
+  });
+
+  it('refuses an expired ticket: 401 invalid_token', async () => {
+    const u = await join(db.sql, 'Old Ticket', null);
+    const signer = new TicketSigner('a-ticket-secret-for-this-test-0123456789');
+    const { ticket } = await signer.issue(await verifierCaller(u), Date.now() - 61_000);
+    await expect(signer.verify(ticket)).rejects.toMatchObject({ info: { code: 'invalid_token' } });
+    const fresh = await signer.issue(await verifierCaller(u));
+    await expect(signer.verify(fresh.ticket)).resolves.toMatchObject({ kind: 'user', userId: u.id });
   });
 
   it("refuses a user asking for another user's stream: 403 forbidden", async () => {
     const a = await join(db.sql, 'User A', null);
     const b = await join(db.sql, 'User B', null);
-    expect(await get(`/v1/live/earnings?user_id=${b.id}&access_token=${await tokenFor(a)}`)).toEqual({ status: 403, code: 'forbidden' });
+    expect(await get(`/v1/live/earnings?user_id=${b.id}&ticket=${await ticketFor(node, await tokenFor(a))}`)).toEqual({ status: 403, code: 'forbidden' });
+  });
+
+  it('holds a user to 5 streams at once: the 6th is 429 too_many_streams, and closing one frees a place', async () => {
+    const u = await join(db.sql, 'Many Tabs', null);
+    const token = await tokenFor(u);
+    const sources = Array.from({ length: 5 }, () => new FetchEventSource(`${node.server.url}/v1/live/earnings`, { authorization: `Bearer ${token}` }));
+    try {
+      await until(() => sources.every((es) => es.readyState === FetchEventSource.OPEN), 5000, 'five open');
+      const sixth = await fetch(`${node.server.url}/v1/live/earnings`, { headers: { authorization: `Bearer ${token}` } });
+      expect(sixth.status).toBe(429);
+      expect(sixth.headers.get('retry-after')).toBeTruthy();
+      expect(((await sixth.json()) as { error: { code: string } }).error.code).toBe('too_many_streams');
+      sources.pop()!.close();
+      await until(async () => {
+        const res = await fetch(`${node.server.url}/v1/live/earnings`, { headers: { authorization: `Bearer ${token}` } });
+        await res.body?.cancel().catch(() => undefined);
+        return res.status === 200;
+      }, 5000, 'a place freed');
+    } finally {
+      for (const es of sources) es.close();
+    }
   });
 
   it('refuses a user on the operator stream: 403 service_only', async () => {
@@ -286,7 +376,7 @@ describe('who may open a stream', () => {
     const parent = await join(db.sql, 'Watched Parent', null);
     const buyer = await join(db.sql, 'Watched Buyer', parent);
     const events: string[] = [];
-    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?user_id=${parent.id}&purpose=support&access_token=${SERVICE_KEY}`);
+    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?user_id=${parent.id}&purpose=support&ticket=${await ticketFor(node, SERVICE_KEY)}`);
     es.addEventListener('earning', (ev) => events.push(JSON.parse(String(ev.data)).amount));
     await until(() => es.readyState === FetchEventSource.OPEN, 5000, 'open');
     await buy(db.sql, buyer, '5000.00');
@@ -309,7 +399,7 @@ describe('who may open a stream', () => {
     const u = await join(db.sql, 'Short Token', null);
     const token = await tokenFor(u, 1);
     let expired = false;
-    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?access_token=${token}`);
+    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?ticket=${await ticketFor(node, token)}`);
     es.addEventListener('expired', () => (expired = true));
     await until(() => expired, 5000, 'expired event');
     await until(() => es.lastStatus === 401, 5000, 'reconnect refused');

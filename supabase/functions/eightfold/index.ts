@@ -34,7 +34,9 @@ const app = createApp(
       jwksUrl,
       serviceKeys: [env('SUPABASE_SERVICE_ROLE_KEY') ?? '', env('EIGHTFOLD_SERVICE_KEY') ?? ''],
     }),
-    config: { mode: 'supabase' },
+    // Supabase's gateway sets X-Forwarded-For: the per-IP limits key on its first entry.
+    // Rate-limit counters live in one function instance; Supabase's own limits apply too.
+    config: { mode: 'supabase', trustProxy: true },
   },
   { basePath: '/eightfold' },
 );

@@ -19,8 +19,12 @@ export class FetchEventSource {
   #listeners = new Map<string, Set<(ev: MessageEvent) => void>>();
   #abort: AbortController | undefined;
 
-  constructor(url: string) {
+  readonly #headers: Record<string, string>;
+
+  /** headers: extra request headers (an EventSource cannot send any; other clients can). */
+  constructor(url: string, headers: Record<string, string> = {}) {
     this.url = url;
+    this.#headers = headers;
     void this.#connect();
   }
 
@@ -49,7 +53,7 @@ export class FetchEventSource {
     this.connects++;
     const abort = new AbortController();
     this.#abort = abort;
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const headers: Record<string, string> = { ...this.#headers, accept: 'text/event-stream' };
     if (this.lastEventId) headers['last-event-id'] = this.lastEventId;
     let res: Response;
     try {
