@@ -2,7 +2,8 @@
 // (U+0000; PostgreSQL's text has no room for it and fails with 22021), and lone UTF-16
 // surrogates (not Unicode; they would be replaced by U+FFFD on the way, so two different
 // values could become one). Applies to every query parameter and every string (and key)
-// of a JSON body, whatever the route: 400 validation_failed naming the field.
+// of a JSON body, whatever the route: 400 validation_failed naming the field (an
+// idempotency key: external_ref_invalid; the items of a batch: per item, by its route).
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from './errors.ts';
 
@@ -59,8 +60,19 @@ export const refuseUnstorableText: MiddlewareHandler = async (c, next) => {
     } catch {
       body = undefined; // malformed: the route's validator answers malformed_json
     }
-    const bad = body === undefined ? null : findBadText(body);
-    if (bad) throw new ApiError('validation_failed', `${bad.field}: ${bad.problem}`, bad.field);
+    // A batch settles each item on its own (a bad item is refused in the answer, the
+    // others are written): its items are checked by the route, per item.
+    const perItem = c.req.method === 'POST' && c.req.path.endsWith('/ingest/purchases/batch');
+    const checked =
+      perItem && body && typeof body === 'object' && !Array.isArray(body)
+        ? { ...(body as Record<string, unknown>), purchases: [] }
+        : body;
+    const bad = checked === undefined ? null : findBadText(checked);
+    if (bad) {
+      // An idempotency key has its own code, as everywhere (functions/routes/common.ts).
+      const key = bad.field === 'external_ref' || bad.field.endsWith('.external_ref');
+      throw new ApiError(key ? 'external_ref_invalid' : 'validation_failed', `${bad.field}: ${bad.problem}`, bad.field);
+    }
   }
   await next();
 };

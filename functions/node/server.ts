@@ -107,6 +107,14 @@ function refuseMalformedRequest(err: NodeJS.ErrnoException & { bytesParsed?: num
     socket.destroy();
     return;
   }
+  // A client too slow to send its request (headersTimeout, requestTimeout): 408, as Node says.
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    const body = JSON.stringify({ error: { code: 'request_timeout', message: 'The request took too long to arrive.' } });
+    socket.end(
+      `HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    return;
+  }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
   const body = JSON.stringify({
     error: tooLarge

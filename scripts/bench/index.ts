@@ -150,8 +150,8 @@ async function startServer(url: string): Promise<{ url: string; child: ChildProc
       EIGHTFOLD_SERVICE_KEY: SERVICE_KEY,
       EIGHTFOLD_SEED_DEMO: 'never',
       EIGHTFOLD_DATA_DIR: path.join(dataDir, 'pg'),
-      EIGHTFOLD_DB_POOL_MAX: '10',
-      EIGHTFOLD_RATE_LIMIT: 'off',
+      EIGHTFOLD_DB_POOL_SIZE: '10',
+      EIGHTFOLD_RATE_LIMITS: 'off',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -43,12 +43,13 @@ create type eightfold.problem as (code text, field text, message text);
 comment on type eightfold.problem is 'A refused input: its error code (docs/error-codes.md), the field at fault and a message.';
 
 -- What is wrong with a purchase's own fields, or null. The buyer's existence and status
--- are checked where the buyer row is locked. Inlined into set-based queries.
+-- are checked where the buyer row is locked. Called once per item.
 create function eightfold.purchase_problem(
   p_amount numeric, p_profit numeric, p_currency text, p_external_ref text, p_purchased_at timestamptz,
   p_max_amount numeric, p_program_currency text
 ) returns eightfold.problem
 language sql stable
+set search_path = ''
 as $$
   select case
     when p_amount is null or p_amount <= 0 or p_amount > p_max_amount then

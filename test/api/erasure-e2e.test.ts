@@ -63,7 +63,10 @@ async function call(method: string, route: string, token: string, body?: unknown
 async function replay(userId: string): Promise<string[]> {
   const token = await signAccessToken(secret, { userId });
   const names: string[] = [];
-  const es = new FetchEventSource(`${server.url}/v1/live/earnings?last_event_id=0-0&access_token=${token}`);
+  // A browser's way in: a 60-second ticket bought with the token, in the stream's URL.
+  const res = await fetch(`${server.url}/v1/live/ticket`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const { ticket } = (await res.json()) as { ticket: string };
+  const es = new FetchEventSource(`${server.url}/v1/live/earnings?last_event_id=0-0&ticket=${ticket}`);
   es.addEventListener('earning', (ev) => names.push(JSON.parse(String(ev.data)).source_name));
   const t0 = Date.now();
   while (names.length < 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));

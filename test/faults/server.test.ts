@@ -43,6 +43,7 @@ async function startCluster(): Promise<EmbeddedCluster> {
     dataDir: path.join(dir, 'pg'),
     port: pgPort,
     persistent: true, // kept across the stop and start of scenario 2
+    password: 'fault-suite-superuser', // the same after the restart
     initNoSync: true,
     settings: { fsync: 'off', max_connections: '100' },
   });

@@ -389,8 +389,8 @@ describe('who may open a stream', () => {
 
   it('refuses the service a user\'s stream without a purpose (400 purpose_required), and logs nothing', async () => {
     const watched = await join(db.sql, 'Unwatched Person', null);
-    expect(await get(`/v1/live/earnings?user_id=${watched.id}&access_token=${SERVICE_KEY}`)).toEqual({ status: 400, code: 'purpose_required' });
-    expect(await get(`/v1/live/earnings?user_id=${watched.id}&purpose=nosy&access_token=${SERVICE_KEY}`)).toEqual({ status: 400, code: 'purpose_unknown' });
+    expect(await get(`/v1/live/earnings?user_id=${watched.id}&ticket=${await ticketFor(node, SERVICE_KEY)}`)).toEqual({ status: 400, code: 'purpose_required' });
+    expect(await get(`/v1/live/earnings?user_id=${watched.id}&purpose=nosy&ticket=${await ticketFor(node, SERVICE_KEY)}`)).toEqual({ status: 400, code: 'purpose_unknown' });
     const [n] = await db.sql`select count(*)::int as n from eightfold.access_log where subject_id = ${watched.id}`;
     expect(n!.n).toBe(0);
   });
