@@ -46,8 +46,9 @@ describe('text PostgreSQL cannot store: 400 validation_failed naming the field',
       await refused(api.call('POST', '/v1/ingest/users', { as: 'service', body: { referral_code: bad } }), 400, 'validation_failed', 'referral_code');
       await refused(api.call('POST', '/v1/ingest/users', { as: 'service', body: { email: `x${bad}@example.test` } }), 400, 'validation_failed', 'email');
       await refused(
+        // An idempotency key has its own code (external_ref_invalid), the rest validation_failed.
         api.call('POST', '/v1/ingest/purchases', { as: 'service', body: { buyer_id: buyer.id, amount: '2000.00', external_ref: bad } }),
-        400, 'validation_failed', 'external_ref',
+        400, 'external_ref_invalid', 'external_ref',
       );
       await refused(
         api.call('POST', '/v1/ingest/purchases', { as: 'service', body: { buyer_id: buyer.id, amount: '2000.00', external_ref: 'ok-ref', currency: bad } }),
