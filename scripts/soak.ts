@@ -172,11 +172,21 @@ async function main(): Promise<number> {
         }
         res.setEncoding('utf8');
         let buf = '';
+        let id = '';
+        let event = '';
         res.on('data', (chunk: string) => {
           buf += chunk;
           const lines = buf.split('\n');
           buf = lines.pop()!;
-          for (const line of lines) if (line.startsWith('id: ')) got.get(user)!.push(line.slice(4));
+          for (const line of lines) {
+            if (line.startsWith('id: ')) id = line.slice(4);
+            else if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line === '') {
+              // Earnings only (the first event of a stream is its position).
+              if (event === 'earning') got.get(user)!.push(id);
+              event = '';
+            }
+          }
         });
         res.on('close', () => {
           if (closing) return;

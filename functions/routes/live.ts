@@ -57,6 +57,15 @@ function signerOf(deps: AppDeps): TicketSigner {
 }
 
 async function callerOf(c: Context<AppEnv>): Promise<Caller> {
+  // Refused even next to a good header: the URL, and with it the credential, is logged.
+  if (c.req.query('access_token') !== undefined) {
+    await c.var.guard?.admit(null, c.var.clientIp ?? 'unknown');
+    throw new ApiError(
+      'invalid_token',
+      'Credentials are not accepted in the URL: send Authorization: Bearer <token>, or get a ticket from POST /v1/live/ticket and pass ?ticket=.',
+      'access_token',
+    );
+  }
   if (c.req.header('authorization') || c.req.header('apikey')) {
     return verifyCaller(c, () => {
       const auth = c.req.header('authorization');
@@ -65,14 +74,6 @@ async function callerOf(c: Context<AppEnv>): Promise<Caller> {
       if (!m) throw new ApiError('invalid_token', 'Authorization must be "Bearer <token>".');
       return m[1];
     });
-  }
-  if (c.req.query('access_token') !== undefined) {
-    await c.var.guard?.admit(null, c.var.clientIp ?? 'unknown');
-    throw new ApiError(
-      'invalid_token',
-      'Credentials are not accepted in the URL: send Authorization: Bearer <token>, or get a ticket from POST /v1/live/ticket and pass ?ticket=.',
-      'access_token',
-    );
   }
   return verifyCaller(c, () => c.req.query('ticket') || undefined, (ticket) => signerOf(c.var.deps).verify(ticket));
 }

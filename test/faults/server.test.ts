@@ -34,6 +34,7 @@ const received: string[] = [];
 /** The subscriber's status changes, for the failure message. */
 const events: string[] = [];
 const t0 = Date.now();
+let opened = false;
 const report: Record<string, unknown> = {};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,8 +92,14 @@ beforeAll(async () => {
     EventSource: FetchEventSource,
     reconnectMs: 200,
     onEarning: (_e, id) => received.push(id),
-    onStatus: (st) => events.push(`${Date.now() - t0} ${st} after ${received[received.length - 1] ?? '-'}`),
+    onStatus: (st) => {
+      events.push(`${Date.now() - t0} ${st} after ${received[received.length - 1] ?? '-'}`);
+      if (st === 'open') opened = true;
+    },
   });
+  // A stream without a Last-Event-ID is "live from now": it must be open before the first
+  // purchase of the load, or that purchase is not its to get.
+  await until(() => opened, 20_000, 'the subscriber\'s stream to open');
   await until(async () => {
     const [row] = await admin<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where query ilike 'listen %'`;
     return row!.n > 0;

@@ -301,6 +301,8 @@ describe('who may open a stream', () => {
     ]) {
       expect(await get(path), path).toEqual({ status: 401, code: 'invalid_token' });
     }
+    // Not even next to a good Authorization header.
+    expect(await get(`/v1/live/earnings?access_token=${SERVICE_KEY}`, { authorization: `Bearer ${await tokenFor(u)}` })).toEqual({ status: 401, code: 'invalid_token' });
     // Nor a token passed as a ticket, nor a ticket of another server (another key).
     expect(await get(`/v1/live/earnings?ticket=${await tokenFor(u)}`)).toEqual({ status: 401, code: 'invalid_token' });
     expect(await get(`/v1/live/all?ticket=${SERVICE_KEY}`)).toEqual({ status: 401, code: 'invalid_token' });

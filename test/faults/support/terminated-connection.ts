@@ -29,14 +29,17 @@ const codeOf = (e: unknown) => (e as { code?: string }).code ?? String(e);
 //    written to the closed socket.
 {
   let pid: number | null = null;
-  const tx = sql.begin(async (t) => {
-    pid = (await t<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
-    await t`select pg_sleep(3)`;
-    await t`select 'after the sleep'`;
-  });
+  // Settled at once: the transaction can fail before the terminating query returns.
+  const tx = sql
+    .begin(async (t) => {
+      pid = (await t<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
+      await t`select pg_sleep(3)`;
+      await t`select 'after the sleep'`;
+    })
+    .then(() => 'committed', codeOf);
   while (pid === null) await new Promise((r) => setTimeout(r, 20));
   await admin`select pg_terminate_backend(${pid})`;
-  out.transaction = await settle(tx.then(() => 'committed', codeOf));
+  out.transaction = await settle(tx);
   out.afterTransaction = await settle(sql`select 1 as one`.then((r) => r[0]!.one, codeOf));
 }
 
