@@ -12,14 +12,7 @@
 //     carries no audience, so the audience is not required for it).
 // Local mode (the embedded database) signs HS256 tokens for demo users with a secret
 // generated per data dir (functions/node/server.ts); see docs/api.md#authentication.
-import {
-  SignJWT,
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ApiError } from './errors.ts';
 
 export interface AuthConfig {
@@ -84,8 +77,7 @@ export function createVerifier(config: AuthConfig): TokenVerifier {
       } catch (err) {
         if (err instanceof ApiError) throw err;
         const code = (err as { code?: string }).code;
-        const message =
-          code === 'ERR_JWT_EXPIRED' ? 'The access token has expired.' : 'The access token could not be verified.';
+        const message = code === 'ERR_JWT_EXPIRED' ? 'The access token has expired.' : 'The access token could not be verified.';
         throw new ApiError('invalid_token', message);
       }
       // Legacy and current Supabase tokens all carry exp; a token that never expires is refused.

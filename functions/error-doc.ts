@@ -24,7 +24,9 @@ export function renderErrorCodesDoc(): string {
     '',
     '| SQLSTATE class | code | HTTP | meaning |',
     '|---|---|---|---|',
-    ...Object.entries(errors.DB_ERROR_CLASSES).sort(([a], [b]) => a.localeCompare(b)).map(([cls, e]) => `| \`${cls}xxx\` | \`${e.code}\` | ${e.status} | ${e.title} |`),
+    ...Object.entries(errors.DB_ERROR_CLASSES)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([cls, e]) => `| \`${cls}xxx\` | \`${e.code}\` | ${e.status} | ${e.title} |`),
     '',
     `A connection that fails (${errors.CONNECTION_ERROR_CODES.map((c) => `\`${c}\``).join(', ')}) is`,
     '`503 database_unavailable` with `Retry-After` too.',

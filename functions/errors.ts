@@ -16,13 +16,13 @@ export const DB_ERRORS: Record<string, ErrorInfo> = {
   EF102: { code: 'self_referral', status: 422, title: 'A user cannot refer themselves.' },
   EF103: { code: 'referrer_not_active', status: 422, title: 'The referrer is not active and cannot take referrals.' },
   EF104: { code: 'referrer_already_set', status: 409, title: 'This user already has a referrer; it cannot be changed.' },
-  EF105: { code: 'referral_cycle', status: 422, title: 'The referrer is in this user\'s own downline.' },
+  EF105: { code: 'referral_cycle', status: 422, title: "The referrer is in this user's own downline." },
   EF106: { code: 'referral_limit_reached', status: 409, title: 'The referrer already has the maximum number of direct referrals.' },
   EF107: { code: 'profile_not_found', status: 404, title: 'No profile for this user.' },
   EF108: { code: 'profile_created_with_referrer', status: 422, title: 'A profile is created without a referrer and joins one afterwards.' },
   EF109: { code: 'status_invalid', status: 400, title: 'Status must be active, inactive or suspended.' },
   EF110: { code: 'user_suspended', status: 403, title: 'A suspended user can neither buy, refer nor join.' },
-  EF201: { code: 'amount_invalid', status: 422, title: 'The amount must be greater than 0 and within the program\'s maximum.' },
+  EF201: { code: 'amount_invalid', status: 422, title: "The amount must be greater than 0 and within the program's maximum." },
   EF202: { code: 'amount_precision', status: 422, title: 'Amounts have at most 2 decimal places (paise).' },
   EF203: { code: 'profit_invalid', status: 422, title: 'Profit must be between 0 and the amount.' },
   EF204: { code: 'currency_unsupported', status: 422, title: 'The program pays in one currency (INR).' },
@@ -34,7 +34,11 @@ export const DB_ERRORS: Record<string, ErrorInfo> = {
   EF211: { code: 'refund_amount_invalid', status: 422, title: 'A refund amount must be greater than 0.' },
   EF212: { code: 'refund_exceeds_purchase', status: 409, title: 'Refunds would total more than the purchase amount.' },
   EF213: { code: 'refund_ref_conflict', status: 409, title: 'This external reference was already used for a different refund.' },
-  EF209: { code: 'purchase_item_invalid', status: 400, title: 'Each purchase of a batch must be a JSON object, and the batch a JSON array.' },
+  EF209: {
+    code: 'purchase_item_invalid',
+    status: 400,
+    title: 'Each purchase of a batch must be a JSON object, and the batch a JSON array.',
+  },
   EF214: { code: 'batch_too_large', status: 413, title: 'A batch holds at most 10,000 purchases.' },
   EF301: { code: 'append_only', status: 409, title: 'The ledger, purchases, refunds and plans are append-only.' },
   EF401: { code: 'not_authenticated', status: 401, title: 'Sign in first.' },
@@ -55,10 +59,26 @@ export const DB_ERRORS: Record<string, ErrorInfo> = {
  * operator-intervention classes mean the database is away.
  */
 export const DB_ERROR_CLASSES: Record<string, ErrorInfo> = {
-  '08': { code: 'database_unavailable', status: 503, title: 'Connection exception: the database is not reachable; retry after Retry-After.' },
-  '22': { code: 'invalid_value', status: 400, title: 'Data exception: a value of the request is malformed or out of range for the database.' },
-  '53': { code: 'database_unavailable', status: 503, title: 'Insufficient resources (too many connections, disk full, out of memory); retry after Retry-After.' },
-  '57': { code: 'database_unavailable', status: 503, title: 'Operator intervention (shutdown, restart, terminated connection); retry after Retry-After.' },
+  '08': {
+    code: 'database_unavailable',
+    status: 503,
+    title: 'Connection exception: the database is not reachable; retry after Retry-After.',
+  },
+  '22': {
+    code: 'invalid_value',
+    status: 400,
+    title: 'Data exception: a value of the request is malformed or out of range for the database.',
+  },
+  '53': {
+    code: 'database_unavailable',
+    status: 503,
+    title: 'Insufficient resources (too many connections, disk full, out of memory); retry after Retry-After.',
+  },
+  '57': {
+    code: 'database_unavailable',
+    status: 503,
+    title: 'Operator intervention (shutdown, restart, terminated connection); retry after Retry-After.',
+  },
 };
 
 /**
@@ -66,13 +86,26 @@ export const DB_ERROR_CLASSES: Record<string, ErrorInfo> = {
  * socket's. Each means the database is away: 503 database_unavailable with Retry-After.
  */
 export const CONNECTION_ERROR_CODES: readonly string[] = [
-  'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT',
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
 ];
 
 export function dbError(sqlstate: string | undefined): ErrorInfo | undefined {
   if (!sqlstate) return undefined;
-  return DB_ERRORS[sqlstate] ?? (/^[0-9A-Z]{5}$/.test(sqlstate) && !sqlstate.startsWith('EF') ? DB_ERROR_CLASSES[sqlstate.slice(0, 2)] : undefined);
+  return (
+    DB_ERRORS[sqlstate] ??
+    (/^[0-9A-Z]{5}$/.test(sqlstate) && !sqlstate.startsWith('EF') ? DB_ERROR_CLASSES[sqlstate.slice(0, 2)] : undefined)
+  );
 }
 
 // Reports (EF5xx, raised by supabase/migrations/2026112500200x_*) and user creation.
@@ -87,8 +120,17 @@ Object.assign(DB_ERRORS, {
 
 // Plans and configuration (EF903-EF919, raised by supabase/migrations/202612012*).
 Object.assign(DB_ERRORS, {
-  EF903: { code: 'plan_already_written', status: 409, title: 'A plan never changes once written: add a new plan with a later effective_from.' },
-  EF904: { code: 'analyst_login_invalid', status: 400, title: 'An analyst login needs a plain lowercase name, a password of 16+ characters, a timeout of 100 ms to 1 hour and 1 to 100 connections.' },
+  EF903: {
+    code: 'plan_already_written',
+    status: 409,
+    title: 'A plan never changes once written: add a new plan with a later effective_from.',
+  },
+  EF904: {
+    code: 'analyst_login_invalid',
+    status: 400,
+    title:
+      'An analyst login needs a plain lowercase name, a password of 16+ characters, a timeout of 100 ms to 1 hour and 1 to 100 connections.',
+  },
 } satisfies Record<string, ErrorInfo>);
 
 // Privacy (EF410-EF419, raised by supabase/migrations/202612013000xx_*): notices,
@@ -96,7 +138,7 @@ Object.assign(DB_ERRORS, {
 Object.assign(DB_ERRORS, {
   EF410: { code: 'notice_version_unknown', status: 400, title: 'No privacy notice has this version (or it is not published yet).' },
   EF411: { code: 'consent_purpose_unknown', status: 404, title: 'No consent purpose has this name.' },
-  EF412: { code: 'purpose_required', status: 400, title: 'Reading a person\'s data needs a purpose (one of the access purposes).' },
+  EF412: { code: 'purpose_required', status: 400, title: "Reading a person's data needs a purpose (one of the access purposes)." },
   EF413: { code: 'purpose_unknown', status: 400, title: 'Not one of the access purposes.' },
   EF414: { code: 'erasure_not_pending', status: 404, title: 'There is no pending erasure request.' },
   EF415: { code: 'display_name_invalid', status: 400, title: 'The display name must be 1 to 80 characters, without control characters.' },
@@ -109,9 +151,21 @@ Object.assign(DB_ERRORS, {
 // Commission lifecycle and payouts (EF6xx, raised by supabase/migrations/202612014004..0500).
 Object.assign(DB_ERRORS, {
   EF601: { code: 'earning_not_found', status: 404, title: 'No earning with this id.' },
-  EF602: { code: 'commission_not_payable', status: 422, title: 'Only credited commissions are paid out, held, released or voided (not reversals or forfeited rows).' },
-  EF603: { code: 'commission_paid', status: 409, title: 'This commission has been paid: it cannot be held, released or voided (a refund after payout makes a clawback).' },
-  EF604: { code: 'commission_in_payout', status: 409, title: 'This commission is in an open payout item: mark the item paid or failed first.' },
+  EF602: {
+    code: 'commission_not_payable',
+    status: 422,
+    title: 'Only credited commissions are paid out, held, released or voided (not reversals or forfeited rows).',
+  },
+  EF603: {
+    code: 'commission_paid',
+    status: 409,
+    title: 'This commission has been paid: it cannot be held, released or voided (a refund after payout makes a clawback).',
+  },
+  EF604: {
+    code: 'commission_in_payout',
+    status: 409,
+    title: 'This commission is in an open payout item: mark the item paid or failed first.',
+  },
   EF605: { code: 'commission_voided', status: 409, title: 'This commission is voided; a void is final.' },
   EF606: { code: 'commission_already_held', status: 409, title: 'This commission is already held.' },
   EF607: { code: 'commission_not_releasable', status: 409, title: 'Only a held or pending commission can be released.' },
@@ -123,7 +177,11 @@ Object.assign(DB_ERRORS, {
   EF613: { code: 'batch_key_conflict', status: 409, title: 'This batch key was already used with a different cut-off.' },
   EF614: { code: 'cutoff_in_future', status: 422, title: 'The cut-off cannot be later than now: only money already available is paid.' },
   EF615: { code: 'payout_item_settled', status: 409, title: 'This payout item is already marked paid or failed.' },
-  EF616: { code: 'payout_external_ref_invalid', status: 400, title: 'The external reference must be 1 to 200 characters, not only spaces.' },
+  EF616: {
+    code: 'payout_external_ref_invalid',
+    status: 400,
+    title: 'The external reference must be 1 to 200 characters, not only spaces.',
+  },
   EF617: { code: 'isolation_unsupported', status: 409, title: 'Payout operations run in a READ COMMITTED transaction.' },
   EF618: { code: 'payout_state_invalid', status: 400, title: 'A payout item is marked paid or failed.' },
 } satisfies Record<string, ErrorInfo>);
@@ -135,7 +193,11 @@ export const RETRY_AFTER_SECONDS = 2;
 export const API_ERRORS = {
   validation_failed: { code: 'validation_failed', status: 400, title: 'A field of the request is missing or malformed.' },
   malformed_json: { code: 'malformed_json', status: 400, title: 'The request body is not valid JSON.' },
-  malformed_request: { code: 'malformed_request', status: 400, title: 'The request is not valid HTTP (answered by the Node server before the app).' },
+  malformed_request: {
+    code: 'malformed_request',
+    status: 400,
+    title: 'The request is not valid HTTP (answered by the Node server before the app).',
+  },
   not_authenticated: { code: 'not_authenticated', status: 401, title: 'Sign in first: send Authorization: Bearer <access token>.' },
   invalid_token: { code: 'invalid_token', status: 401, title: 'The access token is invalid, expired or not for this API.' },
   forbidden: { code: 'forbidden', status: 403, title: 'Not allowed for this user.' },
@@ -145,18 +207,32 @@ export const API_ERRORS = {
   service_token_not_issued: {
     code: 'service_token_not_issued',
     status: 403,
-    title: 'Service tokens are not handed out over HTTP: use the local service key from the local secrets file (npm start -- --show-secrets).',
+    title:
+      'Service tokens are not handed out over HTTP: use the local service key from the local secrets file (npm start -- --show-secrets).',
   },
   unsupported_media_type: { code: 'unsupported_media_type', status: 400, title: 'Send the body as application/json.' },
   batch_too_large: { code: 'batch_too_large', status: 413, title: 'A batch holds at most 10,000 purchases.' },
   external_ref_invalid: {
     code: 'external_ref_invalid',
     status: 400,
-    title: 'An external reference (idempotency key) must not be blank and must be well-formed Unicode without NUL (checked before the database, which also refuses EF208).',
+    title:
+      'An external reference (idempotency key) must not be blank and must be well-formed Unicode without NUL (checked before the database, which also refuses EF208).',
   },
-  purpose_required: { code: 'purpose_required', status: 400, title: 'The service must say why it reads a person\'s data: pass purpose (GET /v1/operator/privacy/purposes).' },
-  database_unavailable: { code: 'database_unavailable', status: 503, title: 'The database is not reachable; retry after the Retry-After header.' },
-  timezone_invalid: { code: 'timezone_invalid', status: 400, title: 'Unknown time zone: use a name the database knows (pg_timezone_names), such as Asia/Kolkata.' },
+  purpose_required: {
+    code: 'purpose_required',
+    status: 400,
+    title: "The service must say why it reads a person's data: pass purpose (GET /v1/operator/privacy/purposes).",
+  },
+  database_unavailable: {
+    code: 'database_unavailable',
+    status: 503,
+    title: 'The database is not reachable; retry after the Retry-After header.',
+  },
+  timezone_invalid: {
+    code: 'timezone_invalid',
+    status: 400,
+    title: 'Unknown time zone: use a name the database knows (pg_timezone_names), such as Asia/Kolkata.',
+  },
   invalid_value: { code: 'invalid_value', status: 400, title: 'A value of the request is malformed or out of range for the database.' },
   payload_too_large: { code: 'payload_too_large', status: 413, title: 'The request body is larger than this route accepts.' },
   headers_too_large: { code: 'headers_too_large', status: 431, title: 'The request headers are larger than the server accepts.' },

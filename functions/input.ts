@@ -64,9 +64,7 @@ export const refuseUnstorableText: MiddlewareHandler = async (c, next) => {
     // others are written): its items are checked by the route, per item.
     const perItem = c.req.method === 'POST' && c.req.path.endsWith('/ingest/purchases/batch');
     const checked =
-      perItem && body && typeof body === 'object' && !Array.isArray(body)
-        ? { ...(body as Record<string, unknown>), purchases: [] }
-        : body;
+      perItem && body && typeof body === 'object' && !Array.isArray(body) ? { ...(body as Record<string, unknown>), purchases: [] } : body;
     const bad = checked === undefined ? null : findBadText(checked);
     if (bad) {
       // An idempotency key has its own code, as everywhere (functions/routes/common.ts).

@@ -148,7 +148,10 @@ export class RequestGuard {
     const cap = caller.kind === 'service' ? this.limits.streamsPerService : this.limits.streamsPerUser;
     const open = this.#streams.get(key) ?? 0;
     if (cap > 0 && open >= cap) {
-      const err = new ApiError('too_many_streams', `At most ${cap} live streams at once for this ${caller.kind === 'service' ? 'service' : 'user'}; close one first.`);
+      const err = new ApiError(
+        'too_many_streams',
+        `At most ${cap} live streams at once for this ${caller.kind === 'service' ? 'service' : 'user'}; close one first.`,
+      );
       err.retryAfter = 5;
       throw err;
     }

@@ -81,38 +81,59 @@ async function main() {
 
   const [bushyMs] = await timed(() => bushyTree(sql, USERS));
   const [chainMs] = await timed(() => chain(sql, CHAIN));
-  console.log(`sign-up with a referral code: bushy ${USERS} users ${(bushyMs / USERS).toFixed(3)} ms/user; chain ${CHAIN} levels ${(chainMs / CHAIN).toFixed(3)} ms/user`);
+  console.log(
+    `sign-up with a referral code: bushy ${USERS} users ${(bushyMs / USERS).toFixed(3)} ms/user; chain ${CHAIN} levels ${(chainMs / CHAIN).toFixed(3)} ms/user`,
+  );
   const [shape] = await sql`select max(depth) filter (where u.raw_user_meta_data->>'tree' = 'bushy') as bushy_depth,
                                    count(*) filter (where referrer_id is null) as roots
                             from eightfold.profiles p join auth.users u on u.id = p.user_id`;
   console.log(`bushy tree depth ${shape!.bushy_depth}, roots ${shape!.roots}`);
 
   // Purchases by random bushy users: one connection, then 8 at once.
-  const buyers = (await sql`select p.user_id from eightfold.profiles p join auth.users u on u.id = p.user_id
-                            where u.raw_user_meta_data->>'tree' = 'bushy' and p.depth >= 2 order by random() limit 2000`).map((r) => r.user_id as string);
+  const buyers = (
+    await sql`select p.user_id from eightfold.profiles p join auth.users u on u.id = p.user_id
+                            where u.raw_user_meta_data->>'tree' = 'bushy' and p.depth >= 2 order by random() limit 2000`
+  ).map((r) => r.user_id as string);
   const one: number[] = [];
   for (let i = 0; i < PURCHASES / 5; i++) {
-    const [ms] = await timed(() => sql`select * from eightfold.record_purchase(${buyers[i % buyers.length]!}, ${(1000 + (i % 5000)).toFixed(2)}::numeric, ${randomUUID()})`);
+    const [ms] = await timed(
+      () =>
+        sql`select * from eightfold.record_purchase(${buyers[i % buyers.length]!}, ${(1000 + (i % 5000)).toFixed(2)}::numeric, ${randomUUID()})`,
+    );
     one.push(ms);
   }
-  console.log(`record_purchase, 1 connection: p50 ${median(one).toFixed(2)} ms, p95 ${pct(one, 0.95).toFixed(2)} ms (${one.length} purchases)`);
+  console.log(
+    `record_purchase, 1 connection: p50 ${median(one).toFixed(2)} ms, p95 ${pct(one, 0.95).toFixed(2)} ms (${one.length} purchases)`,
+  );
   const conns = Array.from({ length: 8 }, () => postgres(u.toString(), { max: 1, onnotice: () => {} }));
   await Promise.all(conns.map((c) => c`select 1`));
   const each = Math.floor((PURCHASES * 4) / 5 / 8);
-  const [parMs] = await timed(() => Promise.all(conns.map(async (c, k) => {
-    for (let i = 0; i < each; i++) {
-      await c`select * from eightfold.record_purchase(${buyers[(k * each + i) % buyers.length]!}, 2500.00, ${randomUUID()})`;
-    }
-  })));
-  console.log(`record_purchase, 8 connections: ${Math.round((each * 8) / (parMs / 1000))} purchases/s (${each * 8} purchases, every one paying 2 levels)`);
+  const [parMs] = await timed(() =>
+    Promise.all(
+      conns.map(async (c, k) => {
+        for (let i = 0; i < each; i++) {
+          await c`select * from eightfold.record_purchase(${buyers[(k * each + i) % buyers.length]!}, 2500.00, ${randomUUID()})`;
+        }
+      }),
+    ),
+  );
+  console.log(
+    `record_purchase, 8 connections: ${Math.round((each * 8) / (parMs / 1000))} purchases/s (${each * 8} purchases, every one paying 2 levels)`,
+  );
   await Promise.all(conns.map((c) => c.end()));
 
   // Downline walks.
   const [top] = await sql`select p.user_id from eightfold.profiles p join auth.users u on u.id = p.user_id
                           where u.raw_user_meta_data->>'tree' = 'bushy' and p.referrer_id is null order by p.node_id limit 1`;
-  const [chainTop] = await sql`select p.user_id from eightfold.profiles p join auth.users u on u.id = p.user_id where u.raw_user_meta_data->>'i' = '0'`;
-  const [chainMid] = await sql`select p.user_id from eightfold.profiles p join auth.users u on u.id = p.user_id where u.raw_user_meta_data->>'i' = ${String(Math.floor(CHAIN / 2))}`;
-  for (const [label, root] of [['bushy root', top!.user_id], ['chain top', chainTop!.user_id], ['chain middle', chainMid!.user_id]] as const) {
+  const [chainTop] =
+    await sql`select p.user_id from eightfold.profiles p join auth.users u on u.id = p.user_id where u.raw_user_meta_data->>'i' = '0'`;
+  const [chainMid] =
+    await sql`select p.user_id from eightfold.profiles p join auth.users u on u.id = p.user_id where u.raw_user_meta_data->>'i' = ${String(Math.floor(CHAIN / 2))}`;
+  for (const [label, root] of [
+    ['bushy root', top!.user_id],
+    ['chain top', chainTop!.user_id],
+    ['chain middle', chainMid!.user_id],
+  ] as const) {
     const times: number[] = [];
     let n = 0;
     for (let i = 0; i < 15; i++) {
@@ -120,10 +141,13 @@ async function main() {
       times.push(ms);
       n = r[0]!.n;
     }
-    console.log(`downline(${label}): ${n} users, p50 ${median(times).toFixed(1)} ms (${(median(times) * 1000 / Math.max(n, 1)).toFixed(1)} µs/user)`);
+    console.log(
+      `downline(${label}): ${n} users, p50 ${median(times).toFixed(1)} ms (${((median(times) * 1000) / Math.max(n, 1)).toFixed(1)} µs/user)`,
+    );
   }
   const [recMs, rec] = await timed(() => sql`select count(*)::int as n from eightfold.reconcile()`);
-  const [counts] = await sql`select (select count(*) from eightfold.purchases)::int as p, (select count(*) from eightfold.earnings)::int as e`;
+  const [counts] =
+    await sql`select (select count(*) from eightfold.purchases)::int as p, (select count(*) from eightfold.earnings)::int as e`;
   console.log(`reconcile(): ${rec[0]!.n} differences over ${counts!.p} purchases and ${counts!.e} ledger rows in ${recMs.toFixed(0)} ms`);
 
   await sql.end();

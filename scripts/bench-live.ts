@@ -48,7 +48,7 @@ async function seedTree(sql: Sql): Promise<string[]> {
   }
   for (const u of users) {
     await sql`insert into auth.users (id, aud, role, email, raw_user_meta_data, created_at, updated_at)
-              values (${u.id}, 'authenticated', 'authenticated', ${u.id + '@bench.test'},
+              values (${u.id}, 'authenticated', 'authenticated', ${`${u.id}@bench.test`},
                       ${sql.json({ display_name: u.name })}, now(), now())`;
     if (u.ref) {
       const [r] = await sql`select referral_code from eightfold.profiles where user_id = ${u.ref}`;
@@ -151,7 +151,12 @@ async function serve(): Promise<void> {
   await hub.start();
   const server = await startApiServer(
     // A benchmark measures the feed, not the per-caller limits: both off.
-    { sql, verifier: createVerifier({ jwtSecret: SECRET }), config: { mode: 'local', limits: { rate: NO_RATE_LIMITS, streamsPerUser: 0 } }, live: hub },
+    {
+      sql,
+      verifier: createVerifier({ jwtSecret: SECRET }),
+      config: { mode: 'local', limits: { rate: NO_RATE_LIMITS, streamsPerUser: 0 } },
+      live: hub,
+    },
     { port: 0, host: '127.0.0.1' },
   );
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -173,7 +178,13 @@ async function serve(): Promise<void> {
   process.send!({ type: 'ready', url: server.url });
 }
 
-interface Mem { heapUsed: number; rss: number; external: number; subscribers: number; stats: Record<string, number> }
+interface Mem {
+  heapUsed: number;
+  rss: number;
+  external: number;
+  subscribers: number;
+  stats: Record<string, number>;
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -194,8 +205,7 @@ function openStream(url: string, token: string, onEvent: (purchaseId: string, at
       opened();
       buf += chunk;
       let from = 0;
-      let i: number;
-      while ((i = buf.indexOf('"purchase_id":"', from)) >= 0 && buf.length >= i + 51) {
+      for (let i = buf.indexOf('"purchase_id":"', from); i >= 0 && buf.length >= i + 51; i = buf.indexOf('"purchase_id":"', from)) {
         onEvent(buf.slice(i + 15, i + 51), performance.now());
         from = i + 51;
       }
@@ -239,7 +249,9 @@ async function benchSse(adminUrl: string, template: string): Promise<void> {
   };
 
   // Beneficiaries: the root and its 8 children get every earning (level 2 and level 1).
-  const beneficiaries = (await sql`select user_id from eightfold.profiles where depth < 2 order by depth, user_id`).map((r) => r.user_id as string);
+  const beneficiaries = (await sql`select user_id from eightfold.profiles where depth < 2 order by depth, user_id`).map(
+    (r) => r.user_id as string,
+  );
   const buyers = (await sql`select user_id from eightfold.profiles where depth = 2 order by user_id`).map((r) => r.user_id as string);
   const tokens = await Promise.all(beneficiaries.map((u) => signAccessToken(SECRET, { userId: u })));
   const idle = [] as string[];
@@ -253,7 +265,9 @@ async function benchSse(adminUrl: string, template: string): Promise<void> {
     if (SECTIONS.includes('memory')) {
       console.log(`\n## Server memory per idle SSE connection (${SUBSCRIBERS} connections, server in its own process)`);
       const before = await mem();
-      const streams = Array.from({ length: SUBSCRIBERS }, (_, i) => openStream(`${url}/v1/live/earnings`, idle[i % idle.length]!, () => {}));
+      const streams = Array.from({ length: SUBSCRIBERS }, (_, i) =>
+        openStream(`${url}/v1/live/earnings`, idle[i % idle.length]!, () => {}),
+      );
       await Promise.all(streams.map((s) => s.ready));
       const after = await mem();
       console.log(
@@ -266,7 +280,9 @@ async function benchSse(adminUrl: string, template: string): Promise<void> {
     }
 
     if (SECTIONS.includes('sse')) {
-      console.log(`\n## Commit-to-SSE-delivery latency: ${SUBSCRIBERS} subscribers over ${beneficiaries.length} user streams, ${RATE} earnings/s for ${SECONDS} s`);
+      console.log(
+        `\n## Commit-to-SSE-delivery latency: ${SUBSCRIBERS} subscribers over ${beneficiaries.length} user streams, ${RATE} earnings/s for ${SECONDS} s`,
+      );
       const commitAt = new Map<string, number>();
       const latencies: number[] = [];
       let early = 0;
@@ -298,23 +314,29 @@ async function benchSse(adminUrl: string, template: string): Promise<void> {
         if (wait > 1) await new Promise((r) => setTimeout(r, wait));
         else if (wait < -100) lagging++;
         const i = sent++;
-        const p = sql`select purchase_id from eightfold.record_purchase(${buyers[i % buyers.length]!}, ${`${1001 + (i % 9000)}.00`}::numeric, ${`sse-${i}`})`.then(([r]) => {
-          const pid = r!.purchase_id as string;
-          const at = performance.now();
-          commitAt.set(pid, at);
-          for (const recv of pendingRecv.get(pid) ?? []) {
-            latencies.push(Math.max(0, recv - at));
-            early++;
-          }
-          pendingRecv.delete(pid);
-        });
+        const p =
+          sql`select purchase_id from eightfold.record_purchase(${buyers[i % buyers.length]!}, ${`${1001 + (i % 9000)}.00`}::numeric, ${`sse-${i}`})`.then(
+            ([r]) => {
+              const pid = r!.purchase_id as string;
+              const at = performance.now();
+              commitAt.set(pid, at);
+              for (const recv of pendingRecv.get(pid) ?? []) {
+                latencies.push(Math.max(0, recv - at));
+                early++;
+              }
+              pendingRecv.delete(pid);
+            },
+          );
         inflight.add(p);
         void p.finally(() => inflight.delete(p));
       }
       await Promise.all(inflight);
       const elapsed = (performance.now() - t0) / 1000;
       // The root (stream 0) gets every purchase's level-2 row; each child 1/8 of the level-1 rows.
-      const expected = Array.from({ length: SUBSCRIBERS }, (_, i) => (i % beneficiaries.length === 0 ? total : total / 8)).reduce((a, b) => a + b, 0);
+      const expected = Array.from({ length: SUBSCRIBERS }, (_, i) => (i % beneficiaries.length === 0 ? total : total / 8)).reduce(
+        (a, b) => a + b,
+        0,
+      );
       const end = Date.now() + 10_000;
       while (latencies.length < expected && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       latencies.sort((a, b) => a - b);
@@ -349,7 +371,9 @@ async function benchSse(adminUrl: string, template: string): Promise<void> {
       await ingestRun('off: no publishing trigger, no subscribers', 'off');
       await sql`alter table eightfold.earnings enable trigger earnings_mark_unpublished`;
       const m = await mem();
-      console.log(`hub: ${m.stats.reads} ledger reads, ${m.stats.wakeups} wake-ups, ${m.stats.delivered} events delivered, ${m.stats.dropped} clients dropped`);
+      console.log(
+        `hub: ${m.stats.reads} ledger reads, ${m.stats.wakeups} wake-ups, ${m.stats.delivered} events delivered, ${m.stats.dropped} clients dropped`,
+      );
     }
   } finally {
     child.send('stop');
@@ -384,13 +408,25 @@ async function main() {
   await seedTree(tpl);
   await tpl.end();
   await admin.end();
-  console.log(`PostgreSQL: ${cluster ? 'embedded 17, synchronous_commit=off' : 'DATABASE_URL'}; ${PURCHASES} purchases per ingestion run, 2 earnings each`);
-  console.log(`Machine: ${cpus().length} cores; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')} (others' processes count: compare runs with it)`);
+  console.log(
+    `PostgreSQL: ${cluster ? 'embedded 17, synchronous_commit=off' : 'DATABASE_URL'}; ${PURCHASES} purchases per ingestion run, 2 earnings each`,
+  );
+  console.log(
+    `Machine: ${cpus().length} cores; load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (others' processes count: compare runs with it)`,
+  );
 
   try {
     if (SECTIONS.includes('ingest')) {
       console.log(`\n## Ingestion (purchases/s; same run, fresh database per run; median of ${ROUNDS} interleaved rounds, min..max)`);
-      const variants: Variant[] = ['off', 'deferred batch (chosen)', 'deferred, broadcast only', 'deferred, NOTIFY only', 'per-row realtime.send'];
+      const variants: Variant[] = [
+        'off',
+        'deferred batch (chosen)',
+        'deferred, broadcast only',
+        'deferred, NOTIFY only',
+        'per-row realtime.send',
+      ];
       for (const mode of ['bulk', 'small'] as const) {
         const runs = new Map<Variant, Awaited<ReturnType<typeof ingest>>[]>();
         for (let round = 0; round < ROUNDS; round++) {
@@ -405,7 +441,8 @@ async function main() {
           const last = rs.at(-1)!;
           console.log(
             `${mode === 'bulk' ? `1 tx x ${PURCHASES}` : `${PURCHASES} tx x 1, 4 conns`}`.padEnd(22) +
-              v.padEnd(26) + `${String(rates[Math.floor(rates.length / 2)]).padStart(6)} purchases/s  (${rates[0]}..${rates.at(-1)})  ` +
+              v.padEnd(26) +
+              `${String(rates[Math.floor(rates.length / 2)]).padStart(6)} purchases/s  (${rates[0]}..${rates.at(-1)})  ` +
               `earnings ${last.earnings}  messages ${last.messages}  warnings ${rs.reduce((n, r) => n + r.warnings, 0)}`,
           );
         }
@@ -414,7 +451,11 @@ async function main() {
     if (SECTIONS.includes('sse') || SECTIONS.includes('memory')) {
       await benchSse(adminUrl, template);
     }
-    console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `\nload average at end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await cluster?.stop();
   }

@@ -95,7 +95,9 @@ async function buildTree(sql: postgres.Sql, users: number, purchases: number) {
   const t3 = performance.now();
   console.log(`  ${purchases} purchases (purchase triggers): ${((t3 - t2) / 1000).toFixed(1)} s`);
   await sql`analyze`;
-  const [counts] = await sql<{ users: number; earnings: number; depth: number }[]>`select (select count(*)::int from eightfold.profiles) as users,
+  const [counts] = await sql<
+    { users: number; earnings: number; depth: number }[]
+  >`select (select count(*)::int from eightfold.profiles) as users,
     (select count(*)::int from eightfold.earnings) as earnings, (select max(depth) from eightfold.profiles) as depth`;
   console.log(`  tree: ${counts!.users} users, depth ${counts!.depth}, ${counts!.earnings} ledger rows`);
   return { seconds: (t3 - t0) / 1000, ...counts! };
@@ -113,7 +115,7 @@ async function explain(url: string, label: string, statement: string): Promise<s
   await sql.end();
   // Keep the statements that take time; drop the trivial helper calls.
   const plans = notices.filter((n) => Number(/duration: ([\d.]+) ms/.exec(n)?.[1] ?? 0) >= 0.2);
-  return `### ${label}\n\n\`\`\`sql\n${statement}\n\`\`\`\n\n${plans.map((p) => '```\n' + p.trim() + '\n```').join('\n\n')}\n`;
+  return `### ${label}\n\n\`\`\`sql\n${statement}\n\`\`\`\n\n${plans.map((p) => `\`\`\`\n${p.trim()}\n\`\`\``).join('\n\n')}\n`;
 }
 
 async function main() {
@@ -145,7 +147,13 @@ async function main() {
     results.push(await time('demo: referral analytics (Asha)', `${server.url}/v1/reports/referrals`, ashaToken));
     // The operator's read of one person states a purpose and writes one access-log entry
     // in the same transaction (docs/privacy.md).
-    results.push(await time('demo: earnings summary (Asha), service with purpose (logged)', `${server.url}/v1/reports/earnings/summary?user_id=${asha}&purpose=audit`, SERVICE));
+    results.push(
+      await time(
+        'demo: earnings summary (Asha), service with purpose (logged)',
+        `${server.url}/v1/reports/earnings/summary?user_id=${asha}&purpose=audit`,
+        SERVICE,
+      ),
+    );
 
     console.log(`\nBuilding a ${USERS}-user tree with ${PURCHASES} purchases:`);
     const tree = await buildTree(sql, USERS, PURCHASES);
@@ -163,9 +171,17 @@ async function main() {
     results.push(await time('100k: earnings summary (root)', `${server.url}/v1/reports/earnings/summary`, rootTok));
     results.push(await time('100k: earnings summary (level-1 user)', `${server.url}/v1/reports/earnings/summary`, l1Tok));
     results.push(await time('100k: earnings summary (depth-3 user)', `${server.url}/v1/reports/earnings/summary`, midTok));
-    results.push(await time('100k: earnings summary (root), service with purpose (logged)', `${server.url}/v1/reports/earnings/summary?user_id=${benchId(1)}&purpose=audit`, SERVICE));
+    results.push(
+      await time(
+        '100k: earnings summary (root), service with purpose (logged)',
+        `${server.url}/v1/reports/earnings/summary?user_id=${benchId(1)}&purpose=audit`,
+        SERVICE,
+      ),
+    );
     results.push(await time('100k: recent earnings, 50 rows (root)', `${server.url}/v1/reports/earnings/recent`, rootTok));
-    results.push(await time('100k: over time, 30 days by day (root)', `${server.url}/v1/reports/earnings/over-time?from=${from}&to=${to}`, rootTok));
+    results.push(
+      await time('100k: over time, 30 days by day (root)', `${server.url}/v1/reports/earnings/over-time?from=${from}&to=${to}`, rootTok),
+    );
     results.push(await time('100k: referral analytics (depth-3 user, 584 below)', `${server.url}/v1/reports/referrals`, midTok));
     results.push(await time('100k: referral analytics (level-1 user, 37,448 below)', `${server.url}/v1/reports/referrals`, l1Tok, 30));
     results.push(await time('100k: referral analytics (root, 99,999 below)', `${server.url}/v1/reports/referrals`, rootTok, 10));
@@ -204,7 +220,9 @@ own overhead.
     console.log('| route and case | requests | p50 ms | p95 ms | max ms |');
     console.log('|---|---:|---:|---:|---:|');
     for (const r of results) console.log(`| ${r.label} | ${r.n} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.max.toFixed(2)} |`);
-    console.log(`\nTree build: ${tree.seconds.toFixed(1)} s for ${tree.users} users and ${PURCHASES} purchases (${tree.earnings} ledger rows).`);
+    console.log(
+      `\nTree build: ${tree.seconds.toFixed(1)} s for ${tree.users} users and ${PURCHASES} purchases (${tree.earnings} ledger rows).`,
+    );
   } finally {
     await sql.end({ timeout: 5 });
     await cluster?.stop();

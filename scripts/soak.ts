@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
 function seconds(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(s.trim());
   if (!m) throw new Error(`--duration: a number of seconds, or e.g. 90s, 5m (got ${s})`);
-  return Number(m[1]) * ({ s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h']);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
 }
 
 const DURATION_S = seconds(args.duration!);
@@ -110,12 +110,14 @@ async function main(): Promise<number> {
           end loop;
         end loop;
       end $$`);
-    const byDepth = async (d: number) => (await sql<{ user_id: string }[]>`select user_id from eightfold.profiles where depth = ${d} order by user_id`).map((r) => r.user_id);
+    const byDepth = async (d: number) =>
+      (await sql<{ user_id: string }[]>`select user_id from eightfold.profiles where depth = ${d} order by user_id`).map((r) => r.user_id);
     const referrers = [...(await byDepth(1)), ...(await byDepth(2))];
     const buyers = await byDepth(3);
     const watched = [...referrers, ...buyers].slice(0, SUBSCRIBERS);
     const tokens = new Map<string, string>();
-    for (const u of new Set([...watched, ...referrers])) tokens.set(u, await signAccessToken(SECRET, { userId: u }, { expiresInSeconds: DURATION_S + 3600 }));
+    for (const u of new Set([...watched, ...referrers]))
+      tokens.set(u, await signAccessToken(SECRET, { userId: u }, { expiresInSeconds: DURATION_S + 3600 }));
 
     const port = await freePort();
     server = spawn(process.execPath, ['--import', 'tsx', 'functions/node/start.ts'], {
@@ -225,7 +227,11 @@ async function main(): Promise<number> {
     let n = 0;
     let middleTaken = false;
     const service = { authorization: `Bearer ${SERVICE}`, 'content-type': 'application/json' };
-    const reportPaths = ['/v1/reports/earnings/summary', '/v1/reports/earnings/over-time?from=2026-01-01&to=2027-01-01&bucket=month', '/v1/reports/earnings/recent?limit=50'];
+    const reportPaths = [
+      '/v1/reports/earnings/summary',
+      '/v1/reports/earnings/over-time?from=2026-01-01&to=2027-01-01&bucket=month',
+      '/v1/reports/earnings/recent?limit=50',
+    ];
     while (Date.now() < end) {
       const tick = Date.now();
       const work: Promise<unknown>[] = [];
@@ -235,14 +241,18 @@ async function main(): Promise<number> {
         const buyer = buyers[k % buyers.length]!;
         work.push(
           call('purchase', `${base}/v1/ingest/purchases`, {
-            method: 'POST', headers: service, body: JSON.stringify({ buyer_id: buyer, amount: `${1500 + (k % 500)}.00`, external_ref: ref }),
+            method: 'POST',
+            headers: service,
+            body: JSON.stringify({ buyer_id: buyer, amount: `${1500 + (k % 500)}.00`, external_ref: ref }),
           }).then(async (res) => {
             if (!res) return;
             const body = (await res.json().catch(() => null)) as { purchase?: { purchase_id: string } } | null;
             if (res.status === 201) counts.purchases++;
             if (res.status === 201 && k % 10 === 0 && body?.purchase) {
               const r = await call('refund', `${base}/v1/ingest/purchases/${body.purchase.purchase_id}/refunds`, {
-                method: 'POST', headers: service, body: JSON.stringify({ external_ref: `${ref}-refund`, amount: '500.00' }),
+                method: 'POST',
+                headers: service,
+                body: JSON.stringify({ external_ref: `${ref}-refund`, amount: '500.00' }),
               });
               await r?.body?.cancel().catch(() => undefined);
               if (r?.status === 201) counts.refunds++;
@@ -251,7 +261,9 @@ async function main(): Promise<number> {
         );
         const reader = referrers[(k * 7) % referrers.length]!;
         work.push(
-          call('report', `${base}${reportPaths[k % reportPaths.length]}`, { headers: { authorization: `Bearer ${tokens.get(reader)}` } }).then(async (res) => {
+          call('report', `${base}${reportPaths[k % reportPaths.length]}`, {
+            headers: { authorization: `Bearer ${tokens.get(reader)}` },
+          }).then(async (res) => {
             await res?.body?.cancel().catch(() => undefined);
             if (res?.status === 200) counts.reports++;
           }),
@@ -271,9 +283,11 @@ async function main(): Promise<number> {
     let lost = 0;
     let doubled = 0;
     for (const u of watched) {
-      const ledger = (await sql<{ id: string }[]>`
+      const ledger = (
+        await sql<{ id: string }[]>`
         select created_xid::text || '-' || earning_id::text as id from eightfold.earnings
-        where beneficiary_id = ${u} order by created_xid, earning_id`).map((r) => r.id);
+        where beneficiary_id = ${u} order by created_xid, earning_id`
+      ).map((r) => r.id);
       const ids = got.get(u)!;
       const seen = new Set(ids);
       doubled += ids.length - seen.size;
@@ -296,10 +310,17 @@ async function main(): Promise<number> {
     const growth = (last.server.rss - middle.server.rss) / middle.server.rss;
     const pgGrowth = (last.postgres.pss - middle.postgres.pss) / middle.postgres.pss;
     const flat = Math.abs(growth) <= 0.1;
-    console.log(`  server RSS middle -> end: ${(growth * 100).toFixed(1)}% (${flat ? 'flat, within 10%' : 'NOT flat'}); PostgreSQL PSS: ${(pgGrowth * 100).toFixed(1)}%`);
+    console.log(
+      `  server RSS middle -> end: ${(growth * 100).toFixed(1)}% (${flat ? 'flat, within 10%' : 'NOT flat'}); PostgreSQL PSS: ${(pgGrowth * 100).toFixed(1)}%`,
+    );
     console.log(`\nrequests: ${counts.purchases} purchases, ${counts.refunds} refunds, ${counts.reports} report reads acknowledged`);
-    console.log(`errors: purchases ${errors.purchase}, refunds ${errors.refund}, reports ${errors.report}, SSE disconnects ${errors.sseDisconnects}`, errors.byStatus);
-    console.log(`SSE: ${watched.length} subscribers, ${[...got.values()].reduce((a, x) => a + x.length, 0)} events received; lost ${lost}, doubled ${doubled}`);
+    console.log(
+      `errors: purchases ${errors.purchase}, refunds ${errors.refund}, reports ${errors.report}, SSE disconnects ${errors.sseDisconnects}`,
+      errors.byStatus,
+    );
+    console.log(
+      `SSE: ${watched.length} subscribers, ${[...got.values()].reduce((a, x) => a + x.length, 0)} events received; lost ${lost}, doubled ${doubled}`,
+    );
     console.log(`ledger: ${ledgerRows!.n} rows; reconcile(): ${rec!.n} differences`);
     const ok = flat && lost === 0 && doubled === 0 && rec!.n === 0 && errors.purchase + errors.refund + errors.report === 0;
     console.log(ok ? '\nsoak: OK' : '\nsoak: FAILED');

@@ -53,19 +53,25 @@ function runImport(args: string[], opts: { env?: Record<string, string | undefin
 const head = (l: string) => /^(line \d+: \S+(?: [a-z_]+)?(?: \([^)]+\))?): ./.exec(l)?.[1] ?? l;
 
 const refsStored = async (refs: string[]) =>
-  (await db.sql`select external_ref from eightfold.purchases where external_ref = any(${refs}) order by external_ref`).map((r) => r.external_ref);
+  (await db.sql`select external_ref from eightfold.purchases where external_ref = any(${refs}) order by external_ref`).map(
+    (r) => r.external_ref,
+  );
 
 describe('npm run import: purchases', () => {
   it('imports a good file with its earnings, and answers the same file again with replays', async () => {
     const tag = randomUUID().slice(0, 8);
-    const file = csv('good', [
-      '\ufeffbuyer_id,amount,external_ref,profit,currency,purchased_at', // a BOM, as spreadsheets write it
-      `${buyer.id},2000.00,${tag}-1,,,`,
-      `${buyer.id},5000.00,"${tag}-2, with a comma",1234.57,INR,2026-02-01T10:00:00+05:30`,
-      `${buyer.id},999.99,${tag}-3,,INR,`,
-      '',
-      `${buyer.id},1500.100,${tag}-4,,,`,
-    ], '\r\n');
+    const file = csv(
+      'good',
+      [
+        '\ufeffbuyer_id,amount,external_ref,profit,currency,purchased_at', // a BOM, as spreadsheets write it
+        `${buyer.id},2000.00,${tag}-1,,,`,
+        `${buyer.id},5000.00,"${tag}-2, with a comma",1234.57,INR,2026-02-01T10:00:00+05:30`,
+        `${buyer.id},999.99,${tag}-3,,INR,`,
+        '',
+        `${buyer.id},1500.100,${tag}-4,,,`,
+      ],
+      '\r\n',
+    );
     const before = await counts(db.sql);
 
     // Action: through npm, as the README says.
@@ -150,8 +156,9 @@ describe('npm run import: purchases', () => {
     expect(res.code, res.stdout + res.stderr).toBe(1);
     expect(res.stdout).toContain(`${file}: 10 purchases read: 3 created, 1 replayed, 6 refused`);
     expect(res.stdout).toContain('The good lines were written (--continue); the 6 bad ones were not.');
-    expect(await refsStored([`${tag}-g1`, `${tag}-g2`, `${tag}-g3\n`, `${tag}-b1`, `${tag}-b2`, `${tag}-b3`, `${tag}-b4`, `${tag}-b5`]))
-      .toEqual([`${tag}-g1`, `${tag}-g2`, `${tag}-g3\n`]);
+    expect(
+      await refsStored([`${tag}-g1`, `${tag}-g2`, `${tag}-g3\n`, `${tag}-b1`, `${tag}-b2`, `${tag}-b3`, `${tag}-b4`, `${tag}-b5`]),
+    ).toEqual([`${tag}-g1`, `${tag}-g2`, `${tag}-g3\n`]);
     expect(await counts(db.sql)).toEqual({ purchases: before.purchases + 3, earnings: before.earnings + 6 });
     await expectLedgerWhole(db.sql);
   });
@@ -159,7 +166,11 @@ describe('npm run import: purchases', () => {
   it('--dry-run writes nothing, and still has every line checked by the database', async () => {
     const tag = randomUUID().slice(0, 8);
     const good = csv('dry', ['buyer_id,amount,external_ref', `${buyer.id},2000.00,${tag}-1`, `${buyer.id},2500.00,${tag}-2`]);
-    const bad = csv('dry-bad', ['buyer_id,amount,external_ref', `${buyer.id},2000.00,${tag}-3`, `${buyer.id},2000.00,${tag}-3`.replace('2000.00', '2000.01')]);
+    const bad = csv('dry-bad', [
+      'buyer_id,amount,external_ref',
+      `${buyer.id},2000.00,${tag}-3`,
+      `${buyer.id},2000.00,${tag}-3`.replace('2000.00', '2000.01'),
+    ]);
     const before = await counts(db.sql);
 
     const ok = await runImport(['--dry-run', good]);

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { startEmbedded } from '../functions/node/embedded.ts';
-import { LEGACY_SUPERUSER_PASSWORD, assertLocalBind, isLoopback, loadLocalSecrets, localSecretsFile } from '../functions/node/local-mode.ts';
+import {
+  LEGACY_SUPERUSER_PASSWORD,
+  assertLocalBind,
+  isLoopback,
+  loadLocalSecrets,
+  localSecretsFile,
+} from '../functions/node/local-mode.ts';
 import { apiDeps } from '../functions/node/server.ts';
 import { loadConfig } from '../functions/node/config.ts';
 import { sqlstate } from './support/db.ts';
@@ -105,8 +111,10 @@ describe('the embedded superuser password', () => {
 
 describe('where local mode may listen', () => {
   it('knows loopback addresses', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect([h, isLoopback(h)]).toEqual([h, true]);
-    for (const h of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'example.test', '128.0.0.1', '']) expect([h, isLoopback(h)]).toEqual([h, false]);
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1'])
+      expect([h, isLoopback(h)]).toEqual([h, true]);
+    for (const h of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'example.test', '128.0.0.1', ''])
+      expect([h, isLoopback(h)]).toEqual([h, false]);
   });
 
   it('refuses a non-loopback host in local mode unless allowed; supabase mode is not concerned', () => {
@@ -120,8 +128,12 @@ describe('where local mode may listen', () => {
     const dataDir = path.join(tempDir(), 'pg');
     const sql = postgres('postgres://unused@127.0.0.1:1/unused', { max: 1 });
     const base = { EIGHTFOLD_DATA_DIR: dataDir, EIGHTFOLD_AUTH_MODE: 'local' };
-    expect(() => apiDeps(sql, loadConfig({ ...base, EIGHTFOLD_API_HOST: '0.0.0.0' }), { embedded: true })).toThrow(/loopback addresses only/);
-    expect(apiDeps(sql, loadConfig({ ...base, EIGHTFOLD_API_HOST: '0.0.0.0', EIGHTFOLD_LOCAL_ALLOW_REMOTE: '1' }), { embedded: true }).mode).toBe('local');
+    expect(() => apiDeps(sql, loadConfig({ ...base, EIGHTFOLD_API_HOST: '0.0.0.0' }), { embedded: true })).toThrow(
+      /loopback addresses only/,
+    );
+    expect(
+      apiDeps(sql, loadConfig({ ...base, EIGHTFOLD_API_HOST: '0.0.0.0', EIGHTFOLD_LOCAL_ALLOW_REMOTE: '1' }), { embedded: true }).mode,
+    ).toBe('local');
     expect(apiDeps(sql, loadConfig({ ...base }), { embedded: true }).mode).toBe('local');
   });
 });

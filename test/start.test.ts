@@ -98,7 +98,12 @@ describe('npm start', () => {
       const url = new URL(`postgres://postgres@127.0.0.1:${env.EIGHTFOLD_PG_PORT}/postgres`);
       url.password = 'eightfold-local';
       const legacy = postgres(url.toString(), { max: 1, onnotice: () => {} });
-      expect(await legacy`select 1`.then(() => 'connected', (e: { code?: string }) => e.code)).toBe('28P01');
+      expect(
+        await legacy`select 1`.then(
+          () => 'connected',
+          (e: { code?: string }) => e.code,
+        ),
+      ).toBe('28P01');
       await legacy.end();
     } finally {
       expect(await again.stop()).toBe(0);
@@ -129,7 +134,11 @@ describe('npm start', () => {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'eightfold-start-'));
       const secrets = loadLocalSecrets(path.join(dataDir, 'pg')).secrets;
       const run = await runStart(
-        { DATABASE_URL: withDatabase(inject('adminUrl'), name), EIGHTFOLD_AUTH_MODE: 'local', EIGHTFOLD_DATA_DIR: path.join(dataDir, 'pg') },
+        {
+          DATABASE_URL: withDatabase(inject('adminUrl'), name),
+          EIGHTFOLD_AUTH_MODE: 'local',
+          EIGHTFOLD_DATA_DIR: path.join(dataDir, 'pg'),
+        },
         ['--show-secrets'],
       );
       try {

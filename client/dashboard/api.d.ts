@@ -37,11 +37,21 @@ export interface FeedItem {
   leg_id: string | null;
   created_at: string | null;
 }
-export function toReport(parts: { summary: unknown; today: unknown; month: unknown; series: unknown; tree: unknown; profile: unknown }): Report;
+export function toReport(parts: {
+  summary: unknown;
+  today: unknown;
+  month: unknown;
+  series: unknown;
+  tree: unknown;
+  profile: unknown;
+}): Report;
 export function toTree(tree: unknown, profile: unknown): TreeNode;
 export function normalEvent(data: unknown, lastEventId: string): FeedItem | null;
 export function addDays(date: string, n: number): string;
-export function liveUrl(token: string, options?: { all?: boolean; userId?: string; purpose?: string; lastEventId?: string }): Promise<string>;
+export function liveUrl(
+  token: string,
+  options?: { all?: boolean; userId?: string; purpose?: string; lastEventId?: string },
+): Promise<string>;
 export function request(path: string, options?: { token?: string; method?: string; body?: unknown }): Promise<any>;
 export function roleOfToken(token: string): 'authenticated' | 'service_role';
 export function browserTimeZone(): string;

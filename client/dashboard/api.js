@@ -29,10 +29,21 @@ export async function request(path, { token, method = 'GET', body } = {}) {
     throw new ApiFailure('unreachable', 0, 'unreachable', String(err?.message ?? err));
   }
   let json = null;
-  try { json = await res.json(); } catch { /* not JSON */ }
+  try {
+    json = await res.json();
+  } catch {
+    /* not JSON */
+  }
   if (!res.ok) {
-    if (res.status === 502 || res.status === 504) throw new ApiFailure('unreachable', res.status, 'unreachable', 'The server is not answering.');
-    throw new ApiFailure('http', res.status, json?.error?.code ?? `http_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.field);
+    if (res.status === 502 || res.status === 504)
+      throw new ApiFailure('unreachable', res.status, 'unreachable', 'The server is not answering.');
+    throw new ApiFailure(
+      'http',
+      res.status,
+      json?.error?.code ?? `http_${res.status}`,
+      json?.error?.message ?? res.statusText,
+      json?.error?.field,
+    );
   }
   return json;
 }
@@ -166,7 +177,8 @@ export function toReport({ summary, today, month, series, tree, profile }) {
   }));
   // Levels 1 and 2 are always shown, with zeros when nothing came from them yet.
   for (const level of [1, 2]) {
-    if (!byLevel.some((l) => l.level === level)) byLevel.push({ level, credited: '0.00', forfeited: '0.00', reversed: '0.00', net: '0.00' });
+    if (!byLevel.some((l) => l.level === level))
+      byLevel.push({ level, credited: '0.00', forfeited: '0.00', reversed: '0.00', net: '0.00' });
   }
   byLevel.sort((a, b) => a.level - b.level);
   const root = toTree(tree, profile);
@@ -186,7 +198,12 @@ export function toReport({ summary, today, month, series, tree, profile }) {
   }));
   return {
     profile: profile ?? { ...tree.root, referral_code: null },
-    totals, byLevel, byLeg, tree: root, overTime, treeTruncated: !!tree.truncated,
+    totals,
+    byLevel,
+    byLeg,
+    tree: root,
+    overTime,
+    treeTruncated: !!tree.truncated,
   };
 }
 
@@ -194,13 +211,26 @@ export function toReport({ summary, today, month, series, tree, profile }) {
 export function toTree(t, profile) {
   const max = Number(t.root.max_direct_referrals ?? 8);
   const root = {
-    id: t.root.user_id, root: true, name: profile?.display_name ?? t.root.display_name ?? 'You',
-    direct: Number(t.root.direct_referrals ?? 0), max, earned: '0.00', active: t.root.status === 'active', children: [],
+    id: t.root.user_id,
+    root: true,
+    name: profile?.display_name ?? t.root.display_name ?? 'You',
+    direct: Number(t.root.direct_referrals ?? 0),
+    max,
+    earned: '0.00',
+    active: t.root.status === 'active',
+    children: [],
   };
   const byId = new Map([[root.id, root]]);
   const nodes = t.nodes.map((r) => ({
-    id: r.user_id, name: r.masked_name, level: Number(r.level), referrer: r.referrer_id, active: r.active,
-    direct: Number(r.direct_referrals ?? 0), max, earned: money(r.earned), children: [],
+    id: r.user_id,
+    name: r.masked_name,
+    level: Number(r.level),
+    referrer: r.referrer_id,
+    active: r.active,
+    direct: Number(r.direct_referrals ?? 0),
+    max,
+    earned: money(r.earned),
+    children: [],
   }));
   for (const n of nodes) byId.set(n.id, n);
   for (const n of nodes) (byId.get(n.referrer) ?? root).children.push(n);

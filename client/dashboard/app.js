@@ -33,14 +33,21 @@ function show(view) {
 
 /** Tells the optional modules (payouts.js) which view is on screen and for whom. */
 function announce() {
-  window.dispatchEvent(new CustomEvent('eightfold:view', {
-    detail: { view: document.body.dataset.view, session: state.session, subject: state.subject },
-  }));
+  window.dispatchEvent(
+    new CustomEvent('eightfold:view', {
+      detail: { view: document.body.dataset.view, session: state.session, subject: state.subject },
+    }),
+  );
 }
 
 function banner(message, kind = 'error') {
   const b = $('banner');
-  if (!message) { b.hidden = true; b.textContent = ''; delete b.dataset.kind; return; }
+  if (!message) {
+    b.hidden = true;
+    b.textContent = '';
+    delete b.dataset.kind;
+    return;
+  }
   b.textContent = message;
   b.className = kind === 'info' ? 'banner info' : 'banner';
   b.dataset.kind = kind;
@@ -58,10 +65,12 @@ function signinError(message, code) {
 
 function describe(err) {
   if (err instanceof api.ApiFailure) {
-    if (err.kind === 'unreachable') return 'The Eightfold server cannot be reached. Check that `npm start` is running; the page retries on its own.';
-    if (err.status === 401) return err.code === 'invalid_token' && /expired/i.test(err.message)
-      ? 'Your session has expired. Sign in again.'
-      : `This token was not accepted (${err.code}). Sign in again with a valid Supabase access token.`;
+    if (err.kind === 'unreachable')
+      return 'The Eightfold server cannot be reached. Check that `npm start` is running; the page retries on its own.';
+    if (err.status === 401)
+      return err.code === 'invalid_token' && /expired/i.test(err.message)
+        ? 'Your session has expired. Sign in again.'
+        : `This token was not accepted (${err.code}). Sign in again with a valid Supabase access token.`;
     if (err.status === 403) return `Not allowed (${err.code}): ${err.message}`;
     if (err.code === 'profile_not_found' || err.field === 'user_id') return `No such user (${err.code}): check the user id.`;
     return `The server answered ${err.status} (${err.code}): ${err.message}`;
@@ -73,7 +82,10 @@ async function guard(fn) {
   try {
     return await fn();
   } catch (err) {
-    state.error = err instanceof api.ApiFailure ? { kind: err.kind, status: err.status, code: err.code } : { kind: 'client', message: String(err?.message ?? err) };
+    state.error =
+      err instanceof api.ApiFailure
+        ? { kind: err.kind, status: err.status, code: err.code }
+        : { kind: 'client', message: String(err?.message ?? err) };
     if (err instanceof api.ApiFailure && err.status === 401) {
       signOut(describe(err), err.code);
     } else if (err instanceof api.ApiFailure && err.kind === 'unreachable') {
@@ -97,7 +109,9 @@ function watchServer() {
       serverWatch = null;
       banner(null);
       await boot();
-    } catch { /* still down */ }
+    } catch {
+      /* still down */
+    }
   }, 3000);
 }
 
@@ -182,12 +196,19 @@ async function startSession(session, fromPaste = false) {
       saveSession(null);
       renderSignin();
       const expired = /expired/i.test(err.message);
-      signinError(fromPaste
-        ? `Sign-in failed: ${expired ? 'this token has expired' : 'this token was not accepted'} (${err.code}). Paste a current Supabase access token.`
-        : describe(err), err.code);
+      signinError(
+        fromPaste
+          ? `Sign-in failed: ${expired ? 'this token has expired' : 'this token was not accepted'} (${err.code}). Paste a current Supabase access token.`
+          : describe(err),
+        err.code,
+      );
       return;
     }
-    if (err instanceof api.ApiFailure && err.kind === 'unreachable') { banner(describe(err)); watchServer(); return; }
+    if (err instanceof api.ApiFailure && err.kind === 'unreachable') {
+      banner(describe(err));
+      watchServer();
+      return;
+    }
     signinError(describe(err), err?.code);
     return;
   }
@@ -212,7 +233,10 @@ function defaultRange() {
 async function openReport(userId) {
   const operator = state.session?.role === 'service_role';
   // The operator states why they read this person's data (docs/privacy.md).
-  if (operator && !privacy.operatorPurpose()) { privacy.askPurpose(); return; }
+  if (operator && !privacy.operatorPurpose()) {
+    privacy.askPurpose();
+    return;
+  }
   state.subject = userId;
   show(operator ? 'report-in-operator' : 'report');
   $('back-to-program').hidden = !operator;
@@ -222,10 +246,17 @@ async function openReport(userId) {
   await loadReport();
   openLive({ userId: operator ? userId : undefined, listId: 'feed' });
   if (operator) privacy.close();
-  else await privacy.open(state.session.token, { onChange: (what, value) => {
-    if (what === 'name') { state.session.name = value; saveSession(state.session); $('who-name').textContent = value; }
-    if (what === 'signed-out') signOut(describe(value), value.code);
-  } });
+  else
+    await privacy.open(state.session.token, {
+      onChange: (what, value) => {
+        if (what === 'name') {
+          state.session.name = value;
+          saveSession(state.session);
+          $('who-name').textContent = value;
+        }
+        if (what === 'signed-out') signOut(describe(value), value.code);
+      },
+    });
 }
 
 let reportSeq = 0;
@@ -239,7 +270,12 @@ async function loadReport() {
     $('from').value ||= r.from;
     $('to').value ||= r.to;
   }
-  const range = { bucket: $('bucket').value, from: $('from').value, to: $('to').value, purpose: subject ? privacy.operatorPurpose() : undefined };
+  const range = {
+    bucket: $('bucket').value,
+    from: $('from').value,
+    to: $('to').value,
+    purpose: subject ? privacy.operatorPurpose() : undefined,
+  };
   const seq = ++reportSeq;
   let report;
   try {
@@ -298,7 +334,11 @@ function renderCards(container, totals, spec) {
     card.append(l, v);
     container.append(card);
   }
-  setJson(container, 'data-totals', Object.fromEntries(spec.filter(([k]) => totals[k] !== undefined).map(([k, , , c]) => [k, value(k, c)])));
+  setJson(
+    container,
+    'data-totals',
+    Object.fromEntries(spec.filter(([k]) => totals[k] !== undefined).map(([k, , , c]) => [k, value(k, c)])),
+  );
 }
 
 function rowsInto(tbody, rows) {
@@ -308,8 +348,10 @@ function rowsInto(tbody, rows) {
     cells.forEach((c, i) => {
       const td = document.createElement(i === 0 ? 'th' : 'td');
       if (i === 0) td.scope = 'row';
-      if (typeof c === 'object' && c !== null) { td.textContent = c.text; if (c.num) td.className = 'num'; }
-      else td.textContent = c;
+      if (typeof c === 'object' && c !== null) {
+        td.textContent = c.text;
+        if (c.num) td.className = 'num';
+      } else td.textContent = c;
       tr.append(td);
     });
     tbody.append(tr);
@@ -331,14 +373,20 @@ function renderReport(r) {
 
   setJson($('chart-by-level'), 'data-levels', r.byLevel);
   charts.renderByLevel('chart-by-level', r.byLevel);
-  rowsInto($('by-level-table'), r.byLevel.map((l) => [`Level ${l.level}`, { text: inr(l.credited), num: true }, { text: inr(l.forfeited), num: true }]));
+  rowsInto(
+    $('by-level-table'),
+    r.byLevel.map((l) => [`Level ${l.level}`, { text: inr(l.credited), num: true }, { text: inr(l.forfeited), num: true }]),
+  );
 
   setJson($('chart-by-leg'), 'data-legs', r.byLeg);
   $('no-referrals').hidden = r.byLeg.length > 0;
   $('chart-by-leg').hidden = r.byLeg.length === 0;
   $('by-leg-tabular').hidden = r.byLeg.length === 0;
   if (r.byLeg.length) charts.renderByLeg('chart-by-leg', r.byLeg);
-  rowsInto($('by-leg-table'), r.byLeg.map((l) => [l.name, { text: inr(l.total), num: true }]));
+  rowsInto(
+    $('by-leg-table'),
+    r.byLeg.map((l) => [l.name, { text: inr(l.total), num: true }]),
+  );
 
   setJson($('chart-tree'), 'data-tree', r.tree);
   $('tree-empty').hidden = r.tree.children.length > 0;
@@ -352,14 +400,28 @@ function renderReport(r) {
 
   setJson($('chart-over-time'), 'data-series', r.overTime);
   charts.renderOverTime('chart-over-time', r.overTime);
-  rowsInto($('over-time-table'), r.overTime.map((s) => [s.label, { text: inr(s.credited), num: true }, { text: inr(s.reversed), num: true }, { text: inr(s.net), num: true }]));
+  rowsInto(
+    $('over-time-table'),
+    r.overTime.map((s) => [
+      s.label,
+      { text: inr(s.credited), num: true },
+      { text: inr(s.reversed), num: true },
+      { text: inr(s.net), num: true },
+    ]),
+  );
 }
 
 function renderTreeList(tree) {
   // Keep what the reader opened when live updates redraw the list.
-  const prior = $('tree-list').dataset.root === tree.id
-    ? new Set([...$('tree-list').querySelectorAll('details')].map((d) => [d.dataset.id, d.open]).filter(([, o]) => o).map(([i]) => i))
-    : null;
+  const prior =
+    $('tree-list').dataset.root === tree.id
+      ? new Set(
+          [...$('tree-list').querySelectorAll('details')]
+            .map((d) => [d.dataset.id, d.open])
+            .filter(([, o]) => o)
+            .map(([i]) => i),
+        )
+      : null;
   $('tree-list').dataset.root = tree.id;
   const build = (n, depth) => {
     const li = document.createElement('li');
@@ -372,7 +434,7 @@ function renderTreeList(tree) {
       s.textContent = text;
       if (n.active === false) s.className = 'inactive';
       const ul = document.createElement('ul');
-      n.children.forEach((c) => ul.append(build(c, depth + 1)));
+      for (const c of n.children) ul.append(build(c, depth + 1));
       d.append(s, ul);
       li.append(d);
     } else {
@@ -427,9 +489,17 @@ async function connectLive(l) {
   } catch (err) {
     if (l !== live) return;
     setLive('down');
-    if (err instanceof api.ApiFailure && err.status === 401) { signOut(describe(err), err.code); return; }
-    if (err instanceof api.ApiFailure && err.kind === 'unreachable') { banner(describe(err)); watchServer(); }
-    setTimeout(() => { if (l === live) void connectLive(l); }, 2000);
+    if (err instanceof api.ApiFailure && err.status === 401) {
+      signOut(describe(err), err.code);
+      return;
+    }
+    if (err instanceof api.ApiFailure && err.kind === 'unreachable') {
+      banner(describe(err));
+      watchServer();
+    }
+    setTimeout(() => {
+      if (l === live) void connectLive(l);
+    }, 2000);
     return;
   }
   if (l !== live) return;
@@ -437,23 +507,36 @@ async function connectLive(l) {
   source = es;
   es.addEventListener('open', () => setLive('open'));
   // Where the stream starts: until the first earning, a re-open resumes from here.
-  es.addEventListener('position', (ev) => { if (!l.lastEventId && ev.lastEventId) l.lastEventId = ev.lastEventId; });
+  es.addEventListener('position', (ev) => {
+    if (!l.lastEventId && ev.lastEventId) l.lastEventId = ev.lastEventId;
+  });
   es.addEventListener('error', async () => {
     setLive('down');
     // EventSource retries by itself while the server is away: say so, and reload the
     // whole page state when it is back. If the token went bad instead, sign out and say so.
-    const err = await api.probe(state.session?.token).then(() => null, (e) => e);
+    const err = await api.probe(state.session?.token).then(
+      () => null,
+      (e) => e,
+    );
     if (err instanceof api.ApiFailure && err.status === 401) signOut(describe(err), err.code);
-    else if (err instanceof api.ApiFailure && err.kind === 'unreachable') { banner(describe(err)); watchServer(); }
-    else if (es.readyState === EventSource.CLOSED && l === live && source === es) {
+    else if (err instanceof api.ApiFailure && err.kind === 'unreachable') {
+      banner(describe(err));
+      watchServer();
+    } else if (es.readyState === EventSource.CLOSED && l === live && source === es) {
       // It gave up (its ticket expired while the server was away): a new ticket.
-      setTimeout(() => { if (l === live && source === es) void connectLive(l); }, 1000);
+      setTimeout(() => {
+        if (l === live && source === es) void connectLive(l);
+      }, 1000);
     }
   });
   const onEarning = (ev) => {
     if (ev.lastEventId) l.lastEventId = ev.lastEventId;
     let e;
-    try { e = api.normalEvent(JSON.parse(ev.data), ev.lastEventId); } catch { return; }
+    try {
+      e = api.normalEvent(JSON.parse(ev.data), ev.lastEventId);
+    } catch {
+      return;
+    }
     if (!e) return;
     if (!state.feed.some((f) => f.earning_id === e.earning_id) && l.listId === 'feed') applyLocally(e);
     addFeedItem(e, l.listId);
@@ -480,19 +563,24 @@ function addFeedItem(e, listId) {
   li.dataset.level = String(e.level);
   li.dataset.amount = normal(e.amount);
   const tagText = e.kind === 'reversal' ? 'reversal' : e.status;
-  li.innerHTML = '<span class="new-label">New</span> <span class="amt"></span> <span class="tag"></span> <span class="what"></span> <span class="when"></span>';
+  li.innerHTML =
+    '<span class="new-label">New</span> <span class="amt"></span> <span class="tag"></span> <span class="what"></span> <span class="when"></span>';
   li.querySelector('.amt').textContent = inr(e.amount);
   if (e.amount.startsWith('-')) li.querySelector('.amt').classList.add('neg');
   const tag = li.querySelector('.tag');
   tag.textContent = tagText;
   tag.classList.add(e.kind === 'reversal' ? 'reversal' : e.status);
-  li.querySelector('.what').textContent = `level ${e.level}${e.source_name ? ` · from ${e.source_name}` : ''}${e.leg_name ? ` · leg ${e.leg_name}` : ''}`;
+  li.querySelector('.what').textContent =
+    `level ${e.level}${e.source_name ? ` · from ${e.source_name}` : ''}${e.leg_name ? ` · leg ${e.leg_name}` : ''}`;
   li.querySelector('.when').textContent = e.created_at ? new Date(e.created_at).toLocaleTimeString('en-IN') : '';
   const list = $(listId);
   list.prepend(li);
   while (list.children.length > 100) list.lastElementChild.remove();
   $(listId === 'feed' ? 'feed-empty' : 'operator-feed-empty').hidden = true;
-  setTimeout(() => { li.classList.remove('new'); li.querySelector('.new-label')?.remove(); }, 8000);
+  setTimeout(() => {
+    li.classList.remove('new');
+    li.querySelector('.new-label')?.remove();
+  }, 8000);
 }
 
 /**
@@ -520,7 +608,9 @@ function applyLocally(e) {
   }
   const byLevel = r.byLevel.some((l) => l.level === e.level)
     ? r.byLevel.map((l) => (l.level === e.level ? bump(l) : l))
-    : [...r.byLevel, bump({ level: e.level, credited: '0.00', forfeited: '0.00', reversed: '0.00', net: '0.00' })].sort((a, b) => a.level - b.level);
+    : [...r.byLevel, bump({ level: e.level, credited: '0.00', forfeited: '0.00', reversed: '0.00', net: '0.00' })].sort(
+        (a, b) => a.level - b.level,
+      );
   const byLeg = r.byLeg.map((l) => {
     if (l.leg_id !== e.leg_id) return l;
     const b = bump({ credited: l.credited, forfeited: l.forfeited, net: l.total });
@@ -559,9 +649,12 @@ async function loadOverview() {
   banner(null);
   state.overview = o;
   renderCards($('program-totals'), o.totals, [
-    ['users', 'Members', '', true], ['purchases', 'Purchases', '', true],
-    ['credited', 'Credited', 'credited'], ['forfeited', 'Forfeited', 'forfeited'],
-    ['reversed', 'Reversed', 'reversed'], ['net', 'Net paid', ''],
+    ['users', 'Members', '', true],
+    ['purchases', 'Purchases', '', true],
+    ['credited', 'Credited', 'credited'],
+    ['forfeited', 'Forfeited', 'forfeited'],
+    ['reversed', 'Reversed', 'reversed'],
+    ['net', 'Net paid', ''],
   ]);
   const tbody = $('top-earners');
   tbody.replaceChildren();
@@ -583,11 +676,19 @@ async function loadOverview() {
   if (!o.top.length) tbody.innerHTML = '<tr><td colspan="4" class="empty">No earnings in the program yet.</td></tr>';
   setJson($('chart-per-day'), 'data-days', o.perDay);
   charts.renderPerDay('chart-per-day', o.perDay);
-  rowsInto($('per-day-table'), o.perDay.map((d) => [d.day, { text: inr(d.earnings), num: true }, { text: String(d.purchases ?? ''), num: true }]));
+  rowsInto(
+    $('per-day-table'),
+    o.perDay.map((d) => [d.day, { text: inr(d.earnings), num: true }, { text: String(d.purchases ?? ''), num: true }]),
+  );
   const dl = $('known-users');
   if (!dl.children.length && state.mode === 'local') {
     const users = await api.demoUsers().catch(() => []);
-    for (const u of users) { const o2 = document.createElement('option'); o2.value = u.user_id; o2.label = u.display_name ?? ''; dl.append(o2); }
+    for (const u of users) {
+      const o2 = document.createElement('option');
+      o2.value = u.user_id;
+      o2.label = u.display_name ?? '';
+      dl.append(o2);
+    }
   }
   window.eightfold.ready = true;
   announce();

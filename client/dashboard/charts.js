@@ -46,35 +46,55 @@ function compactInr(v) {
 export function renderByLevel(id, levels) {
   const c = chart(id);
   if (!c) return;
-  c.setOption({
-    ...base(),
-    legend: { top: 0 },
-    grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-    xAxis: { type: 'category', data: levels.map((l) => `Level ${l.level}`) },
-    yAxis: axisMoney,
-    series: [
-      { name: 'Credited', type: 'bar', itemStyle: { color: C.credited },
-        label: { show: true, position: 'top', formatter: (p) => inr(levels[p.dataIndex].credited) },
-        data: levels.map((l) => toChartNumber(l.credited)) },
-      { name: 'Forfeited', type: 'bar', itemStyle: { color: C.forfeited, decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 4], rotation: 0.8 } },
-        data: levels.map((l) => toChartNumber(l.forfeited)) },
-    ],
-  }, true);
+  c.setOption(
+    {
+      ...base(),
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: levels.map((l) => `Level ${l.level}`) },
+      yAxis: axisMoney,
+      series: [
+        {
+          name: 'Credited',
+          type: 'bar',
+          itemStyle: { color: C.credited },
+          label: { show: true, position: 'top', formatter: (p) => inr(levels[p.dataIndex].credited) },
+          data: levels.map((l) => toChartNumber(l.credited)),
+        },
+        {
+          name: 'Forfeited',
+          type: 'bar',
+          itemStyle: { color: C.forfeited, decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 4], rotation: 0.8 } },
+          data: levels.map((l) => toChartNumber(l.forfeited)),
+        },
+      ],
+    },
+    true,
+  );
 }
 
 export function renderByLeg(id, legs) {
   const c = chart(id);
   if (!c) return;
   const rows = [...legs].reverse(); // horizontal bars: first leg on top
-  c.setOption({
-    ...base(),
-    grid: { left: 8, right: 84, top: 8, bottom: 8, containLabel: true },
-    yAxis: { type: 'category', data: rows.map((l) => l.name), axisLabel: { width: narrow() ? 80 : 140, overflow: 'truncate' } },
-    xAxis: axisMoney,
-    series: [{ name: 'Net from this leg', type: 'bar', itemStyle: { color: C.brand },
-      label: { show: true, position: 'right', color: '#1b2430', formatter: (p) => inr(rows[p.dataIndex].total) },
-      data: rows.map((l) => toChartNumber(l.total)) }],
-  }, true);
+  c.setOption(
+    {
+      ...base(),
+      grid: { left: 8, right: 84, top: 8, bottom: 8, containLabel: true },
+      yAxis: { type: 'category', data: rows.map((l) => l.name), axisLabel: { width: narrow() ? 80 : 140, overflow: 'truncate' } },
+      xAxis: axisMoney,
+      series: [
+        {
+          name: 'Net from this leg',
+          type: 'bar',
+          itemStyle: { color: C.brand },
+          label: { show: true, position: 'right', color: '#1b2430', formatter: (p) => inr(rows[p.dataIndex].total) },
+          data: rows.map((l) => toChartNumber(l.total)),
+        },
+      ],
+    },
+    true,
+  );
 }
 
 // Which tree nodes the reader opened or closed, kept across live re-renders.
@@ -88,7 +108,10 @@ export function renderTree(id, tree) {
   if (c.__rootId !== tree.id) treeToggles.clear();
   c.__rootId = tree.id;
   let top = 0;
-  (function walk(n) { top = Math.max(top, toChartNumber(n.earned ?? '0')); (n.children ?? []).forEach(walk); })(tree);
+  (function walk(n) {
+    top = Math.max(top, toChartNumber(n.earned ?? '0'));
+    (n.children ?? []).forEach(walk);
+  })(tree);
   const toNode = (n, depth) => {
     const share = top > 0 ? toChartNumber(n.earned ?? '0') / top : 0;
     const color = n.root ? C.brand : n.active === false ? '#b07400' : shade(share);
@@ -105,23 +128,31 @@ export function renderTree(id, tree) {
     };
   };
   const small = narrow();
-  c.setOption({
-    aria: { enabled: true },
-    tooltip: { trigger: 'item', formatter: (p) => tooltip(p.data) },
-    series: [{
-      type: 'tree',
-      data: [toNode(tree, 0)],
-      orient: 'LR',
-      top: 16, bottom: 16, left: small ? 84 : 130, right: small ? 96 : 200,
-      roam: true,
-      initialTreeDepth: 2,
-      expandAndCollapse: true,
-      label: { position: 'left', verticalAlign: 'middle', align: 'right', fontSize: small ? 10 : 12, lineHeight: small ? 12 : 15 },
-      leaves: { label: { position: 'right', verticalAlign: 'middle', align: 'left' } },
-      lineStyle: { color: '#9fb3c4' },
-      animationDurationUpdate: 300,
-    }],
-  }, true);
+  c.setOption(
+    {
+      aria: { enabled: true },
+      tooltip: { trigger: 'item', formatter: (p) => tooltip(p.data) },
+      series: [
+        {
+          type: 'tree',
+          data: [toNode(tree, 0)],
+          orient: 'LR',
+          top: 16,
+          bottom: 16,
+          left: small ? 84 : 130,
+          right: small ? 96 : 200,
+          roam: true,
+          initialTreeDepth: 2,
+          expandAndCollapse: true,
+          label: { position: 'left', verticalAlign: 'middle', align: 'right', fontSize: small ? 10 : 12, lineHeight: small ? 12 : 15 },
+          leaves: { label: { position: 'right', verticalAlign: 'middle', align: 'left' } },
+          lineStyle: { color: '#9fb3c4' },
+          animationDurationUpdate: 300,
+        },
+      ],
+    },
+    true,
+  );
   c.off('click');
   c.on('click', (p) => {
     const raw = p.data?.raw;
@@ -141,7 +172,8 @@ function tooltip(d) {
 }
 function shade(share) {
   // light blue (nothing earned) to dark green (the top earner in this tree)
-  const from = [201, 220, 234], to = [23, 102, 58];
+  const from = [201, 220, 234],
+    to = [23, 102, 58];
   const mix = from.map((f, i) => Math.round(f + (to[i] - f) * share));
   return `rgb(${mix.join(',')})`;
 }
@@ -152,28 +184,40 @@ export function escapeHtml(s) {
 export function renderOverTime(id, series) {
   const c = chart(id);
   if (!c) return;
-  c.setOption({
-    ...base(),
-    legend: { top: 0 },
-    grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-    xAxis: { type: 'category', data: series.map((s) => s.label) },
-    yAxis: axisMoney,
-    series: [
-      { name: 'Credited', type: 'bar', stack: 'e', itemStyle: { color: C.credited }, data: series.map((s) => toChartNumber(s.credited)) },
-      { name: 'Reversed', type: 'bar', stack: 'e', itemStyle: { color: C.reversed, decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 4], rotation: -0.8 } }, data: series.map((s) => -toChartNumber(s.reversed)) },
-      { name: 'Net', type: 'line', symbol: 'circle', itemStyle: { color: C.brand }, data: series.map((s) => toChartNumber(s.net)) },
-    ],
-  }, true);
+  c.setOption(
+    {
+      ...base(),
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: series.map((s) => s.label) },
+      yAxis: axisMoney,
+      series: [
+        { name: 'Credited', type: 'bar', stack: 'e', itemStyle: { color: C.credited }, data: series.map((s) => toChartNumber(s.credited)) },
+        {
+          name: 'Reversed',
+          type: 'bar',
+          stack: 'e',
+          itemStyle: { color: C.reversed, decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 4], rotation: -0.8 } },
+          data: series.map((s) => -toChartNumber(s.reversed)),
+        },
+        { name: 'Net', type: 'line', symbol: 'circle', itemStyle: { color: C.brand }, data: series.map((s) => toChartNumber(s.net)) },
+      ],
+    },
+    true,
+  );
 }
 
 export function renderPerDay(id, days) {
   const c = chart(id);
   if (!c) return;
-  c.setOption({
-    ...base(),
-    grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
-    xAxis: { type: 'category', data: days.map((d) => d.day) },
-    yAxis: axisMoney,
-    series: [{ name: 'Earnings', type: 'bar', itemStyle: { color: C.brand }, data: days.map((d) => toChartNumber(d.earnings)) }],
-  }, true);
+  c.setOption(
+    {
+      ...base(),
+      grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: days.map((d) => d.day) },
+      yAxis: axisMoney,
+      series: [{ name: 'Earnings', type: 'bar', itemStyle: { color: C.brand }, data: days.map((d) => toChartNumber(d.earnings)) }],
+    },
+    true,
+  );
 }

@@ -33,12 +33,23 @@ async function call(path, { method = 'GET', body, text = false } = {}) {
   }
   if (res.ok) return text ? res.text() : res.json();
   let json = null;
-  try { json = await res.json(); } catch { /* not JSON */ }
-  throw new ApiFailure('http', res.status, json?.error?.code ?? `http_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.field);
+  try {
+    json = await res.json();
+  } catch {
+    /* not JSON */
+  }
+  throw new ApiFailure(
+    'http',
+    res.status,
+    json?.error?.code ?? `http_${res.status}`,
+    json?.error?.message ?? res.statusText,
+    json?.error?.field,
+  );
 }
 
 const day = (iso) => new Date(iso).toLocaleDateString('en-IN', { day: 'numeric', month: 'short', year: 'numeric' });
-const when = (iso) => new Date(iso).toLocaleString('en-IN', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const when = (iso) =>
+  new Date(iso).toLocaleString('en-IN', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 const STATE_TEXT = { open: 'Being paid', paid: 'Paid', failed: 'Failed' };
 
 function el(tag, props = {}, children = []) {
@@ -62,7 +73,12 @@ function wrap(table) {
 
 function showError(id, err) {
   const box = $(id);
-  if (!err) { box.hidden = true; box.textContent = ''; delete box.dataset.code; return; }
+  if (!err) {
+    box.hidden = true;
+    box.textContent = '';
+    delete box.dataset.code;
+    return;
+  }
   box.textContent = `${err.message} (${err.code ?? 'error'})`;
   box.dataset.code = err.code ?? '';
   box.hidden = false;
@@ -81,15 +97,28 @@ function userPanel() {
     el('div', { id: 'payouts-error', className: 'error', role: 'alert', hidden: true }),
     el('div', { id: 'payout-history-part' }, [
       el('h4', { id: 'history-title', textContent: 'Payout history' }),
-      wrap(el('table', { className: 'data', id: 'payout-history', 'aria-labelledby': 'history-title', dataset: { items: '[]' } }, [
-        el('thead', {}, el('tr', {}, [
-          el('th', { scope: 'col', textContent: 'Made' }), el('th', { scope: 'col', className: 'num', textContent: 'Amount' }),
-          el('th', { scope: 'col', textContent: 'State' }), el('th', { scope: 'col', textContent: 'Transfer reference' }),
-          el('th', { scope: 'col', className: 'num', textContent: 'Clawback netted' }),
-        ])),
-        el('tbody'),
-      ])),
-      el('p', { id: 'no-payouts', className: 'empty-state', hidden: true, textContent: 'No payouts yet. Available money is paid in the next payout batch once it reaches the minimum.' }),
+      wrap(
+        el('table', { className: 'data', id: 'payout-history', 'aria-labelledby': 'history-title', dataset: { items: '[]' } }, [
+          el(
+            'thead',
+            {},
+            el('tr', {}, [
+              el('th', { scope: 'col', textContent: 'Made' }),
+              el('th', { scope: 'col', className: 'num', textContent: 'Amount' }),
+              el('th', { scope: 'col', textContent: 'State' }),
+              el('th', { scope: 'col', textContent: 'Transfer reference' }),
+              el('th', { scope: 'col', className: 'num', textContent: 'Clawback netted' }),
+            ]),
+          ),
+          el('tbody'),
+        ]),
+      ),
+      el('p', {
+        id: 'no-payouts',
+        className: 'empty-state',
+        hidden: true,
+        textContent: 'No payouts yet. Available money is paid in the next payout batch once it reaches the minimum.',
+      }),
     ]),
   ]);
   $('totals').after(panel);
@@ -112,21 +141,25 @@ function renderBalance(b) {
   for (const [key, label, cls, always] of CARDS) {
     if (!always && isZero(b[key])) continue;
     shown[key] = normal(b[key]);
-    cards.append(el('div', { className: `card ${cls}`, dataset: { total: key, amount: shown[key] } }, [
-      el('span', { className: 'label', textContent: label }),
-      el('span', { className: 'value', textContent: inr(b[key]) }),
-    ]));
+    cards.append(
+      el('div', { className: `card ${cls}`, dataset: { total: key, amount: shown[key] } }, [
+        el('span', { className: 'label', textContent: label }),
+        el('span', { className: 'value', textContent: inr(b[key]) }),
+      ]),
+    );
   }
   cards.dataset.balance = JSON.stringify({ ...shown, next_available_at: b.next_available_at, minimum_payout: normal(b.minimum_payout) });
 
   const next = $('next-available');
   const first = b.pending_schedule[0];
   next.dataset.next = b.next_available_at ?? '';
-  next.textContent = first
-    ? `Next: ${inr(first.amount)} becomes available on ${day(first.available_by)}.`
-    : 'Nothing is pending.';
+  next.textContent = first ? `Next: ${inr(first.amount)} becomes available on ${day(first.available_by)}.` : 'Nothing is pending.';
   $('pending-schedule').replaceChildren(
-    ...b.pending_schedule.slice(1).map((s) => el('li', { dataset: { date: s.date, amount: normal(s.amount) }, textContent: `${inr(s.amount)} on ${day(s.available_by)}` })),
+    ...b.pending_schedule
+      .slice(1)
+      .map((s) =>
+        el('li', { dataset: { date: s.date, amount: normal(s.amount) }, textContent: `${inr(s.amount)} on ${day(s.available_by)}` }),
+      ),
   );
   const rule = [
     b.hold_days > 0
@@ -141,14 +174,20 @@ function renderBalance(b) {
 
 function renderHistory(items) {
   const table = $('payout-history');
-  table.dataset.items = JSON.stringify(items.map((i) => ({ payout_item_id: i.payout_item_id, amount: i.amount, state: i.state, external_ref: i.external_ref })));
-  table.tBodies[0].replaceChildren(...items.map((i) => el('tr', { dataset: { itemId: i.payout_item_id, state: i.state } }, [
-    el('th', { scope: 'row', textContent: day(i.created_at) }),
-    el('td', { className: 'num', textContent: inr(i.amount) }),
-    el('td', { textContent: STATE_TEXT[i.state] ?? i.state }),
-    el('td', { textContent: i.external_ref ?? '—' }),
-    el('td', { className: 'num', textContent: isZero(i.clawback_netted) ? '—' : inr(i.clawback_netted) }),
-  ])));
+  table.dataset.items = JSON.stringify(
+    items.map((i) => ({ payout_item_id: i.payout_item_id, amount: i.amount, state: i.state, external_ref: i.external_ref })),
+  );
+  table.tBodies[0].replaceChildren(
+    ...items.map((i) =>
+      el('tr', { dataset: { itemId: i.payout_item_id, state: i.state } }, [
+        el('th', { scope: 'row', textContent: day(i.created_at) }),
+        el('td', { className: 'num', textContent: inr(i.amount) }),
+        el('td', { textContent: STATE_TEXT[i.state] ?? i.state }),
+        el('td', { textContent: i.external_ref ?? '—' }),
+        el('td', { className: 'num', textContent: isZero(i.clawback_netted) ? '—' : inr(i.clawback_netted) }),
+      ]),
+    ),
+  );
   table.hidden = items.length === 0;
   $('no-payouts').hidden = items.length > 0;
 }
@@ -185,7 +224,11 @@ function operatorPanel() {
   const th = (text, cls) => el('th', { scope: 'col', textContent: text, ...(cls ? { className: cls } : {}) });
   const panel = el('article', { className: 'panel', id: 'payout-ops', 'aria-labelledby': 'payout-ops-title' }, [
     el('h3', { id: 'payout-ops-title', textContent: 'Payout batches' }),
-    el('p', { className: 'note', textContent: 'A batch pays every user whose available balance reaches the minimum payout, once. The same batch key returns the same batch. Transfers happen outside Eightfold: download the CSV, then mark each item paid or failed with its transfer reference.' }),
+    el('p', {
+      className: 'note',
+      textContent:
+        'A batch pays every user whose available balance reaches the minimum payout, once. The same batch key returns the same batch. Transfers happen outside Eightfold: download the CSV, then mark each item paid or failed with its transfer reference.',
+    }),
     el('form', { id: 'payout-form', className: 'inline-form' }, [
       el('label', { htmlFor: 'payout-key', textContent: 'Batch key' }),
       el('input', { id: 'payout-key', required: true, maxLength: 200, autocomplete: 'off' }),
@@ -195,22 +238,42 @@ function operatorPanel() {
     ]),
     el('div', { id: 'payout-ops-error', className: 'error', role: 'alert', hidden: true }),
     el('p', { id: 'payout-ops-result', className: 'note', role: 'status' }),
-    wrap(el('table', { className: 'data', id: 'payout-batches', 'aria-labelledby': 'payout-ops-title', dataset: { batches: '[]' } }, [
-      el('thead', {}, el('tr', {}, [th('Made'), th('Batch key'), th('Items', 'num'), th('Total', 'num'), th('State'), th('Paid', 'num'), th('Failed', 'num'), el('th', { scope: 'col' }, el('span', { className: 'sr', textContent: 'Action' }))])),
-      el('tbody'),
-    ])),
+    wrap(
+      el('table', { className: 'data', id: 'payout-batches', 'aria-labelledby': 'payout-ops-title', dataset: { batches: '[]' } }, [
+        el(
+          'thead',
+          {},
+          el('tr', {}, [
+            th('Made'),
+            th('Batch key'),
+            th('Items', 'num'),
+            th('Total', 'num'),
+            th('State'),
+            th('Paid', 'num'),
+            th('Failed', 'num'),
+            el('th', { scope: 'col' }, el('span', { className: 'sr', textContent: 'Action' })),
+          ]),
+        ),
+        el('tbody'),
+      ]),
+    ),
     el('section', { id: 'payout-batch', hidden: true, 'aria-labelledby': 'payout-batch-title', dataset: { batch: '{}' } }, [
       el('h4', { id: 'payout-batch-title' }),
       el('p', { id: 'payout-batch-meta', className: 'note' }),
       el('button', { type: 'button', id: 'payout-csv', className: 'secondary', textContent: 'Download CSV' }),
-      wrap(el('table', { className: 'data', id: 'payout-items', 'aria-labelledby': 'payout-batch-title' }, [
-        el('thead', {}, el('tr', {}, [th('User'), th('Amount', 'num'), th('State'), th('Transfer reference'), th('Mark')])),
-        el('tbody'),
-      ])),
+      wrap(
+        el('table', { className: 'data', id: 'payout-items', 'aria-labelledby': 'payout-batch-title' }, [
+          el('thead', {}, el('tr', {}, [th('User'), th('Amount', 'num'), th('State'), th('Transfer reference'), th('Mark')])),
+          el('tbody'),
+        ]),
+      ),
     ]),
   ]);
   $('program-totals').after(panel);
-  $('payout-form').addEventListener('submit', (ev) => { ev.preventDefault(); makeBatch(); });
+  $('payout-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    makeBatch();
+  });
   $('payout-csv').addEventListener('click', () => downloadCsv());
   return panel;
 }
@@ -229,17 +292,32 @@ async function loadBatches() {
     pstate.batches = page.batches;
     const table = $('payout-batches');
     table.dataset.batches = JSON.stringify(page.batches);
-    table.tBodies[0].replaceChildren(...page.batches.map((b) => el('tr', { dataset: { payoutId: b.payout_id, state: b.state } }, [
-      el('th', { scope: 'row', textContent: when(b.created_at) }),
-      el('td', { textContent: b.batch_key }),
-      el('td', { className: 'num', textContent: String(b.item_count) }),
-      el('td', { className: 'num', textContent: inr(b.total) }),
-      el('td', { textContent: b.state }),
-      el('td', { className: 'num', textContent: inr(b.paid) }),
-      el('td', { className: 'num', textContent: inr(b.failed) }),
-      el('td', {}, el('button', { type: 'button', className: 'link', textContent: 'Open', 'aria-label': `Open batch ${b.batch_key}`, onclick: () => openBatch(b.payout_id) })),
-    ])));
-    if (!page.batches.length) table.tBodies[0].append(el('tr', {}, el('td', { colSpan: 8, className: 'empty', textContent: 'No payout batches yet.' })));
+    table.tBodies[0].replaceChildren(
+      ...page.batches.map((b) =>
+        el('tr', { dataset: { payoutId: b.payout_id, state: b.state } }, [
+          el('th', { scope: 'row', textContent: when(b.created_at) }),
+          el('td', { textContent: b.batch_key }),
+          el('td', { className: 'num', textContent: String(b.item_count) }),
+          el('td', { className: 'num', textContent: inr(b.total) }),
+          el('td', { textContent: b.state }),
+          el('td', { className: 'num', textContent: inr(b.paid) }),
+          el('td', { className: 'num', textContent: inr(b.failed) }),
+          el(
+            'td',
+            {},
+            el('button', {
+              type: 'button',
+              className: 'link',
+              textContent: 'Open',
+              'aria-label': `Open batch ${b.batch_key}`,
+              onclick: () => openBatch(b.payout_id),
+            }),
+          ),
+        ]),
+      ),
+    );
+    if (!page.batches.length)
+      table.tBodies[0].append(el('tr', {}, el('td', { colSpan: 8, className: 'empty', textContent: 'No payout batches yet.' })));
     showError('payout-ops-error', null);
   } catch (err) {
     showError('payout-ops-error', err);
@@ -281,27 +359,69 @@ function renderBatch(b) {
   pstate.batch = b;
   const section = $('payout-batch');
   section.hidden = false;
-  section.dataset.batch = JSON.stringify({ payout_id: b.payout_id, batch_key: b.batch_key, state: b.state, total: b.total, items: b.items.map((i) => ({ payout_item_id: i.payout_item_id, user_id: i.user_id, amount: i.amount, state: i.state, external_ref: i.external_ref })) });
+  section.dataset.batch = JSON.stringify({
+    payout_id: b.payout_id,
+    batch_key: b.batch_key,
+    state: b.state,
+    total: b.total,
+    items: b.items.map((i) => ({
+      payout_item_id: i.payout_item_id,
+      user_id: i.user_id,
+      amount: i.amount,
+      state: i.state,
+      external_ref: i.external_ref,
+    })),
+  });
   $('payout-batch-title').textContent = `Batch ${b.batch_key}`;
-  $('payout-batch-meta').textContent = `Cut-off ${when(b.cutoff)} · minimum ${inr(b.min_payout)} · ${b.item_count} items, ${inr(b.total)} · ` +
+  $('payout-batch-meta').textContent =
+    `Cut-off ${when(b.cutoff)} · minimum ${inr(b.min_payout)} · ${b.item_count} items, ${inr(b.total)} · ` +
     `paid ${inr(b.summary.paid.amount)}, failed ${inr(b.summary.failed.amount)}, open ${inr(b.summary.open.amount)}`;
   $('payout-csv').hidden = b.item_count === 0;
-  $('payout-items').tBodies[0].replaceChildren(...b.items.map((i) => {
-    const ref = el('input', { 'aria-label': `Transfer reference for ${i.masked_name}`, maxLength: 200, autocomplete: 'off', value: i.external_ref ?? '' });
-    const mark = i.state === 'open'
-      ? [ref,
-        el('button', { type: 'button', className: 'secondary', textContent: 'Paid', dataset: { mark: 'paid' }, onclick: () => settle(b.payout_id, i.payout_item_id, 'paid', ref.value) }),
-        el('button', { type: 'button', className: 'secondary', textContent: 'Failed', dataset: { mark: 'failed' }, onclick: () => settle(b.payout_id, i.payout_item_id, 'failed', ref.value) })]
-      : [i.state === 'failed' && i.reason ? `failed: ${i.reason}` : '—'];
-    return el('tr', { dataset: { itemId: i.payout_item_id, state: i.state } }, [
-      el('th', { scope: 'row', textContent: i.masked_name }),
-      el('td', { className: 'num', textContent: inr(i.amount) }),
-      el('td', { textContent: STATE_TEXT[i.state] ?? i.state }),
-      el('td', { textContent: i.external_ref ?? '—' }),
-      el('td', { className: 'inline-form' }, mark),
-    ]);
-  }));
-  if (!b.items.length) $('payout-items').tBodies[0].append(el('tr', {}, el('td', { colSpan: 5, className: 'empty', textContent: 'No items: nobody had reached the minimum payout at the cut-off.' })));
+  $('payout-items').tBodies[0].replaceChildren(
+    ...b.items.map((i) => {
+      const ref = el('input', {
+        'aria-label': `Transfer reference for ${i.masked_name}`,
+        maxLength: 200,
+        autocomplete: 'off',
+        value: i.external_ref ?? '',
+      });
+      const mark =
+        i.state === 'open'
+          ? [
+              ref,
+              el('button', {
+                type: 'button',
+                className: 'secondary',
+                textContent: 'Paid',
+                dataset: { mark: 'paid' },
+                onclick: () => settle(b.payout_id, i.payout_item_id, 'paid', ref.value),
+              }),
+              el('button', {
+                type: 'button',
+                className: 'secondary',
+                textContent: 'Failed',
+                dataset: { mark: 'failed' },
+                onclick: () => settle(b.payout_id, i.payout_item_id, 'failed', ref.value),
+              }),
+            ]
+          : [i.state === 'failed' && i.reason ? `failed: ${i.reason}` : '—'];
+      return el('tr', { dataset: { itemId: i.payout_item_id, state: i.state } }, [
+        el('th', { scope: 'row', textContent: i.masked_name }),
+        el('td', { className: 'num', textContent: inr(i.amount) }),
+        el('td', { textContent: STATE_TEXT[i.state] ?? i.state }),
+        el('td', { textContent: i.external_ref ?? '—' }),
+        el('td', { className: 'inline-form' }, mark),
+      ]);
+    }),
+  );
+  if (!b.items.length)
+    $('payout-items').tBodies[0].append(
+      el(
+        'tr',
+        {},
+        el('td', { colSpan: 5, className: 'empty', textContent: 'No items: nobody had reached the minimum payout at the cut-off.' }),
+      ),
+    );
 }
 
 async function settle(payoutId, itemId, state, ref) {
@@ -323,7 +443,10 @@ async function downloadCsv() {
     const a = el('a', { href: URL.createObjectURL(new Blob([csv], { type: 'text/csv' })), download: `payout-${b.payout_id}.csv` });
     document.body.append(a);
     a.click();
-    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    setTimeout(() => {
+      URL.revokeObjectURL(a.href);
+      a.remove();
+    }, 1000);
   } catch (err) {
     showError('payout-ops-error', err);
   }

@@ -99,7 +99,10 @@ function section(title, id, ...children) {
 function render() {
   const me = view.me;
   const p = $('privacy');
-  if (!me) { p.hidden = true; return; }
+  if (!me) {
+    p.hidden = true;
+    return;
+  }
   p.hidden = false;
   const erased = Boolean(me.anonymised_at);
   const erasure = me.erasure;
@@ -108,103 +111,295 @@ function render() {
 
   const parts = [];
   parts.push(el('h3', { id: 'privacy-title', textContent: 'Privacy' }));
-  parts.push(el('p', { className: 'note', textContent: 'Your rights over your data under India\'s DPDP Act 2023 and the GDPR. Others in the program see only a masked form of your name.' }));
+  parts.push(
+    el('p', {
+      className: 'note',
+      textContent:
+        "Your rights over your data under India's DPDP Act 2023 and the GDPR. Others in the program see only a masked form of your name.",
+    }),
+  );
   parts.push(el('div', { id: 'privacy-status', role: 'status', hidden: true }));
 
   if (erased) {
-    parts.push(el('p', { className: 'empty-state', id: 'privacy-erased', textContent: `Your account was erased on ${when(me.anonymised_at)}. Your name and e-mail address are gone; your commission records stay under a pseudonymous id.` }));
+    parts.push(
+      el('p', {
+        className: 'empty-state',
+        id: 'privacy-erased',
+        textContent: `Your account was erased on ${when(me.anonymised_at)}. Your name and e-mail address are gone; your commission records stay under a pseudonymous id.`,
+      }),
+    );
   }
 
   // Your data
-  parts.push(section('Your data', 'privacy-data',
-    el('p', { className: 'note', textContent: 'Everything held about you as one JSON file: profile, e-mail, purchases, earnings, consents, requests and the access log.' }),
-    el('button', { type: 'button', id: 'privacy-download', textContent: 'Download my data', on: { click: () => act(download, 'Your data was downloaded.') } }),
-  ));
+  parts.push(
+    section(
+      'Your data',
+      'privacy-data',
+      el('p', {
+        className: 'note',
+        textContent:
+          'Everything held about you as one JSON file: profile, e-mail, purchases, earnings, consents, requests and the access log.',
+      }),
+      el('button', {
+        type: 'button',
+        id: 'privacy-download',
+        textContent: 'Download my data',
+        on: { click: () => act(download, 'Your data was downloaded.') },
+      }),
+    ),
+  );
 
   // Your name
   if (!erased) {
     const input = el('input', { id: 'privacy-name', value: me.display_name ?? '', maxLength: 80, autocomplete: 'name', required: true });
-    parts.push(section('Your name', 'privacy-name-part',
-      el('form', {
-        className: 'inline-form', id: 'privacy-name-form',
-        on: { submit: (ev) => { ev.preventDefault(); act(() => request('/v1/me', { token: view.token, method: 'PATCH', body: { display_name: input.value } }).then((r) => view.onChange?.('name', r.display_name)), 'Your name was corrected.'); } },
-      },
-      el('label', { htmlFor: 'privacy-name', textContent: 'Display name' }), input,
-      el('button', { type: 'submit', textContent: 'Save name' })),
-      el('p', { className: 'note', textContent: `E-mail: ${me.email ?? '—'}. Your e-mail address is never shown to other members.` }),
-    ));
+    parts.push(
+      section(
+        'Your name',
+        'privacy-name-part',
+        el(
+          'form',
+          {
+            className: 'inline-form',
+            id: 'privacy-name-form',
+            on: {
+              submit: (ev) => {
+                ev.preventDefault();
+                act(
+                  () =>
+                    request('/v1/me', { token: view.token, method: 'PATCH', body: { display_name: input.value } }).then((r) =>
+                      view.onChange?.('name', r.display_name),
+                    ),
+                  'Your name was corrected.',
+                );
+              },
+            },
+          },
+          el('label', { htmlFor: 'privacy-name', textContent: 'Display name' }),
+          input,
+          el('button', { type: 'submit', textContent: 'Save name' }),
+        ),
+        el('p', { className: 'note', textContent: `E-mail: ${me.email ?? '—'}. Your e-mail address is never shown to other members.` }),
+      ),
+    );
   }
 
   // Consents
   const notice = me.notice ?? {};
-  const consentRows = (me.consents ?? []).map((c) => el('li', { dataset: { purpose: c.purpose, granted: String(c.granted) } },
-    el('strong', { textContent: c.purpose.replace(/_/g, ' ') }), ' ',
-    el('span', { className: 'badge', textContent: c.required ? 'required' : 'optional' }), ' ',
-    el('span', { className: 'consent-state', textContent: c.granted ? `given ${when(c.granted_at)} (notice ${c.notice_version})` : c.withdrawn_at ? `withdrawn ${when(c.withdrawn_at)}` : 'not given' }),
-    el('p', { className: 'note', textContent: c.description }),
-    el('p', { className: 'note', textContent: `Withdrawing stops: ${c.withdrawal_stops}` }),
-    erased ? null : c.granted
-      ? el('button', { type: 'button', className: 'secondary', textContent: `Withdraw consent: ${c.purpose.replace(/_/g, ' ')}`, dataset: { action: 'withdraw' },
-          on: { click: () => act(() => request(`/v1/me/consents/${encodeURIComponent(c.purpose)}/withdraw`, { token: view.token, method: 'POST' }), c.required ? 'Consent withdrawn: your erasure request is pending (you can cancel it below).' : 'Consent withdrawn.') } })
-      : notice.current_version
-        ? el('button', { type: 'button', className: 'secondary', textContent: `Give consent: ${c.purpose.replace(/_/g, ' ')}`, dataset: { action: 'give' },
-            on: { click: () => act(() => request('/v1/me/consents', { token: view.token, method: 'POST', body: { notice_version: notice.current_version, purposes: c.required ? [] : [c.purpose] } }), 'Consent given.') } })
-        : null,
-  ));
-  parts.push(section('Consents', 'privacy-consents',
-    el('p', { className: 'note', id: 'privacy-notice-state', textContent: notice.needs_acceptance
-      ? `The privacy notice in force is version ${notice.current_version}; you have not accepted it yet.`
-      : `You accepted privacy notice version ${notice.accepted_version} on ${when(notice.accepted_at)}.` }),
-    el('ul', { className: 'consents', id: 'privacy-consent-list' }, consentRows),
-  ));
+  const consentRows = (me.consents ?? []).map((c) =>
+    el(
+      'li',
+      { dataset: { purpose: c.purpose, granted: String(c.granted) } },
+      el('strong', { textContent: c.purpose.replace(/_/g, ' ') }),
+      ' ',
+      el('span', { className: 'badge', textContent: c.required ? 'required' : 'optional' }),
+      ' ',
+      el('span', {
+        className: 'consent-state',
+        textContent: c.granted
+          ? `given ${when(c.granted_at)} (notice ${c.notice_version})`
+          : c.withdrawn_at
+            ? `withdrawn ${when(c.withdrawn_at)}`
+            : 'not given',
+      }),
+      el('p', { className: 'note', textContent: c.description }),
+      el('p', { className: 'note', textContent: `Withdrawing stops: ${c.withdrawal_stops}` }),
+      erased
+        ? null
+        : c.granted
+          ? el('button', {
+              type: 'button',
+              className: 'secondary',
+              textContent: `Withdraw consent: ${c.purpose.replace(/_/g, ' ')}`,
+              dataset: { action: 'withdraw' },
+              on: {
+                click: () =>
+                  act(
+                    () => request(`/v1/me/consents/${encodeURIComponent(c.purpose)}/withdraw`, { token: view.token, method: 'POST' }),
+                    c.required ? 'Consent withdrawn: your erasure request is pending (you can cancel it below).' : 'Consent withdrawn.',
+                  ),
+              },
+            })
+          : notice.current_version
+            ? el('button', {
+                type: 'button',
+                className: 'secondary',
+                textContent: `Give consent: ${c.purpose.replace(/_/g, ' ')}`,
+                dataset: { action: 'give' },
+                on: {
+                  click: () =>
+                    act(
+                      () =>
+                        request('/v1/me/consents', {
+                          token: view.token,
+                          method: 'POST',
+                          body: { notice_version: notice.current_version, purposes: c.required ? [] : [c.purpose] },
+                        }),
+                      'Consent given.',
+                    ),
+                },
+              })
+            : null,
+    ),
+  );
+  parts.push(
+    section(
+      'Consents',
+      'privacy-consents',
+      el('p', {
+        className: 'note',
+        id: 'privacy-notice-state',
+        textContent: notice.needs_acceptance
+          ? `The privacy notice in force is version ${notice.current_version}; you have not accepted it yet.`
+          : `You accepted privacy notice version ${notice.accepted_version} on ${when(notice.accepted_at)}.`,
+      }),
+      el('ul', { className: 'consents', id: 'privacy-consent-list' }, consentRows),
+    ),
+  );
 
   // Erasure
   if (!erased) {
     const erasureParts = [];
     if (pending) {
-      erasureParts.push(el('p', { className: 'empty-state', id: 'privacy-erasure-pending', textContent: `Your account will be erased on ${when(erasure.erase_after)} (requested ${when(erasure.requested_at)}${erasure.warned_at ? `; you were warned ${when(erasure.warned_at)}` : ''}). Until then you can cancel.` }));
-      erasureParts.push(el('button', { type: 'button', id: 'privacy-cancel-erasure', textContent: 'Cancel erasure', on: { click: () => act(() => request('/v1/me/erasure/cancel', { token: view.token, method: 'POST' }), 'Erasure cancelled: your account stays.') } }));
+      erasureParts.push(
+        el('p', {
+          className: 'empty-state',
+          id: 'privacy-erasure-pending',
+          textContent: `Your account will be erased on ${when(erasure.erase_after)} (requested ${when(erasure.requested_at)}${erasure.warned_at ? `; you were warned ${when(erasure.warned_at)}` : ''}). Until then you can cancel.`,
+        }),
+      );
+      erasureParts.push(
+        el('button', {
+          type: 'button',
+          id: 'privacy-cancel-erasure',
+          textContent: 'Cancel erasure',
+          on: {
+            click: () =>
+              act(() => request('/v1/me/erasure/cancel', { token: view.token, method: 'POST' }), 'Erasure cancelled: your account stays.'),
+          },
+        }),
+      );
     } else if (view.confirming) {
-      erasureParts.push(el('p', { className: 'error', id: 'privacy-erasure-confirm-text', textContent: `Erase your account? After ${grace} days your name and e-mail address are erased and you earn nothing more. You will be told 48 hours before, and can cancel until then.` }));
-      erasureParts.push(el('button', { type: 'button', id: 'privacy-erasure-confirm', textContent: 'Yes, erase my account', on: { click: () => { view.confirming = false; act(() => request('/v1/me', { token: view.token, method: 'DELETE' }), 'Erasure requested.'); } } }));
+      erasureParts.push(
+        el('p', {
+          className: 'error',
+          id: 'privacy-erasure-confirm-text',
+          textContent: `Erase your account? After ${grace} days your name and e-mail address are erased and you earn nothing more. You will be told 48 hours before, and can cancel until then.`,
+        }),
+      );
+      erasureParts.push(
+        el('button', {
+          type: 'button',
+          id: 'privacy-erasure-confirm',
+          textContent: 'Yes, erase my account',
+          on: {
+            click: () => {
+              view.confirming = false;
+              act(() => request('/v1/me', { token: view.token, method: 'DELETE' }), 'Erasure requested.');
+            },
+          },
+        }),
+      );
       erasureParts.push(' ');
-      erasureParts.push(el('button', { type: 'button', className: 'secondary', id: 'privacy-erasure-keep', textContent: 'Keep my account', on: { click: () => { view.confirming = false; render(); $('privacy-request-erasure')?.focus(); } } }));
+      erasureParts.push(
+        el('button', {
+          type: 'button',
+          className: 'secondary',
+          id: 'privacy-erasure-keep',
+          textContent: 'Keep my account',
+          on: {
+            click: () => {
+              view.confirming = false;
+              render();
+              $('privacy-request-erasure')?.focus();
+            },
+          },
+        }),
+      );
     } else {
-      erasureParts.push(el('p', { className: 'note', textContent: `Erasure runs ${grace} days after you ask; you can cancel until then.` }));
-      erasureParts.push(el('button', { type: 'button', className: 'secondary', id: 'privacy-request-erasure', textContent: 'Erase my account…', on: { click: () => { view.confirming = true; render(); $('privacy-erasure-confirm')?.focus(); } } }));
+      erasureParts.push(
+        el('p', { className: 'note', textContent: `Erasure runs ${grace} days after you ask; you can cancel until then.` }),
+      );
+      erasureParts.push(
+        el('button', {
+          type: 'button',
+          className: 'secondary',
+          id: 'privacy-request-erasure',
+          textContent: 'Erase my account…',
+          on: {
+            click: () => {
+              view.confirming = true;
+              render();
+              $('privacy-erasure-confirm')?.focus();
+            },
+          },
+        }),
+      );
     }
     parts.push(section('Erase my account', 'privacy-erasure', ...erasureParts));
   }
 
   // Messages
   const messages = me.messages ?? [];
-  const text = (m) => ({
-    erasure_requested: `Erasure requested: it runs on ${when(m.body.erase_after)}.`,
-    erasure_warning: `Warning: your account will be erased on ${when(m.body.erase_after)}.`,
-    erasure_cancelled: 'Erasure cancelled.',
-    breach: `A personal data breach may have affected you (${(m.body.data_affected ?? []).join(', ')}): ${m.body.message ?? ''}`,
-  }[m.kind] ?? m.kind);
-  parts.push(section('Messages', 'privacy-messages',
-    messages.length
-      ? el('ul', { id: 'privacy-message-list' }, messages.map((m) => el('li', { dataset: { kind: m.kind } }, el('span', { className: 'when', textContent: when(m.created_at) }), ' ', text(m))))
-      : el('p', { className: 'empty', textContent: 'No privacy messages.' }),
-  ));
+  const text = (m) =>
+    ({
+      erasure_requested: `Erasure requested: it runs on ${when(m.body.erase_after)}.`,
+      erasure_warning: `Warning: your account will be erased on ${when(m.body.erase_after)}.`,
+      erasure_cancelled: 'Erasure cancelled.',
+      breach: `A personal data breach may have affected you (${(m.body.data_affected ?? []).join(', ')}): ${m.body.message ?? ''}`,
+    })[m.kind] ?? m.kind;
+  parts.push(
+    section(
+      'Messages',
+      'privacy-messages',
+      messages.length
+        ? el(
+            'ul',
+            { id: 'privacy-message-list' },
+            messages.map((m) =>
+              el('li', { dataset: { kind: m.kind } }, el('span', { className: 'when', textContent: when(m.created_at) }), ' ', text(m)),
+            ),
+          )
+        : el('p', { className: 'empty', textContent: 'No privacy messages.' }),
+    ),
+  );
 
   // Access log
-  const rows = view.log.map((r) => el('tr', { dataset: { what: r.what, purpose: r.purpose } },
-    el('th', { scope: 'row', textContent: when(r.accessed_at) }),
-    el('td', { textContent: r.accessor_role === 'service_role' ? `operator (${r.accessor})` : `${r.accessor_role} (${r.accessor})` }),
-    el('td', { textContent: r.what.replace(/_/g, ' ') }),
-    el('td', { textContent: r.purpose.replace(/_/g, ' ') }),
-  ));
-  parts.push(section('Who read your data', 'privacy-access',
-    el('p', { className: 'note', textContent: 'Every time the operator or the service read your data: when, who, what and why. Your own reads are not listed.' }),
-    rows.length
-      ? el('table', { className: 'data', id: 'privacy-access-log' },
-          el('thead', {}, el('tr', {}, ['When', 'Who', 'What', 'Why'].map((h) => el('th', { scope: 'col', textContent: h })))),
-          el('tbody', {}, rows))
-      : el('p', { className: 'empty', id: 'privacy-access-empty', textContent: 'Nobody has read your data.' }),
-  ));
+  const rows = view.log.map((r) =>
+    el(
+      'tr',
+      { dataset: { what: r.what, purpose: r.purpose } },
+      el('th', { scope: 'row', textContent: when(r.accessed_at) }),
+      el('td', { textContent: r.accessor_role === 'service_role' ? `operator (${r.accessor})` : `${r.accessor_role} (${r.accessor})` }),
+      el('td', { textContent: r.what.replace(/_/g, ' ') }),
+      el('td', { textContent: r.purpose.replace(/_/g, ' ') }),
+    ),
+  );
+  parts.push(
+    section(
+      'Who read your data',
+      'privacy-access',
+      el('p', {
+        className: 'note',
+        textContent: 'Every time the operator or the service read your data: when, who, what and why. Your own reads are not listed.',
+      }),
+      rows.length
+        ? el(
+            'table',
+            { className: 'data', id: 'privacy-access-log' },
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                ['When', 'Who', 'What', 'Why'].map((h) => el('th', { scope: 'col', textContent: h })),
+              ),
+            ),
+            el('tbody', {}, rows),
+          )
+        : el('p', { className: 'empty', id: 'privacy-access-empty', textContent: 'Nobody has read your data.' }),
+    ),
+  );
 
   const status = $('privacy-status');
   const keep = status && !status.hidden ? { text: status.textContent, kind: status.dataset.kind } : null;
@@ -231,7 +426,10 @@ export function close() {
   view.me = null;
   view.log = [];
   const p = $('privacy');
-  if (p) { p.hidden = true; p.replaceChildren(); }
+  if (p) {
+    p.hidden = true;
+    p.replaceChildren();
+  }
 }
 
 /** Fills the operator's purpose select from the API (the one list the database keeps). */
@@ -240,9 +438,12 @@ export async function initOperator(token) {
   if (!select || select.options.length > 1) return;
   try {
     const { purposes } = await request('/v1/operator/privacy/purposes', { token });
-    for (const p of purposes) select.append(el('option', { value: p.purpose, textContent: p.purpose.replace(/_/g, ' '), title: p.description }));
+    for (const p of purposes)
+      select.append(el('option', { value: p.purpose, textContent: p.purpose.replace(/_/g, ' '), title: p.description }));
     select.value = sessionStorage.getItem(PURPOSE_KEY) ?? '';
-  } catch { /* the reads then say purpose_required */ }
+  } catch {
+    /* the reads then say purpose_required */
+  }
   select.onchange = () => {
     sessionStorage.setItem(PURPOSE_KEY, select.value);
     $('purpose-error').hidden = true;
@@ -257,7 +458,7 @@ export function operatorPurpose() {
 /** Asks the operator to choose a purpose first. */
 export function askPurpose() {
   const e = $('purpose-error');
-  e.textContent = 'Choose why you read this person\'s data: the read is recorded in their access log.';
+  e.textContent = "Choose why you read this person's data: the read is recorded in their access log.";
   e.hidden = false;
   $('access-purpose').focus();
 }

@@ -81,17 +81,21 @@ export function dashboardApiRoutes(): Hono<AppEnv> {
     const purpose = purposeFor(c, purposeParam);
     const { root, nodes } =
       caller.kind === 'user'
-        ? await asCaller(c, async (tx) => {
-            const [root] = await tx<TreeRoot[]>`
+        ? await asCaller(
+            c,
+            async (tx) => {
+              const [root] = await tx<TreeRoot[]>`
               select user_id, display_name, status::text as status, direct_referrals::int as direct_referrals,
                      max_direct_referrals::int as max_direct_referrals
               from public.my_profile`;
-            const nodes = await tx<TreeNode[]>`
+              const nodes = await tx<TreeNode[]>`
               select user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
                      eightfold.money(earned) as earned
               from public.my_downline(${maxLevel}) order by level, joined_at limit ${MAX_NODES}`;
-            return { root, nodes };
-          }, { readOnly: true })
+              return { root, nodes };
+            },
+            { readOnly: true },
+          )
         : await asCaller(c, (tx) => serviceTree(tx, subject, maxLevel, purpose!));
     if (!root) throw new ApiError('not_found', 'No profile for this user.', 'user_id');
     return c.json({ root, max_level: maxLevel, truncated: nodes.length >= MAX_NODES, nodes: [...nodes] });
@@ -120,7 +124,12 @@ interface TreeNode {
   earned: string;
 }
 
-async function serviceTree(sql: TransactionSql, userId: string, maxLevel: number, purpose: string): Promise<{ root?: TreeRoot; nodes: TreeNode[] }> {
+async function serviceTree(
+  sql: TransactionSql,
+  userId: string,
+  maxLevel: number,
+  purpose: string,
+): Promise<{ root?: TreeRoot; nodes: TreeNode[] }> {
   // First the logged read (an unknown user is 404 here, a missing purpose 400).
   const nodes = await sql<TreeNode[]>`
     select member_id as user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,

@@ -275,29 +275,22 @@ const q = (s: string) => encodeURIComponent(s);
 // Health and demo -------------------------------------------------------------------------
 
 export const getHealth = (c: Client) => c.request<Health>('GET', '/health');
-export const listDemoUsers = (c: Client, limit?: number) =>
-  c.request<{ users: DemoUser[] }>('GET', '/v1/demo/users', { query: { limit } });
+export const listDemoUsers = (c: Client, limit?: number) => c.request<{ users: DemoUser[] }>('GET', '/v1/demo/users', { query: { limit } });
 /** Local mode: a user's token. Service tokens are not issued (403 service_token_not_issued): use the local service key. */
-export const getDemoToken = (c: Client, who: { user_id: Uuid }) =>
-  c.request<DemoToken>('POST', '/v1/demo/token', { body: who });
+export const getDemoToken = (c: Client, who: { user_id: Uuid }) => c.request<DemoToken>('POST', '/v1/demo/token', { body: who });
 
 // Ingestion (service) ------------------------------------------------------------------------
 
-export const createUser = (
-  c: Client,
-  body: { user_id?: Uuid; email?: string; display_name?: string; referral_code?: string } = {},
-) => c.request<Profile>('POST', '/v1/ingest/users', { body });
+export const createUser = (c: Client, body: { user_id?: Uuid; email?: string; display_name?: string; referral_code?: string } = {}) =>
+  c.request<Profile>('POST', '/v1/ingest/users', { body });
 export const setUserStatus = (c: Client, userId: Uuid, status: UserStatus) =>
   c.request<Profile>('PATCH', `/v1/ingest/users/${q(userId)}/status`, { body: { status } });
 export const recordPurchase = (
   c: Client,
   body: { buyer_id: Uuid; amount: Money; external_ref: string; profit?: Money; currency?: string; purchased_at?: string },
 ) => c.request<PurchaseResult>('POST', '/v1/ingest/purchases', { body });
-export const refundPurchase = (
-  c: Client,
-  purchaseId: Uuid,
-  body: { external_ref: string; amount?: Money; reason?: string },
-) => c.request<RefundResult>('POST', `/v1/ingest/purchases/${q(purchaseId)}/refunds`, { body });
+export const refundPurchase = (c: Client, purchaseId: Uuid, body: { external_ref: string; amount?: Money; reason?: string }) =>
+  c.request<RefundResult>('POST', `/v1/ingest/purchases/${q(purchaseId)}/refunds`, { body });
 
 // Referrals (user) ---------------------------------------------------------------------------
 
@@ -399,7 +392,11 @@ export interface MyPrivacy {
   notice: NoticeState;
   consents: Consent[];
   erasure: ErasureRequest | null;
-  messages: { kind: 'erasure_requested' | 'erasure_warning' | 'erasure_cancelled' | 'breach'; created_at: string; body: Record<string, unknown> }[];
+  messages: {
+    kind: 'erasure_requested' | 'erasure_warning' | 'erasure_cancelled' | 'breach';
+    created_at: string;
+    body: Record<string, unknown>;
+  }[];
   periods: { erasure_grace_hours: number; erasure_warning_hours: number; inactive_account_retention_days: number };
 }
 
@@ -444,7 +441,9 @@ export const withdrawMyConsent = (c: Client, purpose: string) =>
     `/v1/me/consents/${q(purpose)}/withdraw`,
   );
 export const listMyAccessLog = (c: Client, o: { limit?: number; before?: string } = {}) =>
-  c.request<{ items: AccessLogEntry[]; next_before: string | null }>('GET', '/v1/me/access-log', { query: { limit: o.limit, before: o.before } });
+  c.request<{ items: AccessLogEntry[]; next_before: string | null }>('GET', '/v1/me/access-log', {
+    query: { limit: o.limit, before: o.before },
+  });
 
 // Privacy, the operator's side (service) ------------------------------------------------------------
 
@@ -477,7 +476,15 @@ export interface Breach {
   affected_user_ids: Uuid[];
   measures: string | null;
   report_due_at: string;
-  notices: { breach_notice_id: number; recipient: string; sent_at: string; channel: string | null; reference: string | null; message: string | null; recorded_at: string }[];
+  notices: {
+    breach_notice_id: number;
+    recipient: string;
+    sent_at: string;
+    channel: string | null;
+    reference: string | null;
+    message: string | null;
+    recorded_at: string;
+  }[];
   board_notified_at: string | null;
   people_notified_at: string | null;
 }
@@ -503,5 +510,11 @@ export const updateBreach = (c: Client, id: number | string, body: Partial<Omit<
 export const recordBreachNotice = (
   c: Client,
   id: number | string,
-  body: { recipient: 'data_protection_board' | 'supervisory_authority' | 'affected_people' | 'other'; sent_at: string; channel?: string; reference?: string; message?: string },
+  body: {
+    recipient: 'data_protection_board' | 'supervisory_authority' | 'affected_people' | 'other';
+    sent_at: string;
+    channel?: string;
+    reference?: string;
+    message?: string;
+  },
 ) => c.request<Breach>('POST', `/v1/operator/breaches/${q(String(id))}/notices`, { body });

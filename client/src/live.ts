@@ -20,7 +20,6 @@
 // at or below the last id are ignored, so a replay never doubles one. Protocol:
 // docs/realtime.md.
 
-
 import type { LiveEarning } from './earning.ts';
 
 export type { LiveEarning };

@@ -92,7 +92,14 @@ export interface CommissionLifecycle {
   in_payout: Money;
   paid: Money;
   remaining: Money;
-  events: { commission_event_id: string; action: 'hold' | 'release' | 'void'; reason: string; actor: string; effective_at: string; created_at: string }[];
+  events: {
+    commission_event_id: string;
+    action: 'hold' | 'release' | 'void';
+    reason: string;
+    actor: string;
+    effective_at: string;
+    created_at: string;
+  }[];
 }
 
 const q = (s: string) => encodeURIComponent(s);

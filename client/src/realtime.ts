@@ -65,7 +65,8 @@ export function parseEarning(payload: unknown): EarningBroadcast | null {
     typeof p.earning_id === 'number' &&
     (p.kind === 'commission' || p.kind === 'reversal') &&
     (p.status === 'credited' || p.status === 'forfeited') &&
-    isStr(p.amount) && MONEY.test(p.amount) &&
+    isStr(p.amount) &&
+    MONEY.test(p.amount) &&
     p.currency === 'INR' &&
     typeof p.level === 'number' &&
     isStr(p.leg_id) &&
@@ -73,7 +74,8 @@ export function parseEarning(payload: unknown): EarningBroadcast | null {
     (p.reverses_id === null || typeof p.reverses_id === 'number') &&
     isStr(p.source_name) &&
     isStr(p.created_at) &&
-    !!t && [t.credited, t.reversed, t.forfeited, t.net].every((v) => isStr(v) && MONEY.test(v));
+    !!t &&
+    [t.credited, t.reversed, t.forfeited, t.net].every((v) => isStr(v) && MONEY.test(v));
   return ok ? (p as unknown as EarningBroadcast) : null;
 }
 

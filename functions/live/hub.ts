@@ -30,7 +30,6 @@ export type { LiveEarning };
 
 export const CHANNEL = 'eightfold_earnings';
 
-
 interface Row {
   xid: string;
   earning_id: string;
@@ -375,11 +374,13 @@ export class LiveHub {
     if (compareCursor(enc.key, s.last) <= 0) return undefined;
     s.last = enc.key;
     this.stats.delivered++;
-    return s.userId === null
-      ? (enc.operator ??= encoder.encode(formatEvent(enc.row, true)))
-      : (enc.user ??= encoder.encode(formatEvent(enc.row, false)));
+    if (s.userId === null) {
+      enc.operator ??= encoder.encode(formatEvent(enc.row, true));
+      return enc.operator;
+    }
+    enc.user ??= encoder.encode(formatEvent(enc.row, false));
+    return enc.user;
   }
-
 
   #enqueue(s: Subscriber, chunk: string | Uint8Array): void {
     if (s.closed) return;

@@ -52,7 +52,10 @@ export class TicketSigner {
       ({ payload } = await jwtVerify(ticket, await this.#key, { algorithms: ['HS256'], audience: AUDIENCE, typ: TYPE }));
     } catch (err) {
       const expired = (err as { code?: string }).code === 'ERR_JWT_EXPIRED';
-      throw new ApiError('invalid_token', expired ? 'The live ticket has expired: get a new one from POST /v1/live/ticket.' : 'The live ticket is not valid.');
+      throw new ApiError(
+        'invalid_token',
+        expired ? 'The live ticket has expired: get a new one from POST /v1/live/ticket.' : 'The live ticket is not valid.',
+      );
     }
     const exp = typeof payload.cexp === 'number' ? payload.cexp : undefined;
     if (exp !== undefined && exp * 1000 <= Date.now()) {
@@ -62,7 +65,12 @@ export class TicketSigner {
       return { kind: 'service', userId: null, role: 'service_role', claims: { role: 'service_role', ...(exp ? { exp } : {}) } };
     }
     if (payload.kind === 'user' && typeof payload.sub === 'string') {
-      return { kind: 'user', userId: payload.sub, role: 'authenticated', claims: { sub: payload.sub, role: 'authenticated', ...(exp ? { exp } : {}) } };
+      return {
+        kind: 'user',
+        userId: payload.sub,
+        role: 'authenticated',
+        claims: { sub: payload.sub, role: 'authenticated', ...(exp ? { exp } : {}) },
+      };
     }
     throw new ApiError('invalid_token', 'The live ticket is not valid.');
   }

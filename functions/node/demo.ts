@@ -58,7 +58,7 @@ export async function seedDemo(sql: Sql): Promise<boolean> {
     for (const u of DEMO_USERS) {
       await tx`insert into auth.users (id, aud, role, email, raw_user_meta_data, created_at, updated_at)
                values (${u.id}, 'authenticated', 'authenticated',
-                       ${u.name.toLowerCase().replace(/[^a-z]+/g, '.') + '@demo.eightfold.test'},
+                       ${`${u.name.toLowerCase().replace(/[^a-z]+/g, '.')}@demo.eightfold.test`},
                        ${tx.json({ display_name: u.name, notice_version: DEMO_NOTICE })}, now(), now())`;
     }
     for (const u of DEMO_USERS) {
@@ -75,7 +75,6 @@ export async function seedDemo(sql: Sql): Promise<boolean> {
     }
     await tx`select * from eightfold.refund_purchase(
                (select purchase_id from eightfold.purchases where external_ref = 'demo-1009'), 'demo-refund-1', 1100.00)`;
-
   });
   return true;
 }

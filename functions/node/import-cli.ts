@@ -20,6 +20,7 @@ const USAGE = `Usage: npm run import -- [--users] [--dry-run] [--continue] <file
 
 Imports into DATABASE_URL. See docs/import.md.`;
 
+// biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the parseArgs call below (an evolving let).
 let args;
 try {
   args = parseArgs({
@@ -59,7 +60,9 @@ try {
   process.exit(2);
 }
 if (!databaseUrl) {
-  console.error('Set DATABASE_URL to the database to import into, e.g. DATABASE_URL=postgres://postgres:…@db.<project-ref>.supabase.co:5432/postgres npm run import -- purchases.csv');
+  console.error(
+    'Set DATABASE_URL to the database to import into, e.g. DATABASE_URL=postgres://postgres:…@db.<project-ref>.supabase.co:5432/postgres npm run import -- purchases.csv',
+  );
   process.exit(2);
 }
 
@@ -96,9 +99,11 @@ try {
   } else {
     const e = err as { code?: string; message?: string };
     console.error(`The database failed${e.code ? ` (${e.code})` : ''}: ${e.message ?? String(err)}`);
-    console.error(args.values.continue && !args.values['dry-run']
-      ? 'Chunks committed before the failure stay written; run the same file again to finish (lines already imported are replays).'
-      : 'Nothing was written.');
+    console.error(
+      args.values.continue && !args.values['dry-run']
+        ? 'Chunks committed before the failure stay written; run the same file again to finish (lines already imported are replays).'
+        : 'Nothing was written.',
+    );
     status = 3;
   }
 } finally {

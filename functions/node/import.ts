@@ -174,7 +174,12 @@ async function run<T>(
   return { result, committed };
 }
 
-function finish(kind: ImportSummary['kind'], counts: Omit<ImportSummary, 'kind' | 'written' | 'dryRun'>, committed: boolean, opts: ImportOptions): ImportSummary {
+function finish(
+  kind: ImportSummary['kind'],
+  counts: Omit<ImportSummary, 'kind' | 'written' | 'dryRun'>,
+  committed: boolean,
+  opts: ImportOptions,
+): ImportSummary {
   counts.bad.sort((a, b) => a.line - b.line);
   const written = opts.dryRun || !committed ? 'nothing' : counts.bad.length ? 'good lines' : 'all';
   return { kind, ...counts, written, dryRun: !!opts.dryRun };
@@ -192,7 +197,15 @@ export async function importPurchases(sql: Sql, file: string, opts: ImportOption
       let chunk: { line: number; item: unknown }[] = [];
       const flush = async () => {
         if (chunk.length === 0) return;
-        const rows = await q<{ item: number; outcome: 'created' | 'replayed' | 'refused'; error_code: string | null; error_field: string | null; error_message: string | null }[]>`
+        const rows = await q<
+          {
+            item: number;
+            outcome: 'created' | 'replayed' | 'refused';
+            error_code: string | null;
+            error_field: string | null;
+            error_message: string | null;
+          }[]
+        >`
           select item, outcome, error_code, error_field, error_message
           from eightfold.record_purchases(${q.json(chunk.map((x) => x.item) as never)})`;
         for (const r of rows) {
@@ -284,8 +297,14 @@ export async function importUsers(sql: Sql, file: string, opts: ImportOptions = 
             if (sameEmail && sameReferrer) {
               c.replayed++;
             } else {
-              refuse(dbBad(line, 'EF111', u.user_id ? 'user_id' : 'email',
-                `user ${existing.user_id} already exists with ${sameEmail ? 'another referrer' : 'another email'}`));
+              refuse(
+                dbBad(
+                  line,
+                  'EF111',
+                  u.user_id ? 'user_id' : 'email',
+                  `user ${existing.user_id} already exists with ${sameEmail ? 'another referrer' : 'another email'}`,
+                ),
+              );
             }
             continue;
           }
@@ -316,10 +335,14 @@ export async function importUsers(sql: Sql, file: string, opts: ImportOptions = 
 export function report(file: string, s: ImportSummary): string[] {
   const out = s.bad.map((b) => `line ${b.line}: ${b.code}${b.name ? ` ${b.name}` : ''}${b.field ? ` (${b.field})` : ''}: ${b.message}`);
   const verb = s.written === 'nothing' ? 'would be ' : '';
-  out.push(`${file}: ${s.lines} ${s.kind === 'users' ? 'users' : 'purchases'} read: ${s.created} ${verb}created, ${s.replayed} replayed, ${s.refused} refused`);
+  out.push(
+    `${file}: ${s.lines} ${s.kind === 'users' ? 'users' : 'purchases'} read: ${s.created} ${verb}created, ${s.replayed} replayed, ${s.refused} refused`,
+  );
   if (s.dryRun) out.push('Dry run: nothing was written (every line was checked by the database in a transaction rolled back at the end).');
   else if (s.written === 'nothing')
-    out.push(`Nothing was written: ${s.bad.length} bad line${s.bad.length === 1 ? '' : 's'}. Fix ${s.bad.length === 1 ? 'it' : 'them'} and run again (lines already imported are replays), or pass --continue to write the good lines.`);
+    out.push(
+      `Nothing was written: ${s.bad.length} bad line${s.bad.length === 1 ? '' : 's'}. Fix ${s.bad.length === 1 ? 'it' : 'them'} and run again (lines already imported are replays), or pass --continue to write the good lines.`,
+    );
   else if (s.written === 'good lines') out.push(`The good lines were written (--continue); the ${s.bad.length} bad ones were not.`);
   else out.push('All written.');
   return out;

@@ -44,7 +44,9 @@ export function loadLocalSecrets(dataDir: string): { secrets: LocalSecrets; crea
     try {
       saved = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>;
     } catch {
-      throw new Error(`${file} is not valid JSON: fix it, or delete it to make new local secrets (the embedded database then needs a new data dir too).`);
+      throw new Error(
+        `${file} is not valid JSON: fix it, or delete it to make new local secrets (the embedded database then needs a new data dir too).`,
+      );
     }
   }
   const secrets: LocalSecrets = {
@@ -52,10 +54,11 @@ export function loadLocalSecrets(dataDir: string): { secrets: LocalSecrets; crea
     serviceKey: valid(saved.serviceKey, 20) ?? `ef_local_service_${randomBytes(24).toString('base64url')}`,
     pgPassword: valid(saved.pgPassword, 20) ?? randomBytes(24).toString('base64url'),
   };
-  const created = secrets.jwtSecret !== saved.jwtSecret || secrets.serviceKey !== saved.serviceKey || secrets.pgPassword !== saved.pgPassword;
+  const created =
+    secrets.jwtSecret !== saved.jwtSecret || secrets.serviceKey !== saved.serviceKey || secrets.pgPassword !== saved.pgPassword;
   if (created) {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   }
   // writeFileSync's mode applies to new files only; an older or copied file is tightened too.
   if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
@@ -72,7 +75,8 @@ function valid(value: unknown, minLength: number): string | undefined {
  * `password`. Returns true when it changed it.
  */
 export async function adoptSuperuserPassword(port: number, user: string, password: string): Promise<boolean> {
-  const connect = (pw: string) => postgres({ host: '127.0.0.1', port, user, password: pw, database: 'postgres', max: 1, onnotice: () => {} });
+  const connect = (pw: string) =>
+    postgres({ host: '127.0.0.1', port, user, password: pw, database: 'postgres', max: 1, onnotice: () => {} });
   const current = connect(password);
   try {
     await current`select 1`;
@@ -101,7 +105,10 @@ export async function adoptSuperuserPassword(port: number, user: string, passwor
 
 /** Loopback addresses, and the name that means them. Anything else may be reachable from elsewhere. */
 export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }
 

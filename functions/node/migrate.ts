@@ -59,23 +59,23 @@ export async function migrate(
       alter table supabase_migrations.schema_migrations add column if not exists name text;
     `);
     const done = new Set(
-      (await tx<{ version: string }[]>`select version from supabase_migrations.schema_migrations`).map(
-        (r) => r.version,
-      ),
+      (await tx<{ version: string }[]>`select version from supabase_migrations.schema_migrations`).map((r) => r.version),
     );
     const applied: string[] = [];
     for (const m of listMigrations(dir)) {
       if (done.has(m.version)) continue;
       const body = readFileSync(m.file, 'utf8');
       log(`applying ${m.version}_${m.name}`);
-      await tx.savepoint(async (sp) => {
-        await sp.unsafe(body);
-        await sp`insert into supabase_migrations.schema_migrations (version, name, statements)
+      await tx
+        .savepoint(async (sp) => {
+          await sp.unsafe(body);
+          await sp`insert into supabase_migrations.schema_migrations (version, name, statements)
                  values (${m.version}, ${m.name}, ${[body]})`;
-      }).catch((err: unknown) => {
-        const e = err as { message?: string; position?: string };
-        throw new Error(`migration ${m.version}_${m.name} failed: ${e.message ?? String(err)}`);
-      });
+        })
+        .catch((err: unknown) => {
+          const e = err as { message?: string; position?: string };
+          throw new Error(`migration ${m.version}_${m.name} failed: ${e.message ?? String(err)}`);
+        });
       applied.push(`${m.version}_${m.name}`);
     }
     return { standin, applied };

@@ -127,7 +127,6 @@ function refuseMalformedRequest(err: NodeJS.ErrnoException & { bytesParsed?: num
   );
 }
 
-
 /**
  * Serves the app. `limits` (config.ts ServerLimits, docs/deploying.md) bound how long a
  * client may take to send a request and how many connections are held at once; Node's
@@ -173,28 +172,27 @@ export async function startApiServer(
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {
-      server = serve({ fetch: app.fetch, port, hostname: host, serverOptions: { ...serverOptionsFor(limits), maxHeaderSize: maxHeaderBytes } }, (info) => {
-        const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-        resolve({
-          url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
-          port: info.port,
-          close: async () => {
-            await worker?.stop();
-            await ownHub?.stop(); // ends the SSE streams, which would hold server.close()
-            await new Promise<void>((r) => server.close(() => r()));
-          },
-        });
-      });
+      server = serve(
+        { fetch: app.fetch, port, hostname: host, serverOptions: { ...serverOptionsFor(limits), maxHeaderSize: maxHeaderBytes } },
+        (info) => {
+          const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+          resolve({
+            url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`,
+            port: info.port,
+            close: async () => {
+              await worker?.stop();
+              await ownHub?.stop(); // ends the SSE streams, which would hold server.close()
+              await new Promise<void>((r) => server.close(() => r()));
+            },
+          });
+        },
+      );
       (server as { maxConnections?: number }).maxConnections = limits.maxConnections;
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseMalformedRequest(err, socket));
       server.on('error', (err: NodeJS.ErrnoException) => {
         void ownHub?.stop();
         void worker?.stop();
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new Error(`Port ${port} is taken: set PORT to another one (e.g. PORT=8788 npm start).`)
-            : err,
-        );
+        reject(err.code === 'EADDRINUSE' ? new Error(`Port ${port} is taken: set PORT to another one (e.g. PORT=8788 npm start).`) : err);
       });
     } catch (err) {
       void worker?.stop();

@@ -76,7 +76,9 @@ if (cluster) {
   if (showSecrets) console.log(`\npsql: psql '${databaseUrl}'`);
   else {
     const u = new URL(databaseUrl);
-    console.log(`\npsql: PGPASSWORD="$(node -pe 'require(${JSON.stringify(path.resolve(local!.file))}).pgPassword')" psql -h ${u.hostname} -p ${u.port} -U ${decodeURIComponent(u.username)} ${u.pathname.slice(1)}`);
+    console.log(
+      `\npsql: PGPASSWORD="$(node -pe 'require(${JSON.stringify(path.resolve(local!.file))}).pgPassword')" psql -h ${u.hostname} -p ${u.port} -U ${decodeURIComponent(u.username)} ${u.pathname.slice(1)}`,
+    );
   }
 }
 const api = apiDeps(sql, config, { embedded: Boolean(cluster) });
@@ -100,13 +102,19 @@ if (api.local) {
     console.log(`  local service key: ${api.local.serviceKey}`);
     console.log(`  (kept in ${secretsFile}, mode 0600; shown on the first start, or with npm start -- --show-secrets)`);
   } else {
-    console.log(`  local secrets (JWT secret, service key, database password): ${secretsFile} (mode 0600); npm start -- --show-secrets prints them`);
+    console.log(
+      `  local secrets (JWT secret, service key, database password): ${secretsFile} (mode 0600); npm start -- --show-secrets prints them`,
+    );
   }
   console.log('  try:');
-  console.log(`    TOKEN=$(curl -s -X POST '${server.url}/v1/demo/token?format=text' -H 'content-type: application/json' -d '{"user_id":"00000000-0000-4000-8000-000000000001"}')`);
+  console.log(
+    `    TOKEN=$(curl -s -X POST '${server.url}/v1/demo/token?format=text' -H 'content-type: application/json' -d '{"user_id":"00000000-0000-4000-8000-000000000001"}')`,
+  );
   console.log(`    curl -s ${server.url}/v1/reports/earnings/summary -H "Authorization: Bearer $TOKEN"`);
 }
-console.log(`\nDashboard: ${server.url}/  (demo traffic ${extras.traffic ? (extras.traffic.status().running ? 'on' : 'off: EIGHTFOLD_DEMO_TRAFFIC=1 or the switch in the page') : 'unavailable outside local mode'})`);
+console.log(
+  `\nDashboard: ${server.url}/  (demo traffic ${extras.traffic ? (extras.traffic.status().running ? 'on' : 'off: EIGHTFOLD_DEMO_TRAFFIC=1 or the switch in the page') : 'unavailable outside local mode'})`,
+);
 console.log('\nRunning. Press Ctrl-C to stop.');
 
 let stopping = false;

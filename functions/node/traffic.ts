@@ -47,7 +47,7 @@ export function createDemoTraffic(sql: Sql, { intervalMs = 1000, log = (_: strin
     const buyer = buyers[randomInt(buyers.length)]!.user_id;
     const [row] = await sql<{ purchase_id: string }[]>`
       select purchase_id from eightfold.record_purchase(${buyer}, ${randomAmount()}::numeric,
-        ${'demo-traffic-' + randomUUID()}, null::numeric)`;
+        ${`demo-traffic-${randomUUID()}`}, null::numeric)`;
     purchases++;
     return row!.purchase_id;
   }

@@ -43,7 +43,10 @@ const Breach = z
     people_affected: z.number().int(),
     affected_user_ids: z.array(Uuid),
     measures: z.string().nullable(),
-    report_due_at: z.string().openapi({ description: 'discovered_at + 72 hours: the detailed report to the Board (DPDP Rules 2025 rule 7(2)) and the GDPR art. 33 notification.' }),
+    report_due_at: z.string().openapi({
+      description:
+        'discovered_at + 72 hours: the detailed report to the Board (DPDP Rules 2025 rule 7(2)) and the GDPR art. 33 notification.',
+    }),
     notices: z.array(Notice),
     board_notified_at: z.string().nullable(),
     people_notified_at: z.string().nullable(),
@@ -56,7 +59,10 @@ const Fields = {
   closed_at: Instant.nullable().optional(),
   title: z.string().max(200),
   description: z.string().max(4000),
-  data_affected: z.array(z.string().max(80)).max(20).openapi({ example: ['e-mail addresses', 'display names'] }),
+  data_affected: z
+    .array(z.string().max(80))
+    .max(20)
+    .openapi({ example: ['e-mail addresses', 'display names'] }),
   people_affected: z.number().int().min(0),
   affected_user_ids: z.array(Uuid).max(100000),
   measures: z.string().max(4000).nullable(),
@@ -185,7 +191,7 @@ export function breachRoutes() {
       const breach = await asCaller(c, async (tx) => {
         await breachOr404(tx, breach_id);
         // Each field only when sent; null clears the nullable ones.
-        const has = (k: keyof typeof b) => Object.prototype.hasOwnProperty.call(b, k);
+        const has = (k: keyof typeof b) => Object.hasOwn(b, k);
         await tx`
           update eightfold.breaches set
             occurred_at = case when ${has('occurred_at')} then ${b.occurred_at ?? null}::timestamptz else occurred_at end,

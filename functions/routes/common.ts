@@ -60,7 +60,7 @@ export function errorResponses(...statuses: number[]) {
     403: 'Not allowed (forbidden, service_only, user_suspended)',
     404: 'Not found',
     409: 'Conflict (referral_limit_reached, referrer_already_set, external_ref_conflict, ...)',
-    413: 'Too many items (batch_too_large), or a body over the route\'s limit (payload_too_large)',
+    413: "Too many items (batch_too_large), or a body over the route's limit (payload_too_large)",
     422: 'Rule violation',
     429: 'Too many requests or streams (rate_limited, too_many_streams), with Retry-After',
     503: 'Database unavailable (database_unavailable), with Retry-After',
@@ -130,7 +130,10 @@ export const DateTimeParam = z
     const problem = instantProblem(s);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
-  .openapi({ example: '2026-11-01', description: 'An ISO date (midnight) or a date-time with offset; years 0001-9999, at most milliseconds.' });
+  .openapi({
+    example: '2026-11-01',
+    description: 'An ISO date (midnight) or a date-time with offset; years 0001-9999, at most milliseconds.',
+  });
 
 /** A date-time with offset (no bare date): when something happened, e.g. purchased_at. */
 export const Timestamp = DateTimeParam.refine((s) => s.includes('T'), {

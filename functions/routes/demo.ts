@@ -84,7 +84,10 @@ export function demoRoutes() {
         body: { content: { 'application/json': { schema: TokenRequest } }, required: true },
       },
       responses: {
-        200: { description: 'A token valid for one hour', content: { 'application/json': { schema: Token }, 'text/plain': { schema: z.string() } } },
+        200: {
+          description: 'A token valid for one hour',
+          content: { 'application/json': { schema: Token }, 'text/plain': { schema: z.string() } },
+        },
         ...errorResponses(400, 403, 404),
       },
     }),
@@ -100,7 +103,10 @@ export function demoRoutes() {
       const userId = body.user_id.toLowerCase();
       const token = await sign({ userId, email: user.email ?? undefined });
       if (format === 'text') return c.text(token, 200);
-      return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: 3600, user_id: userId, role: 'authenticated' as const }, 200);
+      return c.json(
+        { access_token: token, token_type: 'bearer' as const, expires_in: 3600, user_id: userId, role: 'authenticated' as const },
+        200,
+      );
     },
   );
   return app;

@@ -12,7 +12,10 @@ const Health = z
     database: z.literal('ok'),
     mode: z.enum(['local', 'supabase']),
     version: z.string(),
-    migrations: z.number().int().openapi({ description: 'Migrations recorded in supabase_migrations.schema_migrations (0 when the table is not readable).' }),
+    migrations: z
+      .number()
+      .int()
+      .openapi({ description: 'Migrations recorded in supabase_migrations.schema_migrations (0 when the table is not readable).' }),
   })
   .openapi('Health');
 
@@ -27,7 +30,7 @@ const Unhealthy = z
       reason: z.enum(REASONS).openapi({
         description:
           'unreachable: no connection (refused, reset, closed); starting_up / shutting_down: PostgreSQL is restarting; ' +
-          'timeout: no answer within the health check\'s time; not_migrated: the engine schema is missing; error: another database error.',
+          "timeout: no answer within the health check's time; not_migrated: the engine schema is missing; error: another database error.",
       }),
     }),
   })

@@ -68,9 +68,7 @@ const Purchase = z
   })
   .openapi('Purchase');
 
-const PurchaseResult = z
-  .object({ replayed: z.boolean(), purchase: Purchase, earnings: z.array(Earning) })
-  .openapi('PurchaseResult');
+const PurchaseResult = z.object({ replayed: z.boolean(), purchase: Purchase, earnings: z.array(Earning) }).openapi('PurchaseResult');
 
 /** A user to create, as POST /users and `npm run import -- --users` check it. */
 export const NewUser = z
@@ -80,14 +78,18 @@ export const NewUser = z
     display_name: z.string().trim().min(1).max(80).optional(),
     referral_code: z.string().min(1).max(40).optional(),
     notice_version: z.string().min(1).max(40).optional().openapi({
-      description: 'The privacy notice version the person accepted (GET /v1/privacy/notice); records their consent. Unknown: 400 notice_version_unknown.',
+      description:
+        'The privacy notice version the person accepted (GET /v1/privacy/notice); records their consent. Unknown: 400 notice_version_unknown.',
       example: '2026-12-01',
     }),
     consents: z
       .array(z.string().regex(/^[a-z][a-z0-9_]{1,39}$/))
       .max(20)
       .optional()
-      .openapi({ description: 'Optional purposes the person consented to as well (with notice_version).', example: ['earnings_notifications'] }),
+      .openapi({
+        description: 'Optional purposes the person consented to as well (with notice_version).',
+        example: ['earnings_notifications'],
+      }),
   })
   .strict();
 
@@ -149,9 +151,7 @@ const Refund = z
   })
   .openapi('Refund');
 
-const RefundResult = z
-  .object({ replayed: z.boolean(), refund: Refund, reversals: z.array(Earning) })
-  .openapi('RefundResult');
+const RefundResult = z.object({ replayed: z.boolean(), refund: Refund, reversals: z.array(Earning) }).openapi('RefundResult');
 
 const EARNING_COLUMNS = (tx: TransactionSql) => tx`
   earning_id::text as earning_id, kind, beneficiary_id, level::int as level, rate::text as rate, base::text as base,
@@ -275,10 +275,13 @@ export function ingestRoutes() {
     async (c) => {
       const b = c.req.valid('json');
       // One round trip: the function records the purchase and answers with it.
-      const [row] = await asService(c, (sql) => sql<{ result: z.infer<typeof PurchaseResult> }[]>`
+      const [row] = await asService(
+        c,
+        (sql) => sql<{ result: z.infer<typeof PurchaseResult> }[]>`
         select eightfold.record_purchase_response(
           ${b.buyer_id}, ${b.amount}::numeric, ${b.external_ref}, ${b.profit ?? null}::numeric,
-          ${b.currency ?? 'INR'}, ${b.purchased_at ?? null}::timestamptz) as result`);
+          ${b.currency ?? 'INR'}, ${b.purchased_at ?? null}::timestamptz) as result`,
+      );
       const result = row!.result;
       return c.json(result as never, result.replayed ? 200 : 201);
     },
@@ -315,7 +318,11 @@ export function ingestRoutes() {
     async (c) => {
       const { purchases } = c.req.valid('json');
       if (purchases.length > MAX_BATCH) {
-        throw new ApiError('batch_too_large', `A batch holds at most ${MAX_BATCH} purchases; this one has ${purchases.length}.`, 'purchases');
+        throw new ApiError(
+          'batch_too_large',
+          `A batch holds at most ${MAX_BATCH} purchases; this one has ${purchases.length}.`,
+          'purchases',
+        );
       }
       // Items that are not well-formed are refused here; the others go to the database in
       // one call, which settles each (eightfold.record_purchases).
@@ -334,7 +341,8 @@ export function ingestRoutes() {
         const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined);
         results[index] = {
           index,
-          external_ref: typeof (raw as { external_ref?: unknown })?.external_ref === 'string' ? (raw as { external_ref: string }).external_ref : null,
+          external_ref:
+            typeof (raw as { external_ref?: unknown })?.external_ref === 'string' ? (raw as { external_ref: string }).external_ref : null,
           outcome: 'refused',
           purchase_id: null,
           error: {
@@ -345,9 +353,12 @@ export function ingestRoutes() {
         };
       });
       if (valid.length > 0) {
-        const rows = await asService(c, (sql) => sql<DbItemResult[]>`
+        const rows = await asService(
+          c,
+          (sql) => sql<DbItemResult[]>`
           select item, outcome, purchase_id, error_code, error_field, error_message
-          from eightfold.record_purchases(${sql.json(valid.map((v) => v.item) as never)})`);
+          from eightfold.record_purchases(${sql.json(valid.map((v) => v.item) as never)})`,
+        );
         for (const r of rows) {
           const { index, item } = valid[r.item - 1]!;
           const info = r.error_code ? DB_ERRORS[r.error_code] : undefined;
@@ -357,7 +368,13 @@ export function ingestRoutes() {
             outcome: r.outcome,
             purchase_id: r.purchase_id,
             ...(r.error_code
-              ? { error: { code: info?.code ?? r.error_code, message: r.error_message ?? info?.title ?? '', field: r.error_field ?? undefined } }
+              ? {
+                  error: {
+                    code: info?.code ?? r.error_code,
+                    message: r.error_message ?? info?.title ?? '',
+                    field: r.error_field ?? undefined,
+                  },
+                }
               : {}),
           };
         }

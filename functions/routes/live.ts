@@ -41,8 +41,15 @@ const SSE_HEADERS = {
 };
 
 const StreamQuery = z.object({
-  ticket: z.string().max(2000).optional().openapi({ description: 'A ticket from POST /v1/live/ticket, for EventSource (which cannot send headers). Valid 60 s.' }),
-  last_event_id: z.string().optional().openapi({ description: 'Resume after this event id ("<xid>-<earning_id>"); "0-0" replays everything. The Last-Event-ID header wins.', example: '0-0' }),
+  ticket: z
+    .string()
+    .max(2000)
+    .optional()
+    .openapi({ description: 'A ticket from POST /v1/live/ticket, for EventSource (which cannot send headers). Valid 60 s.' }),
+  last_event_id: z.string().optional().openapi({
+    description: 'Resume after this event id ("<xid>-<earning_id>"); "0-0" replays everything. The Last-Event-ID header wins.',
+    example: '0-0',
+  }),
 });
 
 /** One ticket signer per app (its key lives as long as the process). */
@@ -75,14 +82,21 @@ async function callerOf(c: Context<AppEnv>): Promise<Caller> {
       return m[1];
     });
   }
-  return verifyCaller(c, () => c.req.query('ticket') || undefined, (ticket) => signerOf(c.var.deps).verify(ticket));
+  return verifyCaller(
+    c,
+    () => c.req.query('ticket') || undefined,
+    (ticket) => signerOf(c.var.deps).verify(ticket),
+  );
 }
 
 function hubOf(c: Context<AppEnv>): LiveHub {
   const hub = c.var.deps.live;
   if (hub && !hub.running) throw new ApiError('database_unavailable', 'The live feed is shutting down; reconnect shortly.');
   if (!hub) {
-    throw new ApiError('database_unavailable', 'The SSE feed runs on the Node server; on Supabase subscribe to the Realtime channel earnings:<user id>.');
+    throw new ApiError(
+      'database_unavailable',
+      'The SSE feed runs on the Node server; on Supabase subscribe to the Realtime channel earnings:<user id>.',
+    );
   }
   return hub;
 }
@@ -104,7 +118,8 @@ function stream(c: Context<AppEnv>, hub: LiveHub, userId: string | null, caller:
 
 const sseResponse = {
   200: {
-    description: 'text/event-stream: `event: earning` with `id: <xid>-<earning_id>` and JSON data; `: heartbeat` comments every 15 s; `event: expired` when the token expires.',
+    description:
+      'text/event-stream: `event: earning` with `id: <xid>-<earning_id>` and JSON data; `: heartbeat` comments every 15 s; `event: expired` when the token expires.',
     content: { 'text/event-stream': { schema: z.string() } },
   },
 };
@@ -168,12 +183,14 @@ export function liveRoutes() {
         // One person's live earnings are their data: the operator states why, and the
         // opening of the stream is written to the access log (docs/privacy.md).
         const purpose = c.req.query('purpose');
-        if (!purpose) throw new ApiError('purpose_required', 'Watching a person\'s earnings with the service key needs ?purpose=.', 'purpose');
-        if (!/^[a-z][a-z0-9_]{1,39}$/.test(purpose)) throw new ApiError('validation_failed', 'purpose: an access purpose such as "support"', 'purpose');
+        if (!purpose)
+          throw new ApiError('purpose_required', "Watching a person's earnings with the service key needs ?purpose=.", 'purpose');
+        if (!/^[a-z][a-z0-9_]{1,39}$/.test(purpose))
+          throw new ApiError('validation_failed', 'purpose: an access purpose such as "support"', 'purpose');
         await runAs(c.var.deps, caller, (tx) => tx`select eightfold.log_access(${userId}, 'live_earnings', ${purpose}, null)`);
       } else {
         if (requested && requested !== caller.userId) {
-          throw new ApiError('forbidden', "A user can open only their own earnings stream.", 'user_id');
+          throw new ApiError('forbidden', 'A user can open only their own earnings stream.', 'user_id');
         }
         userId = caller.userId;
       }

@@ -198,11 +198,16 @@ export function meRoutes() {
       security: bearerSecurity,
       request: {
         query: z.object({
-          user_id: Uuid.optional().openapi({ description: 'Optional: your own id. Anyone else\'s is 403 (the operator uses /v1/operator/privacy/users/{user_id}/export).' }),
+          user_id: Uuid.optional().openapi({
+            description: "Optional: your own id. Anyone else's is 403 (the operator uses /v1/operator/privacy/users/{user_id}/export).",
+          }),
         }),
       },
       responses: {
-        200: { description: 'The export', content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi('DataExport') } } },
+        200: {
+          description: 'The export',
+          content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi('DataExport') } },
+        },
         ...errorResponses(401, 403),
       },
     }),
@@ -259,7 +264,11 @@ export function meRoutes() {
               schema: z
                 .object({
                   notice_version: z.string().min(1).max(40).openapi({ example: '2026-12-01' }),
-                  purposes: z.array(PurposeName).max(20).default([]).openapi({ example: ['earnings_notifications'] }),
+                  purposes: z
+                    .array(PurposeName)
+                    .max(20)
+                    .default([])
+                    .openapi({ example: ['earnings_notifications'] }),
                 })
                 .strict(),
             },
@@ -322,7 +331,11 @@ export function meRoutes() {
       request: {
         query: z.object({
           limit: Limit(200, 50),
-          before: z.string().regex(/^\d{1,18}$/, 'an access_id').optional().openapi({ description: 'access_id cursor (exclusive)' }),
+          before: z
+            .string()
+            .regex(/^\d{1,18}$/, 'an access_id')
+            .optional()
+            .openapi({ description: 'access_id cursor (exclusive)' }),
         }),
       },
       responses: {

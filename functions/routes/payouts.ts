@@ -20,7 +20,10 @@ import { csvCell } from './reports.ts';
 
 /** A bigint id in a path or query: 1 to 18 digits. */
 const Id = (what: string) =>
-  z.string().regex(/^[1-9]\d{0,17}$/, `a ${what} (a positive integer)`).openapi({ example: '1', description: `${what} (bigint as a string)` });
+  z
+    .string()
+    .regex(/^[1-9]\d{0,17}$/, `a ${what} (a positive integer)`)
+    .openapi({ example: '1', description: `${what} (bigint as a string)` });
 
 const Balance = z
   .object({
@@ -28,13 +31,17 @@ const Balance = z
     as_of: z.string(),
     currency: z.string().openapi({ example: 'INR' }),
     pending: MoneyOut.openapi({ description: 'In the hold period; see pending_schedule for when.' }),
-    available: MoneyOut.openapi({ description: 'What the next payout pays (due money minus clawbacks); negative while a clawback is owed.' }),
+    available: MoneyOut.openapi({
+      description: 'What the next payout pays (due money minus clawbacks); negative while a clawback is owed.',
+    }),
     paid: MoneyOut.openapi({ description: 'Paid out in items marked paid (net of clawbacks netted in them).' }),
     clawback_owed: MoneyOut.openapi({ description: 'Refunds after payout, netted against the next payout (part of available).' }),
     held: MoneyOut,
     in_payout: MoneyOut.openapi({ description: 'In payout items not yet marked paid or failed.' }),
     voided: MoneyOut,
-    net: MoneyOut.openapi({ description: 'All credited commissions net of refunds = pending + held + available + in_payout + paid + voided.' }),
+    net: MoneyOut.openapi({
+      description: 'All credited commissions net of refunds = pending + held + available + in_payout + paid + voided.',
+    }),
     commissions: z.number().int(),
     next_available_at: z.string().nullable(),
     pending_schedule: z.array(
@@ -133,10 +140,23 @@ const Commission = z
   .openapi('CommissionLifecycle');
 
 const CSV_COLUMNS = [
-  'payout_id', 'batch_key', 'payout_item_id', 'user_id', 'amount', 'currency', 'reference', 'state', 'external_ref', 'settled_at',
+  'payout_id',
+  'batch_key',
+  'payout_item_id',
+  'user_id',
+  'amount',
+  'currency',
+  'reference',
+  'state',
+  'external_ref',
+  'settled_at',
 ] as const;
 
-const ExternalRef = z.string().min(1).max(200).openapi({ example: 'UTR-2026120100042', description: 'The reference of the transfer (bank UTR, payout id).' });
+const ExternalRef = z
+  .string()
+  .min(1)
+  .max(200)
+  .openapi({ example: 'UTR-2026120100042', description: 'The reference of the transfer (bank UTR, payout id).' });
 const Reason = z.string().min(1).max(500);
 
 export function payoutMeRoutes() {
@@ -185,7 +205,9 @@ export function payoutMeRoutes() {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const [row] = await asCaller(c, (tx) => tx`select public.my_payouts(${q.limit}, ${q.before ?? null}::bigint) as r`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx`select public.my_payouts(${q.limit}, ${q.before ?? null}::bigint) as r`, {
+        readOnly: true,
+      });
       return c.json(row!.r as never, 200);
     },
   );
@@ -266,14 +288,20 @@ export function payoutOperatorRoutes() {
       responses: {
         200: {
           description: 'One page',
-          content: { 'application/json': { schema: z.object({ batches: z.array(BatchRow), next_before: z.string().nullable() }).openapi('PayoutBatchesPage') } },
+          content: {
+            'application/json': {
+              schema: z.object({ batches: z.array(BatchRow), next_before: z.string().nullable() }).openapi('PayoutBatchesPage'),
+            },
+          },
         },
         ...errorResponses(400, 401, 403),
       },
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const [row] = await asCaller(c, (tx) => tx`select public.payout_batches(${q.limit}, ${q.before ?? null}::bigint) as r`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx`select public.payout_batches(${q.limit}, ${q.before ?? null}::bigint) as r`, {
+        readOnly: true,
+      });
       return c.json(row!.r as never, 200);
     },
   );
@@ -331,7 +359,7 @@ export function payoutOperatorRoutes() {
       );
       const lines = [CSV_COLUMNS.join(',')];
       for (const r of rows) lines.push(CSV_COLUMNS.map((k) => csvCell((r as Record<string, unknown>)[k])).join(','));
-      return c.body(lines.join('\r\n') + '\r\n', 200, {
+      return c.body(`${lines.join('\r\n')}\r\n`, 200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="payout-${payout_id}.csv"`,
       });
@@ -347,7 +375,8 @@ export function payoutOperatorRoutes() {
           state === 'paid'
             ? 'Mark a payout item paid, with the reference of the transfer'
             : 'Mark a payout item failed: its money is available again',
-        description: 'Once per item; the same call again answers 200 with replayed: true, the other state or another reference is 409 payout_item_settled.',
+        description:
+          'Once per item; the same call again answers 200 with replayed: true, the other state or another reference is 409 payout_item_settled.',
         tags: ['payouts (service)'],
         security: bearerSecurity,
         request: {

@@ -23,10 +23,19 @@ export const requireServiceOnce = createMiddleware<AppEnv>(async (c, next) => {
 
 const Settings = z
   .object({
-    erasure_grace_hours: z.number().int().openapi({ description: 'A requested erasure runs this long after the request (>= the warning).', example: 168 }),
+    erasure_grace_hours: z
+      .number()
+      .int()
+      .openapi({ description: 'A requested erasure runs this long after the request (>= the warning).', example: 168 }),
     erasure_warning_hours: z.number().int().openapi({ description: 'The person is warned this long before (>= 48).', example: 48 }),
-    inactive_account_retention_days: z.number().int().openapi({ description: 'Accounts with no activity this long are scheduled for erasure (30..3650).', example: 1095 }),
-    access_log_retention_days: z.number().int().openapi({ description: 'Access-log entries are kept this long (365..3650).', example: 365 }),
+    inactive_account_retention_days: z
+      .number()
+      .int()
+      .openapi({ description: 'Accounts with no activity this long are scheduled for erasure (30..3650).', example: 1095 }),
+    access_log_retention_days: z
+      .number()
+      .int()
+      .openapi({ description: 'Access-log entries are kept this long (365..3650).', example: 365 }),
     updated_at: z.string(),
   })
   .openapi('PrivacySettings');
@@ -47,7 +56,7 @@ export function privacyOperatorRoutes() {
     createRoute({
       method: 'get',
       path: '/purposes',
-      summary: 'The purposes an operator may give for reading one person\'s data',
+      summary: "The purposes an operator may give for reading one person's data",
       tags: ['operator privacy (service)'],
       security: bearerSecurity,
       responses: {
@@ -72,7 +81,7 @@ export function privacyOperatorRoutes() {
     createRoute({
       method: 'get',
       path: '/access-log',
-      summary: 'The access log: every operator or service read of one person\'s data, newest first',
+      summary: "The access log: every operator or service read of one person's data, newest first",
       description: 'Of one person (user_id) or of everyone. Reading the log is not itself logged: it names ids, not data.',
       tags: ['operator privacy (service)'],
       security: bearerSecurity,
@@ -80,7 +89,10 @@ export function privacyOperatorRoutes() {
         query: z.object({
           user_id: Uuid.optional(),
           limit: Limit(500, 50),
-          before: z.string().regex(/^\d{1,18}$/, 'an access_id').optional(),
+          before: z
+            .string()
+            .regex(/^\d{1,18}$/, 'an access_id')
+            .optional(),
         }),
       },
       responses: {
@@ -173,7 +185,7 @@ export function privacyOperatorRoutes() {
     createRoute({
       method: 'post',
       path: '/users/{user_id}/erasure/cancel',
-      summary: 'Cancel a person\'s pending erasure request',
+      summary: "Cancel a person's pending erasure request",
       tags: ['operator privacy (service)'],
       security: bearerSecurity,
       request: { params: UserParams },
@@ -209,7 +221,8 @@ export function privacyOperatorRoutes() {
       method: 'patch',
       path: '/settings',
       summary: 'Change the retention and erasure periods',
-      description: 'Out of range: 400 privacy_setting_invalid naming the field (the grace period is at least the warning, the warning at least 48 hours, the access log kept at least 365 days).',
+      description:
+        'Out of range: 400 privacy_setting_invalid naming the field (the grace period is at least the warning, the warning at least 48 hours, the access log kept at least 365 days).',
       tags: ['operator privacy (service)'],
       security: bearerSecurity,
       request: {

@@ -17,9 +17,7 @@ export const NoticeBody = z
     title: z.string(),
     body: z.string(),
     url: z.string().nullable(),
-    purposes: z.array(
-      z.object({ purpose: z.string(), description: z.string(), required: z.boolean(), withdrawal_stops: z.string() }),
-    ),
+    purposes: z.array(z.object({ purpose: z.string(), description: z.string(), required: z.boolean(), withdrawal_stops: z.string() })),
   })
   .openapi('PrivacyNotice');
 
@@ -34,12 +32,17 @@ export function privacyRoutes() {
       tags: ['privacy'],
       request: {
         query: z.object({
-          version: z.string().min(1).max(40).optional().openapi({ description: 'A notice version; default: the one in force.', example: '2026-12-01' }),
+          version: z
+            .string()
+            .min(1)
+            .max(40)
+            .optional()
+            .openapi({ description: 'A notice version; default: the one in force.', example: '2026-12-01' }),
           language: z
             .string()
             .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a language tag such as en or hi')
             .optional()
-            .openapi({ description: 'A translation when there is one (else the notice\'s own language).', example: 'hi' }),
+            .openapi({ description: "A translation when there is one (else the notice's own language).", example: 'hi' }),
         }),
       },
       responses: {

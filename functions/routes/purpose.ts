@@ -15,7 +15,7 @@ export const PurposeParam = z
   .optional()
   .openapi({
     description:
-      'Service only, and required there: why the operator reads this person\'s data, one of GET /v1/operator/privacy/purposes (support, dispute, payout, fraud_review, audit, legal_obligation, data_request). The read is written to the access log.',
+      "Service only, and required there: why the operator reads this person's data, one of GET /v1/operator/privacy/purposes (support, dispute, payout, fraud_review, audit, legal_obligation, data_request). The read is written to the access log.",
     example: 'support',
   });
 
@@ -25,7 +25,7 @@ export function purposeFor(c: Context<AppEnv>, purpose: string | undefined): str
   if (!purpose) {
     throw new ApiError(
       'purpose_required',
-      'Reading a person\'s data with the service key needs a purpose: pass ?purpose= with one of GET /v1/operator/privacy/purposes.',
+      "Reading a person's data with the service key needs a purpose: pass ?purpose= with one of GET /v1/operator/privacy/purposes.",
       'purpose',
     );
   }

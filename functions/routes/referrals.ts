@@ -49,7 +49,9 @@ export function referralRoutes() {
       request: {
         body: {
           required: true,
-          content: { 'application/json': { schema: z.object({ code: z.string().min(1).max(40).openapi({ example: '7K3M9QXA' }) }).strict() } },
+          content: {
+            'application/json': { schema: z.object({ code: z.string().min(1).max(40).openapi({ example: '7K3M9QXA' }) }).strict() },
+          },
         },
       },
       responses: {

@@ -35,7 +35,10 @@ const TimeZone = z
   .max(64)
   .regex(/^[A-Za-z0-9_+\-/]+$/, 'an IANA time zone such as Asia/Kolkata')
   .default('UTC')
-  .openapi({ example: 'Asia/Kolkata', description: 'A time zone name PostgreSQL knows (pg_timezone_names), e.g. Asia/Kolkata; default UTC.' });
+  .openapi({
+    example: 'Asia/Kolkata',
+    description: 'A time zone name PostgreSQL knows (pg_timezone_names), e.g. Asia/Kolkata; default UTC.',
+  });
 
 /** The database's spelling of tz; 400 timezone_invalid when it does not know it. */
 async function knownTimeZone(sql: Sql, tz: string): Promise<string> {
@@ -133,12 +136,26 @@ const Analytics = z
   })
   .openapi('ReferralAnalytics');
 
-const UserParam = Uuid.optional().openapi({ description: 'Service only: the user the report is about. Users may omit it or pass their own id.' });
+const UserParam = Uuid.optional().openapi({
+  description: 'Service only: the user the report is about. Users may omit it or pass their own id.',
+});
 const RangeQuery = { from: DateTimeParam.optional(), to: DateTimeParam.optional(), user_id: UserParam, purpose: PurposeParam };
 
 const CSV_COLUMNS = [
-  'earning_id', 'created_at', 'kind', 'status', 'level', 'amount', 'rate', 'base', 'purchase_id', 'refund_id',
-  'source_id', 'source_name', 'leg_id', 'leg_name',
+  'earning_id',
+  'created_at',
+  'kind',
+  'status',
+  'level',
+  'amount',
+  'rate',
+  'base',
+  'purchase_id',
+  'refund_id',
+  'source_id',
+  'source_name',
+  'leg_id',
+  'leg_name',
 ] as const;
 
 export function csvCell(value: unknown): string {
@@ -237,7 +254,11 @@ export function reportRoutes() {
       request: {
         query: z.object({
           limit: Limit(200, 50),
-          before: z.string().regex(/^\d{1,18}$/, 'an earning_id').optional().openapi({ description: 'earning_id cursor (exclusive)' }),
+          before: z
+            .string()
+            .regex(/^\d{1,18}$/, 'an earning_id')
+            .optional()
+            .openapi({ description: 'earning_id cursor (exclusive)' }),
           ...RangeQuery,
         }),
       },
@@ -300,7 +321,7 @@ export function reportRoutes() {
       const lines = [CSV_COLUMNS.join(',')];
       for (const r of rows) lines.push(CSV_COLUMNS.map((k) => csvCell((r as Record<string, unknown>)[k])).join(','));
       const name = `earnings-${user}-${q.from}-${q.to}.csv`.replace(/[^A-Za-z0-9._-]/g, '_');
-      return c.body(lines.join('\r\n') + '\r\n', 200, {
+      return c.body(`${lines.join('\r\n')}\r\n`, 200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="${name}"`,
       });
@@ -327,9 +348,7 @@ export function reportRoutes() {
       const [row] = await asCaller(
         c,
         (tx) =>
-          purpose
-            ? tx`select public.user_referral_analytics(${user}, ${purpose}) as r`
-            : tx`select public.my_referral_analytics() as r`,
+          purpose ? tx`select public.user_referral_analytics(${user}, ${purpose}) as r` : tx`select public.my_referral_analytics() as r`,
         { readOnly: !purpose },
       );
       if (!row?.r) throw new ApiError('not_found');

@@ -60,7 +60,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const log = (m: string) => process.stdout.write(`${m}\n`);
 
 interface Run {
@@ -71,9 +74,12 @@ interface Run {
 }
 const results: Record<string, { unit: string; runs: Run[] }> = {};
 function record(name: string, unit: string, run: Run) {
-  (results[name] ??= { unit, runs: [] }).runs.push(run);
-  log(`  ${name.padEnd(44)} ${fmt(run.value, unit === 'ratio' ? 3 : 0).padStart(10)} ${unit}` +
-      `${run.wal_per_purchase !== undefined ? `   WAL ${fmt(run.wal_per_purchase)} B/purchase` : ''}   load ${run.load}`);
+  results[name] ??= { unit, runs: [] };
+  results[name].runs.push(run);
+  log(
+    `  ${name.padEnd(44)} ${fmt(run.value, unit === 'ratio' ? 3 : 0).padStart(10)} ${unit}` +
+      `${run.wal_per_purchase !== undefined ? `   WAL ${fmt(run.wal_per_purchase)} B/purchase` : ''}   load ${run.load}`,
+  );
 }
 const med = (name: string) => (results[name] ? median(results[name]!.runs.map((r) => r.value)) : NaN);
 
@@ -101,9 +107,30 @@ async function singleLoad(url: string, sql: Sql, statement: string, conns: numbe
     const script = path.join(dir, 'script.sql');
     writeFileSync(script, `\\set b random(1, ${USERS})\n${statement};\n`);
     const u = new URL(url);
-    const r = spawnSync(PGBENCH, ['-n', '-M', 'prepared', '-c', String(conns), '-j', String(Math.min(conns, 2)), '-T', String(SECONDS),
-      '-f', script, '-h', u.hostname, '-p', u.port, '-U', decodeURIComponent(u.username), u.pathname.slice(1)],
-      { encoding: 'utf8', env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } });
+    const r = spawnSync(
+      PGBENCH,
+      [
+        '-n',
+        '-M',
+        'prepared',
+        '-c',
+        String(conns),
+        '-j',
+        String(Math.min(conns, 2)),
+        '-T',
+        String(SECONDS),
+        '-f',
+        script,
+        '-h',
+        u.hostname,
+        '-p',
+        u.port,
+        '-U',
+        decodeURIComponent(u.username),
+        u.pathname.slice(1),
+      ],
+      { encoding: 'utf8', env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } },
+    );
     rmSync(dir, { recursive: true, force: true });
     const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(r.stdout);
     const n = /number of transactions actually processed: (\d+)/.exec(r.stdout);
@@ -116,12 +143,14 @@ async function singleLoad(url: string, sql: Sql, statement: string, conns: numbe
     let done = 0;
     const until = performance.now() + SECONDS * 1000;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: conns }, async () => {
-      while (performance.now() < until) {
-        await pool.unsafe(text, [1 + Math.floor(Math.random() * USERS)], { prepare: true });
-        done++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: conns }, async () => {
+        while (performance.now() < until) {
+          await pool.unsafe(text, [1 + Math.floor(Math.random() * USERS)], { prepare: true });
+          done++;
+        }
+      }),
+    );
     tps = done / ((performance.now() - t0) / 1000);
     count = done;
     await pool.end();
@@ -177,18 +206,20 @@ async function httpLoad(base: string, conns: number): Promise<number> {
     url: `${base}/v1/ingest/purchases`,
     connections: conns,
     duration: SECONDS,
-    requests: [{
-      method: 'POST',
-      headers: { authorization: `Bearer ${SERVICE_KEY}`, 'content-type': 'application/json' },
-      setupRequest: (req) => ({
-        ...req,
-        body: JSON.stringify({
-          buyer_id: `00000000-0000-4000-8000-${(1 + Math.floor(Math.random() * USERS)).toString(16).padStart(12, '0')}`,
-          amount: '2500.00',
-          external_ref: randomUUID(),
+    requests: [
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${SERVICE_KEY}`, 'content-type': 'application/json' },
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({
+            buyer_id: `00000000-0000-4000-8000-${(1 + Math.floor(Math.random() * USERS)).toString(16).padStart(12, '0')}`,
+            amount: '2500.00',
+            external_ref: randomUUID(),
+          }),
         }),
-      }),
-    }],
+      },
+    ],
   });
   const ok = result['2xx'];
   if (result.non2xx > 0 || result.errors > 0) {
@@ -207,13 +238,17 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 async function bulkRuns(sql: Sql, rep: number) {
   const buyer = `1 + floor(random() * ${USERS})::int`;
-  const product = await timed(() => sql.unsafe(`
+  const product = await timed(() =>
+    sql.unsafe(`
     select count(*) from eightfold.ingest_purchases((
       select array_agg(row(${benchUserIdSql('b')}, 2500.00, null, 'INR', gen_random_uuid()::text, null)::eightfold.purchase_item)
-      from (select ${buyer} as b from generate_series(1, ${BULK})) x))`));
+      from (select ${buyer} as b from generate_series(1, ${BULK})) x))`),
+  );
   record('bulk: product (ingest_purchases, live on)', 'purchases/s', { rep, value: BULK / product, load: load() });
   for (const variant of ['raw_row', 'raw_stmt']) {
-    const s = await timed(() => sql.unsafe(`insert into ${variant}.purchases (buyer_id, amount) select ${buyer}, 2500.00 from generate_series(1, ${BULK})`));
+    const s = await timed(() =>
+      sql.unsafe(`insert into ${variant}.purchases (buyer_id, amount) select ${buyer}, 2500.00 from generate_series(1, ${BULK})`),
+    );
     record(`bulk: raw (${variant === 'raw_row' ? 'row' : 'statement'} trigger)`, 'purchases/s', { rep, value: BULK / s, load: load() });
   }
 }
@@ -229,28 +264,32 @@ async function growth(url: string, sql: Sql) {
   const calls = Math.ceil(GROWTH / BATCH);
   const pool = postgres(url, { max: CONNS, onnotice: () => {} });
   const times: { at: number; ms: number }[] = [];
-  const bar = new cliProgress.SingleBar({ format: '  growth  [{bar}] {value}/{total} purchases  {rate}/s', hideCursor: true },
-    cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: '  growth  [{bar}] {value}/{total} purchases  {rate}/s', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(calls * BATCH, 0, { rate: '-' });
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONNS }, async () => {
-    for (let call = next++; call < calls; call = next++) {
-      const t = performance.now();
-      await pool.unsafe(`
+  await Promise.all(
+    Array.from({ length: CONNS }, async () => {
+      for (let call = next++; call < calls; call = next++) {
+        const t = performance.now();
+        await pool.unsafe(`
         select count(*) from eightfold.ingest_purchases((
           select array_agg(row(${benchUserIdSql('b')}, 2500.00, null, 'INR', gen_random_uuid()::text, null)::eightfold.purchase_item)
           from (select 1 + floor(random() * ${USERS})::int as b from generate_series(1, ${BATCH})) x))`);
-      times.push({ at: call, ms: performance.now() - t });
-      const done = times.length * BATCH;
-      bar.update(done, { rate: fmt(done / ((performance.now() - t0) / 1000)) });
-    }
-  }));
+        times.push({ at: call, ms: performance.now() - t });
+        const done = times.length * BATCH;
+        bar.update(done, { rate: fmt(done / ((performance.now() - t0) / 1000)) });
+      }
+    }),
+  );
   bar.stop();
   await pool.end();
   times.sort((a, b) => a.at - b.at);
   const tenth = Math.max(1, Math.floor(times.length / 10));
-  const rate = (xs: { ms: number }[]) => (xs.length * BATCH) / (xs.reduce((s, x) => s + x.ms, 0) / 1000) * CONNS;
+  const rate = (xs: { ms: number }[]) => ((xs.length * BATCH) / (xs.reduce((s, x) => s + x.ms, 0) / 1000)) * CONNS;
   const first = rate(times.slice(0, tenth));
   const last = rate(times.slice(-tenth));
   record('growth: first 10% of the load', 'purchases/s', { rep: 1, value: first, load: load() });
@@ -282,7 +321,9 @@ async function breakdown(url: string) {
     order by total_exec_time desc limit 20`;
   await conn`set pg_stat_statements.track = 'none'`;
   await conn.end();
-  log(`\nWhere the time goes (1 connection, ${n} single purchases of each design; µs and WAL bytes per purchase, nested statements included in their callers):`);
+  log(
+    `\nWhere the time goes (1 connection, ${n} single purchases of each design; µs and WAL bytes per purchase, nested statements included in their callers):`,
+  );
   for (const r of rows) log(`  ${fmt(r.us).padStart(6)} µs ${fmt(r.wal).padStart(7)} B  ${r.query}`);
   breakdownRows = rows;
 }
@@ -292,8 +333,12 @@ let breakdownRows: unknown[] = [];
 
 async function main() {
   const started = Date.now();
-  log(`Eightfold bench${quick ? ' (--quick: a smoke run, not figures to quote)' : ''}: ${USERS} users, ${REPS} repetitions of ${SECONDS} s, bulk ${BULK}, growth ${GROWTH}`);
-  log(`Machine: ${cpus().length} cores (${cpus()[0]?.model}), load ${load()}; single-purchase client: ${PGBENCH ? 'pgbench' : 'postgres.js (no pgbench on PATH)'}`);
+  log(
+    `Eightfold bench${quick ? ' (--quick: a smoke run, not figures to quote)' : ''}: ${USERS} users, ${REPS} repetitions of ${SECONDS} s, bulk ${BULK}, growth ${GROWTH}`,
+  );
+  log(
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model}), load ${load()}; single-purchase client: ${PGBENCH ? 'pgbench' : 'postgres.js (no pgbench on PATH)'}`,
+  );
   const dir = mkdtempSync(path.join(tmpdir(), 'eightfold-bench-'));
   chmodSync(dir, 0o755);
   // pg_stat_statements is loaded but off (track = none) except in the breakdown below.
@@ -316,8 +361,10 @@ async function main() {
     log(`PostgreSQL: ${String(v!.v).split(' on ')[0]} (fsync ${v!.fs}, synchronous_commit ${v!.sc}), product and baseline in one database`);
 
     const parent = randomTree(USERS);
-    const bar = new cliProgress.SingleBar({ format: '  tree    [{bar}] {value}/{total} steps (sign-ups, then joins level by level)', hideCursor: true },
-      cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format: '  tree    [{bar}] {value}/{total} steps (sign-ups, then joins level by level)', hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
     const tTree = performance.now();
     bar.start(2 * USERS, 0);
     await buildProductTree(sql, parent, (d) => bar.update(d));
@@ -336,7 +383,12 @@ async function main() {
       if (ONLY.has('single')) {
         for (const conns of [1, 4, 8]) {
           const p = await singleLoad(url, sql, SINGLE_SQL.product, conns);
-          record(`single SQL, ${conns} conn: product (live on)`, 'purchases/s', { rep, value: p.tps, load: load(), wal_per_purchase: p.wal });
+          record(`single SQL, ${conns} conn: product (live on)`, 'purchases/s', {
+            rep,
+            value: p.tps,
+            load: load(),
+            wal_per_purchase: p.wal,
+          });
           const r = await singleLoad(url, sql, SINGLE_SQL.raw, conns);
           record(`single SQL, ${conns} conn: raw baseline`, 'purchases/s', { rep, value: r.tps, load: load(), wal_per_purchase: r.wal });
           record(`single SQL, ${conns} conn: product / raw`, 'ratio', { rep, value: p.tps / r.tps, load: load() });
@@ -344,7 +396,12 @@ async function main() {
             await setLive(sql, false);
             const off = await singleLoad(url, sql, SINGLE_SQL.product, conns);
             await setLive(sql, true);
-            record('single SQL, 8 conn: product (live off)', 'purchases/s', { rep, value: off.tps, load: load(), wal_per_purchase: off.wal });
+            record('single SQL, 8 conn: product (live off)', 'purchases/s', {
+              rep,
+              value: off.tps,
+              load: load(),
+              wal_per_purchase: off.wal,
+            });
             record('single SQL, 8 conn: cost of the live path', 'ratio', { rep, value: 1 - p.tps / off.tps, load: load() });
           }
         }
@@ -366,11 +423,34 @@ async function main() {
 
     // Summary and targets.
     const targets = [
-      { measure: 'single SQL, 8 conn, live on: product / raw', value: med('single SQL, 8 conn: product / raw'), target: 0.5, stretch: 0.75, higher: true },
-      { measure: 'single HTTP / single SQL, 8 conn', value: med('single HTTP, 8 conn: HTTP / SQL (same repetition)'), target: 0.6, stretch: 0.8, higher: true },
+      {
+        measure: 'single SQL, 8 conn, live on: product / raw',
+        value: med('single SQL, 8 conn: product / raw'),
+        target: 0.5,
+        stretch: 0.75,
+        higher: true,
+      },
+      {
+        measure: 'single HTTP / single SQL, 8 conn',
+        value: med('single HTTP, 8 conn: HTTP / SQL (same repetition)'),
+        target: 0.6,
+        stretch: 0.8,
+        higher: true,
+      },
       { measure: 'bulk, live on: purchases/s', value: med('bulk: product (ingest_purchases, live on)'), target: 50_000, higher: true },
-      { measure: 'bulk: product / raw statement trigger', value: med('bulk: product (ingest_purchases, live on)') / med('bulk: raw (statement trigger)'), target: 0.5, higher: true },
-      { measure: 'cost of the live path (8 conn)', value: med('single SQL, 8 conn: cost of the live path'), target: 0.2, stretch: 0.1, higher: false },
+      {
+        measure: 'bulk: product / raw statement trigger',
+        value: med('bulk: product (ingest_purchases, live on)') / med('bulk: raw (statement trigger)'),
+        target: 0.5,
+        higher: true,
+      },
+      {
+        measure: 'cost of the live path (8 conn)',
+        value: med('single SQL, 8 conn: cost of the live path'),
+        target: 0.2,
+        stretch: 0.1,
+        higher: false,
+      },
       { measure: 'growth: last 10% / first 10%', value: med('growth: last 10% / first 10%'), target: 0.9, higher: true },
     ];
     log('\nMedians:');
@@ -382,17 +462,29 @@ async function main() {
       if (Number.isNaN(t.value)) continue;
       const met = t.higher ? t.value >= t.target : t.value <= t.target;
       const stretch = t.stretch === undefined ? '' : (t.higher ? t.value >= t.stretch : t.value <= t.stretch) ? ', stretch met' : '';
-      log(`  ${t.measure.padEnd(46)} ${fmt(t.value, t.value < 10 ? 3 : 0).padStart(10)}  target ${t.higher ? '>=' : '<='} ${fmt(t.target, t.target < 10 ? 2 : 0)}: ${met ? 'met' : 'MISSED'}${stretch}`);
+      log(
+        `  ${t.measure.padEnd(46)} ${fmt(t.value, t.value < 10 ? 3 : 0).padStart(10)}  target ${t.higher ? '>=' : '<='} ${fmt(t.target, t.target < 10 ? 2 : 0)}: ${met ? 'met' : 'MISSED'}${stretch}`,
+      );
     }
     mkdirSync(path.dirname(OUT), { recursive: true });
-    writeFileSync(OUT, JSON.stringify({
-      started: new Date(started).toISOString(), seconds_total: (Date.now() - started) / 1000, quick,
-      machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version }, client: PGBENCH ?? 'postgres.js',
-      config: { reps: REPS, seconds: SECONDS, users: USERS, bulk: BULK, growth: GROWTH },
-      results: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { ...r, median: median(r.runs.map((x) => x.value)) }])),
-      targets,
-      breakdown: breakdownRows,
-    }, null, 2) + '\n');
+    writeFileSync(
+      OUT,
+      `${JSON.stringify(
+        {
+          started: new Date(started).toISOString(),
+          seconds_total: (Date.now() - started) / 1000,
+          quick,
+          machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version },
+          client: PGBENCH ?? 'postgres.js',
+          config: { reps: REPS, seconds: SECONDS, users: USERS, bulk: BULK, growth: GROWTH },
+          results: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { ...r, median: median(r.runs.map((x) => x.value)) }])),
+          targets,
+          breakdown: breakdownRows,
+        },
+        null,
+        2,
+      )}\n`,
+    );
     log(`\nWrote ${path.relative(process.cwd(), OUT)} in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   } finally {
     server?.child.kill('SIGTERM');

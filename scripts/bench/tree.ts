@@ -42,8 +42,7 @@ export function randomTree(n: number, limit = 8, seed = 8): Int32Array {
 /** The product's user id of bench user i (a valid v4-shaped uuid). */
 export const benchUserId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 /** The same, as SQL over an integer expression. */
-export const benchUserIdSql = (expr: string) =>
-  `('00000000-0000-4000-8000-' || lpad(to_hex(${expr}), 12, '0'))::uuid`;
+export const benchUserIdSql = (expr: string) => `('00000000-0000-4000-8000-' || lpad(to_hex(${expr}), 12, '0'))::uuid`;
 
 export function depths(parent: Int32Array): Int32Array {
   const d = new Int32Array(parent.length);
@@ -84,11 +83,13 @@ export async function buildProductTree(sql: Sql, parent: Int32Array, onProgress:
     const ids = byDepth.get(d)!;
     for (let k = 0; k < ids.length; k += CHUNK) {
       const part = ids.slice(k, k + CHUNK);
-      await sql.unsafe(`
+      await sql.unsafe(
+        `
         update eightfold.profiles p set referrer_id = ${benchUserIdSql('x.parent')}
         from unnest($1::int[], $2::int[]) as x (child, parent)
         where p.user_id = ${benchUserIdSql('x.child')}`,
-        [part, part.map((i) => parent[i]!)] as never);
+        [part, part.map((i) => parent[i]!)] as never,
+      );
       done += part.length;
       onProgress(done);
     }
@@ -100,7 +101,9 @@ export async function buildRawTree(sql: Sql, parent: Int32Array): Promise<void> 
   const ids = Array.from({ length: parent.length - 1 }, (_, k) => k + 1);
   const parents = ids.map((i) => (parent[i] ? parent[i]! : null));
   for (const schema of ['raw_row', 'raw_stmt']) {
-    await sql.unsafe(`insert into ${schema}.users (id, parent_id) select * from unnest($1::bigint[], $2::bigint[])`,
-      [ids, parents] as never);
+    await sql.unsafe(`insert into ${schema}.users (id, parent_id) select * from unnest($1::bigint[], $2::bigint[])`, [
+      ids,
+      parents,
+    ] as never);
   }
 }

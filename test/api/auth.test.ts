@@ -59,7 +59,9 @@ describe('forgeries and mistakes: 401 invalid_token', () => {
   };
 
   it('signed with the wrong secret', async () => {
-    await expectInvalid(await signRaw(userClaims(alice.id), new TextEncoder().encode('not-the-secret-not-the-secret-123'), { alg: 'HS256' }));
+    await expectInvalid(
+      await signRaw(userClaims(alice.id), new TextEncoder().encode('not-the-secret-not-the-secret-123'), { alg: 'HS256' }),
+    );
   });
 
   it('expired', async () => {
@@ -169,7 +171,10 @@ describe('demo tokens (local mode only)', () => {
 
   it('in supabase mode every demo route is 404 demo_disabled', async () => {
     const app = createApp({ ...api.deps(), config: { mode: 'supabase' } });
-    for (const [method, path] of [['GET', '/v1/demo/users'], ['POST', '/v1/demo/token']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/demo/users'],
+      ['POST', '/v1/demo/token'],
+    ] as const) {
       const res = await app.request(path, {
         method,
         headers: { 'content-type': 'application/json' },

@@ -30,8 +30,7 @@ beforeAll(async () => {
   errorBody = await openApiValidator(api.app(), 'Error');
 });
 
-const post = (body: unknown, as: TestUser | 'service' | null = 'service') =>
-  api.call('POST', '/v1/ingest/purchases/batch', { as, body });
+const post = (body: unknown, as: TestUser | 'service' | null = 'service') => api.call('POST', '/v1/ingest/purchases/batch', { as, body });
 
 /** Posts a batch and checks the answer is a 200 that /openapi.json documents. */
 async function batch(purchases: unknown[]) {
@@ -39,8 +38,16 @@ async function batch(purchases: unknown[]) {
   expect(res.status, res.text.slice(0, 500)).toBe(200);
   expect(issues(batchResult, res.body)).toEqual([]);
   return res.body as {
-    created: number; replayed: number; refused: number;
-    results: { index: number; external_ref: string | null; outcome: string; purchase_id: string | null; error?: { code: string; message: string; field?: string } }[];
+    created: number;
+    replayed: number;
+    refused: number;
+    results: {
+      index: number;
+      external_ref: string | null;
+      outcome: string;
+      purchase_id: string | null;
+      error?: { code: string; message: string; field?: string };
+    }[];
   };
 }
 
@@ -105,10 +112,15 @@ describe('per-item results', () => {
     }
     // Written: the three created and their earnings (two levels each, 999.99 does not qualify).
     expect(await counts(api.db.sql)).toEqual({ purchases: before.purchases + 3, earnings: before.earnings + 4 });
-    const [p0] = await api.db.sql`select amount::text, profit::text from eightfold.purchases where purchase_id = ${body.results[0]!.purchase_id}`;
+    const [p0] = await api.db
+      .sql`select amount::text, profit::text from eightfold.purchases where purchase_id = ${body.results[0]!.purchase_id}`;
     expect(p0).toEqual({ amount: '2000.00', profit: '1234.57' });
-    const e0 = await api.db.sql`select level::int, amount::text from eightfold.earnings where purchase_id = ${body.results[0]!.purchase_id} order by level`;
-    expect(e0.map((e) => [e.level, e.amount])).toEqual([[1, '61.73'], [2, '12.35']]);
+    const e0 = await api.db
+      .sql`select level::int, amount::text from eightfold.earnings where purchase_id = ${body.results[0]!.purchase_id} order by level`;
+    expect(e0.map((e) => [e.level, e.amount])).toEqual([
+      [1, '61.73'],
+      [2, '12.35'],
+    ]);
     expect(await stored(items.slice(3, 11).map((i) => i.external_ref as string))).toEqual([]);
   });
 
@@ -127,7 +139,9 @@ describe('per-item results', () => {
     const a = ok();
     const body = await batch([a, { ...a }, { ...a, amount: '2500.00' }]);
     expect(body.results.map((r) => [r.outcome, r.error?.code ?? null])).toEqual([
-      ['created', null], ['replayed', null], ['refused', 'external_ref_conflict'],
+      ['created', null],
+      ['replayed', null],
+      ['refused', 'external_ref_conflict'],
     ]);
     expect(body.results[1]!.purchase_id).toBe(body.results[0]!.purchase_id);
   });
@@ -171,7 +185,12 @@ describe('malformed items: validation_failed for the item, the rest of the batch
     // Assertions
     expect(res.status, res.text.slice(0, 300)).toBe(200);
     expect(issues(batchResult, res.body)).toEqual([]);
-    const results = res.body.results as { index: number; outcome: string; external_ref: string | null; error?: { code: string; field?: string } }[];
+    const results = res.body.results as {
+      index: number;
+      outcome: string;
+      external_ref: string | null;
+      error?: { code: string; field?: string };
+    }[];
     expect(results.map((r) => [r.index, r.outcome, r.error?.code ?? null, r.error?.field ?? null])).toEqual([
       [0, 'created', null, null],
       [1, 'refused', 'validation_failed', 'amount'],
@@ -208,7 +227,8 @@ describe('malformed bodies and oversized batches: refused whole, nothing written
     await expectRefusedWhole(post(`{"purchases":[${JSON.stringify(ok())},`), 400, 'malformed_json');
     await expectRefusedWhole(
       api.call('POST', '/v1/ingest/purchases/batch', { as: 'service', body: 'purchases=1', headers: { 'content-type': 'text/plain' } }),
-      400, 'unsupported_media_type',
+      400,
+      'unsupported_media_type',
     );
     expect(await counts(api.db.sql)).toEqual(before);
   });

@@ -44,11 +44,18 @@ describe('the breach register', () => {
 
     const people = await api.call('POST', `/v1/operator/breaches/${b.breach_id}/notices`, {
       as: 'service',
-      body: { recipient: 'affected_people', sent_at: ago(8), message: 'Your e-mail address may have been seen. Nothing else was exposed. Contact privacy@example.' },
+      body: {
+        recipient: 'affected_people',
+        sent_at: ago(8),
+        message: 'Your e-mail address may have been seen. Nothing else was exposed. Contact privacy@example.',
+      },
     });
     expect(people.body.notices.map((n: any) => n.recipient)).toEqual(['data_protection_board', 'affected_people']);
     const mine = await api.call('GET', '/v1/me', { as: hit });
-    expect(mine.body.messages[0]).toMatchObject({ kind: 'breach', body: { breach_id: b.breach_id, message: expect.stringContaining('e-mail') } });
+    expect(mine.body.messages[0]).toMatchObject({
+      kind: 'breach',
+      body: { breach_id: b.breach_id, message: expect.stringContaining('e-mail') },
+    });
     const theirs = await api.call('GET', '/v1/me', { as: spared });
     expect(theirs.body.messages).toEqual([]);
 
@@ -86,15 +93,24 @@ describe('the breach register', () => {
     const bad = await api.call('POST', '/v1/operator/breaches', { as: 'service', body: { ...base(), people_affected: -1 } });
     expect([bad.status, bad.body.error.code, bad.body.error.field]).toEqual([400, 'validation_failed', 'people_affected']);
     const { body: b } = await api.call('POST', '/v1/operator/breaches', { as: 'service', body: base() });
-    const noMsg = await api.call('POST', `/v1/operator/breaches/${b.breach_id}/notices`, { as: 'service', body: { recipient: 'affected_people', sent_at: ago(1) } });
+    const noMsg = await api.call('POST', `/v1/operator/breaches/${b.breach_id}/notices`, {
+      as: 'service',
+      body: { recipient: 'affected_people', sent_at: ago(1) },
+    });
     expect([noMsg.status, noMsg.body.error.code, noMsg.body.error.field]).toEqual([400, 'breach_invalid', 'message']);
-    const early = await api.call('POST', `/v1/operator/breaches/${b.breach_id}/notices`, { as: 'service', body: { recipient: 'other', sent_at: ago(100) } });
+    const early = await api.call('POST', `/v1/operator/breaches/${b.breach_id}/notices`, {
+      as: 'service',
+      body: { recipient: 'other', sent_at: ago(100) },
+    });
     expect([early.status, early.body.error.field]).toEqual([400, 'sent_at']);
     expect((await api.call('GET', '/v1/operator/breaches/999999', { as: 'service' })).status).toBe(404);
-    expect((await api.call('POST', '/v1/operator/breaches/999999/notices', { as: 'service', body: { recipient: 'other', sent_at: ago(1) } })).status).toBe(404);
+    expect(
+      (await api.call('POST', '/v1/operator/breaches/999999/notices', { as: 'service', body: { recipient: 'other', sent_at: ago(1) } }))
+        .status,
+    ).toBe(404);
   });
 
-  it('is the operator\'s alone: users get 403 service_only, no credential 401', async () => {
+  it("is the operator's alone: users get 403 service_only, no credential 401", async () => {
     expect((await api.call('GET', '/v1/operator/breaches', { as: hit })).status).toBe(403);
     expect((await api.call('POST', '/v1/operator/breaches', { as: hit, body: base() })).status).toBe(403);
     expect((await api.call('GET', '/v1/operator/breaches', { as: null })).status).toBe(401);

@@ -7,7 +7,11 @@ import { SERVICE_KEY, useApi } from './support.ts';
 const t = useApi();
 let service: api.Client;
 const clientFor = (token: string) =>
-  api.createClient({ baseUrl: 'http://eightfold.test/', token, fetch: ((url: string, init?: RequestInit) => t.app().request(url, init)) as typeof fetch });
+  api.createClient({
+    baseUrl: 'http://eightfold.test/',
+    token,
+    fetch: ((url: string, init?: RequestInit) => t.app().request(url, init)) as typeof fetch,
+  });
 
 beforeAll(() => {
   service = clientFor(SERVICE_KEY);
@@ -36,7 +40,9 @@ describe('client/src/api.ts', () => {
     const today = new Date().toISOString().slice(0, 10);
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     const ot = await api.getEarningsOverTime(user, { from: today, to: tomorrow });
-    expect(ot.buckets).toEqual([{ bucket_start: today, credited: '117.28', reversed: '117.28', forfeited: '0.00', net: '0.00', commissions: 1 }]);
+    expect(ot.buckets).toEqual([
+      { bucket_start: today, credited: '117.28', reversed: '117.28', forfeited: '0.00', net: '0.00', commissions: 1 },
+    ]);
     expect((await api.exportEarningsCsv(user, { from: today, to: tomorrow })).split('\r\n')).toHaveLength(4);
     const a = await api.getReferralAnalytics(user);
     expect(a.totals).toMatchObject({ members: 1, bought: 1, not_active: 1 });
@@ -76,7 +82,11 @@ describe('client/src/api.ts', () => {
     expect((await api.listMyAccessLog(me)).items.map((i) => i.what)).toEqual(['data_export']);
     expect((await api.listAccessLog(service, { userId: person.user_id })).items).toHaveLength(1);
     const breach = await api.recordBreach(service, {
-      discovered_at: new Date().toISOString(), title: 'Client test', description: 'A test breach.', data_affected: ['names'], people_affected: 0,
+      discovered_at: new Date().toISOString(),
+      title: 'Client test',
+      description: 'A test breach.',
+      data_affected: ['names'],
+      people_affected: 0,
     });
     expect((await api.getBreach(service, breach.breach_id)).status).toBe('open');
     expect((await api.listBreaches(service)).items.length).toBeGreaterThan(0);

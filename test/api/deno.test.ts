@@ -90,7 +90,9 @@ describe('Supabase Edge Function under Deno', () => {
     const body = (await res.json()) as any;
     expect(body.totals).toMatchObject({ credited: '7500.00', net: '7500.00', forfeited: '0.00', reversed: '0.00' });
     const rootToken = await signAccessToken(SECRET, { userId: root.id });
-    const r2 = (await (await fetch(`${base}/v1/reports/earnings/summary`, { headers: { authorization: `Bearer ${rootToken}` } })).json()) as any;
+    const r2 = (await (
+      await fetch(`${base}/v1/reports/earnings/summary`, { headers: { authorization: `Bearer ${rootToken}` } })
+    ).json()) as any;
     expect(r2.totals.net).toBe('1500.00');
   });
 

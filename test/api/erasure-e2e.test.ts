@@ -32,7 +32,9 @@ beforeAll(async () => {
   // Everything the server writes to the console is kept and searched.
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+      logged.push(
+        args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '),
+      );
     });
   }
   dir = mkdtempSync(path.join(tmpdir(), 'ef-erasure-'));
@@ -78,7 +80,10 @@ describe('erasure through the API', () => {
   it('leaves no name or e-mail in any table, live payload, SSE replay or server log line', async () => {
     const upline = await call('POST', '/v1/ingest/users', service, { display_name: 'Upline Umesh', notice_version: '2026-12-01' });
     const created = await call('POST', '/v1/ingest/users', service, {
-      display_name: NAME, email: EMAIL, referral_code: upline.body.referral_code, notice_version: '2026-12-01',
+      display_name: NAME,
+      email: EMAIL,
+      referral_code: upline.body.referral_code,
+      notice_version: '2026-12-01',
     });
     expect(created.status).toBe(201);
     const me = created.body.user_id as string;
@@ -86,7 +91,9 @@ describe('erasure through the API', () => {
     const bought = await call('POST', '/v1/ingest/purchases', service, { buyer_id: me, amount: '8000.00', external_ref: 'e2e-x-1' });
     expect(bought.status).toBe(201);
     const refund = await call('POST', `/v1/ingest/purchases/${bought.body.purchase.purchase_id}/refunds`, service, {
-      external_ref: 'e2e-x-r1', amount: '2000.00', reason: `${NAME} returned a part`,
+      external_ref: 'e2e-x-r1',
+      amount: '2000.00',
+      reason: `${NAME} returned a part`,
     });
     expect(refund.status).toBe(201);
     // A second account with the same e-mail is refused (and nothing of it is logged).
@@ -138,7 +145,7 @@ describe('erasure through the API', () => {
     expect(logged.join('\n')).not.toMatch(/xiomara|vandenberghe/i);
   });
 
-  it('the Node server\'s retention worker erases a due request by itself', async () => {
+  it("the Node server's retention worker erases a due request by itself", async () => {
     const u = await join(db.sql, 'Wilhelmina Workerdue', null);
     // Asked 10 days ago, warned 4 days ago (the job's clock), so due now.
     const now = Date.now();
@@ -147,7 +154,9 @@ describe('erasure through the API', () => {
     const [before] = await db.sql`select display_name from eightfold.profiles where user_id = ${u.id}`;
     expect(before!.display_name).toBe('Wilhelmina Workerdue');
     await expect
-      .poll(async () => (await db.sql`select display_name from eightfold.profiles where user_id = ${u.id}`)[0]!.display_name, { timeout: 10_000 })
+      .poll(async () => (await db.sql`select display_name from eightfold.profiles where user_id = ${u.id}`)[0]!.display_name, {
+        timeout: 10_000,
+      })
       .toBeNull();
     await expect.poll(() => logged.some((l) => /retention: .*1 erased/.test(l)), { timeout: 5000 }).toBe(true);
     expect(await findEverywhere(db.sql, ['Wilhelmina', 'Workerdue'])).toEqual([]);

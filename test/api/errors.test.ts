@@ -18,12 +18,7 @@ beforeAll(async () => {
   purchaseId = await buy(api.db.sql, buyer, '5000.00', { ref: 'err-base' });
 });
 
-async function expectError(
-  res: Promise<{ status: number; body: any }>,
-  status: number,
-  code: string,
-  field?: string,
-): Promise<void> {
+async function expectError(res: Promise<{ status: number; body: any }>, status: number, code: string, field?: string): Promise<void> {
   const r = await res;
   expect(r.status, JSON.stringify(r.body)).toBe(status);
   expect(r.body.error.code).toBe(code);
@@ -34,8 +29,10 @@ async function expectError(
 
 const purchase = (body: Record<string, unknown>) => api.call('POST', '/v1/ingest/purchases', { as: 'service', body });
 const counts = async () =>
-  (await api.db.sql`select (select count(*)::int from eightfold.purchases) as p, (select count(*)::int from eightfold.earnings) as e,
-                           (select count(*)::int from eightfold.refunds) as r, (select count(*)::int from eightfold.profiles) as u`)[0];
+  (
+    await api.db.sql`select (select count(*)::int from eightfold.purchases) as p, (select count(*)::int from eightfold.earnings) as e,
+                           (select count(*)::int from eightfold.refunds) as r, (select count(*)::int from eightfold.profiles) as u`
+  )[0];
 
 describe('400: malformed input names the field', () => {
   it('validation_failed for a bad uuid, a missing field, an unknown field, a non-decimal amount', async () => {
@@ -47,14 +44,17 @@ describe('400: malformed input names the field', () => {
     await expectError(api.call('POST', '/v1/ingest/purchases', { as: 'service', body: '[]' }), 400, 'validation_failed', 'body');
     await expectError(
       api.call('PATCH', `/v1/ingest/users/${buyer.id}/status`, { as: 'service', body: { status: 'banned' } }),
-      400, 'validation_failed', 'status',
+      400,
+      'validation_failed',
+      'status',
     );
   });
   it('malformed_json and unsupported_media_type', async () => {
     await expectError(api.call('POST', '/v1/ingest/purchases', { as: 'service', body: '{"buyer_id":' }), 400, 'malformed_json');
     await expectError(
       api.call('POST', '/v1/ingest/purchases', { as: 'service', body: 'buyer_id=1', headers: { 'content-type': 'text/plain' } }),
-      400, 'unsupported_media_type',
+      400,
+      'unsupported_media_type',
     );
   });
   it('external_ref_invalid (EF208) from the database', async () => {
@@ -68,11 +68,23 @@ describe('422: rule violations from the database, nothing written', () => {
     await expectError(purchase({ buyer_id: buyer.id, amount: '0', external_ref: 'r1' }), 422, 'amount_invalid', 'amount');
     await expectError(purchase({ buyer_id: buyer.id, amount: '99999999999.00', external_ref: 'r1' }), 422, 'amount_invalid', 'amount');
     await expectError(purchase({ buyer_id: buyer.id, amount: '1000.005', external_ref: 'r1' }), 422, 'amount_precision', 'amount');
-    await expectError(purchase({ buyer_id: buyer.id, amount: '1000.00', profit: '1000.01', external_ref: 'r1' }), 422, 'profit_invalid', 'profit');
-    await expectError(purchase({ buyer_id: buyer.id, amount: '1000.00', currency: 'USD', external_ref: 'r1' }), 422, 'currency_unsupported', 'currency');
+    await expectError(
+      purchase({ buyer_id: buyer.id, amount: '1000.00', profit: '1000.01', external_ref: 'r1' }),
+      422,
+      'profit_invalid',
+      'profit',
+    );
+    await expectError(
+      purchase({ buyer_id: buyer.id, amount: '1000.00', currency: 'USD', external_ref: 'r1' }),
+      422,
+      'currency_unsupported',
+      'currency',
+    );
     await expectError(
       purchase({ buyer_id: buyer.id, amount: '1000.00', external_ref: 'r1', purchased_at: '2999-01-01T00:00:00Z' }),
-      422, 'purchased_at_invalid', 'purchased_at',
+      422,
+      'purchased_at_invalid',
+      'purchased_at',
     );
     expect(await counts()).toEqual(before);
   });
@@ -85,27 +97,42 @@ describe('422: rule violations from the database, nothing written', () => {
     await expectError(api.call('POST', '/v1/referrals/join', { as: lone, body: { code: sleepy.code } }), 422, 'referrer_not_active');
     // root's downline holds buyer: root joining buyer would make a cycle.
     await expectError(api.call('POST', '/v1/referrals/join', { as: root, body: { code: buyer.code } }), 422, 'referral_cycle');
-    const [{ referrer_id }] = await api.db.sql<[{ referrer_id: string | null }]>`select referrer_id from eightfold.profiles where user_id = ${lone.id}`;
+    const [{ referrer_id }] = await api.db.sql<
+      [{ referrer_id: string | null }]
+    >`select referrer_id from eightfold.profiles where user_id = ${lone.id}`;
     expect(referrer_id).toBeNull();
   });
   it('refund_amount_invalid', async () => {
     await expectError(
       api.call('POST', `/v1/ingest/purchases/${purchaseId}/refunds`, { as: 'service', body: { external_ref: 'rf-0', amount: '0' } }),
-      422, 'refund_amount_invalid', 'amount',
+      422,
+      'refund_amount_invalid',
+      'amount',
     );
   });
 });
 
 describe('404', () => {
   it('buyer_unknown, purchase_not_found, profile_not_found, not_found', async () => {
-    await expectError(purchase({ buyer_id: crypto.randomUUID(), amount: '2000.00', external_ref: 'r404' }), 404, 'buyer_unknown', 'buyer_id');
     await expectError(
-      api.call('POST', `/v1/ingest/purchases/${crypto.randomUUID()}/refunds`, { as: 'service', body: { external_ref: 'rf-404', amount: '1.00' } }),
-      404, 'purchase_not_found', 'purchase_id',
+      purchase({ buyer_id: crypto.randomUUID(), amount: '2000.00', external_ref: 'r404' }),
+      404,
+      'buyer_unknown',
+      'buyer_id',
+    );
+    await expectError(
+      api.call('POST', `/v1/ingest/purchases/${crypto.randomUUID()}/refunds`, {
+        as: 'service',
+        body: { external_ref: 'rf-404', amount: '1.00' },
+      }),
+      404,
+      'purchase_not_found',
+      'purchase_id',
     );
     await expectError(
       api.call('PATCH', `/v1/ingest/users/${crypto.randomUUID()}/status`, { as: 'service', body: { status: 'inactive' } }),
-      404, 'profile_not_found',
+      404,
+      'profile_not_found',
     );
     await expectError(api.call('GET', '/v1/nothing-here', { as: 'service' }), 404, 'not_found');
   });
@@ -113,18 +140,33 @@ describe('404', () => {
 
 describe('409: conflicts', () => {
   it('external_ref_conflict: same ref, different purchase', async () => {
-    await expectError(purchase({ buyer_id: buyer.id, amount: '5000.01', external_ref: 'err-base' }), 409, 'external_ref_conflict', 'external_ref');
+    await expectError(
+      purchase({ buyer_id: buyer.id, amount: '5000.01', external_ref: 'err-base' }),
+      409,
+      'external_ref_conflict',
+      'external_ref',
+    );
   });
   it('refund_exceeds_purchase and refund_ref_conflict', async () => {
     await expectError(
-      api.call('POST', `/v1/ingest/purchases/${purchaseId}/refunds`, { as: 'service', body: { external_ref: 'rf-big', amount: '5000.01' } }),
-      409, 'refund_exceeds_purchase', 'amount',
+      api.call('POST', `/v1/ingest/purchases/${purchaseId}/refunds`, {
+        as: 'service',
+        body: { external_ref: 'rf-big', amount: '5000.01' },
+      }),
+      409,
+      'refund_exceeds_purchase',
+      'amount',
     );
-    const ok = await api.call('POST', `/v1/ingest/purchases/${purchaseId}/refunds`, { as: 'service', body: { external_ref: 'rf-1', amount: '100.00' } });
+    const ok = await api.call('POST', `/v1/ingest/purchases/${purchaseId}/refunds`, {
+      as: 'service',
+      body: { external_ref: 'rf-1', amount: '100.00' },
+    });
     expect(ok.status).toBe(201);
     await expectError(
       api.call('POST', `/v1/ingest/purchases/${purchaseId}/refunds`, { as: 'service', body: { external_ref: 'rf-1', amount: '200.00' } }),
-      409, 'refund_ref_conflict', 'external_ref',
+      409,
+      'refund_ref_conflict',
+      'external_ref',
     );
   });
   it('referral_limit_reached: the 9th direct referral', async () => {
@@ -134,16 +176,27 @@ describe('409: conflicts', () => {
       expect(r.status).toBe(201);
     }
     const before = await counts();
-    await expectError(api.call('POST', '/v1/ingest/users', { as: 'service', body: { referral_code: full.code } }), 409, 'referral_limit_reached');
+    await expectError(
+      api.call('POST', '/v1/ingest/users', { as: 'service', body: { referral_code: full.code } }),
+      409,
+      'referral_limit_reached',
+    );
     expect(await counts()).toEqual(before); // the user was not created either
     const ninth = await signUp(api.db.sql, 'Ninth One');
     await expectError(api.call('POST', '/v1/referrals/join', { as: ninth, body: { code: full.code } }), 409, 'referral_limit_reached');
   });
   it('user_exists: the same id or email twice', async () => {
     const id = crypto.randomUUID();
-    expect((await api.call('POST', '/v1/ingest/users', { as: 'service', body: { user_id: id, email: 'dup@example.test' } })).status).toBe(201);
+    expect((await api.call('POST', '/v1/ingest/users', { as: 'service', body: { user_id: id, email: 'dup@example.test' } })).status).toBe(
+      201,
+    );
     await expectError(api.call('POST', '/v1/ingest/users', { as: 'service', body: { user_id: id } }), 409, 'user_exists', 'user_id');
-    await expectError(api.call('POST', '/v1/ingest/users', { as: 'service', body: { email: 'DUP@example.test' } }), 409, 'user_exists', 'email');
+    await expectError(
+      api.call('POST', '/v1/ingest/users', { as: 'service', body: { email: 'DUP@example.test' } }),
+      409,
+      'user_exists',
+      'email',
+    );
   });
 });
 
@@ -186,15 +239,19 @@ describe('500 and 503 echo nothing internal', () => {
 });
 
 describe('logs hold no personal data', () => {
-  it('logs a failed query\'s kind, message and code, never its parameters or detail', async () => {
+  it("logs a failed query's kind, message and code, never its parameters or detail", async () => {
     // A real database error whose parameters and detail carry personal data.
-    const err = await api.db.sql`select ${'priya.shah@example.com'}::text as email, 1 / ${0}::int as boom`
-      .then(() => null, (e: unknown) => e);
+    const err = await api.db.sql`select ${'priya.shah@example.com'}::text as email, 1 / ${0}::int as boom`.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((err as { code?: string }).code).toBe('22012');
     // the raw error does carry it, in its (non-enumerable) parameters
     expect(JSON.stringify(err, Object.getOwnPropertyNames(err))).toContain('priya.shah@example.com');
-    const dup = await api.db.sql`insert into auth.users (id, email) values (${root.id}, ${'priya.shah@example.com'})`
-      .then(() => null, (e: unknown) => e);
+    const dup = await api.db.sql`insert into auth.users (id, email) values (${root.id}, ${'priya.shah@example.com'})`.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((dup as { code?: string }).code).toBe('23505');
     for (const e of [err, dup]) {
       const line = JSON.stringify(loggable(e));

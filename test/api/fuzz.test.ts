@@ -34,17 +34,45 @@ type Schema = Record<string, any>;
 
 /** Strings that break servers that trust their input. */
 const evilString = fc.constantFrom(
-  '', ' ', 'a\u0000b', '\u0000', 'x\uD800', '\uDC00y', '\uFFFF', '😀', "'; drop table eightfold.earnings; --", '%00', '../../etc/passwd',
-  '<script>alert(1)</script>', '%ED%B0%80', '%FF%FE', '2026-02-30', '0000-01-01', '9999-12-31T23:59:60Z', '2026-11-01T10:00:00.1234567Z', 'US/Pacific-New',
-  'NaN', '-1', '1e400', '99999999999999999999999.999', '0x10', 'null', 'true', '{"a":1}', 'é'.repeat(300), 'x'.repeat(5000),
+  '',
+  ' ',
+  'a\u0000b',
+  '\u0000',
+  'x\uD800',
+  '\uDC00y',
+  '\uFFFF',
+  '😀',
+  "'; drop table eightfold.earnings; --",
+  '%00',
+  '../../etc/passwd',
+  '<script>alert(1)</script>',
+  '%ED%B0%80',
+  '%FF%FE',
+  '2026-02-30',
+  '0000-01-01',
+  '9999-12-31T23:59:60Z',
+  '2026-11-01T10:00:00.1234567Z',
+  'US/Pacific-New',
+  'NaN',
+  '-1',
+  '1e400',
+  '99999999999999999999999.999',
+  '0x10',
+  'null',
+  'true',
+  '{"a":1}',
+  'é'.repeat(300),
+  'x'.repeat(5000),
 );
 
 const dateLike = fc.oneof(
   fc.constantFrom('2026-01-01', '2026-11-01T10:00:00Z', '2024-02-29', '0001-01-01', '9999-12-31', '2026-11-01T15:30:00.250+05:30'),
-  fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString()),
-  fc.tuple(fc.integer({ min: 0, max: 10000 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 })).map(
-    ([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
-  ),
+  fc
+    .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
+    .map((d) => d.toISOString()),
+  fc
+    .tuple(fc.integer({ min: 0, max: 10000 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }))
+    .map(([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`),
   evilString,
 );
 
@@ -60,7 +88,17 @@ function valueFor(raw: Schema | undefined, name = ''): fc.Arbitrary<Json> {
   return fc.oneof(
     { weight: 6, arbitrary: validFor(schema, name) },
     { weight: 2, arbitrary: evilString },
-    { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 2 })) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(fc.string(), { maxLength: 3 }),
+        fc.object({ maxDepth: 2 }),
+      ),
+    },
   );
 }
 
@@ -85,10 +123,15 @@ function validFor(schema: Schema, name: string, clean = false): fc.Arbitrary<Jso
   if (['from', 'to', 'purchased_at'].includes(name)) return dateLike;
   if (name === 'tz') return fc.constantFrom('UTC', 'Asia/Kolkata', 'asia/kolkata', 'US/Pacific-New', 'Mars/Olympus', 'UTC+5', 'Etc/GMT-14');
   if (name === 'user_id' || name === 'buyer_id' || schema.format === 'uuid') {
-    return fc.oneof(fc.constantFrom(...users.map((u) => u.id)), fc.uuid(), fc.constantFrom(...(purchaseIds.length ? purchaseIds : [users[0]!.id])));
+    return fc.oneof(
+      fc.constantFrom(...users.map((u) => u.id)),
+      fc.uuid(),
+      fc.constantFrom(...(purchaseIds.length ? purchaseIds : [users[0]!.id])),
+    );
   }
   if (name === 'purchase_id') return fc.oneof(fc.constantFrom(...purchaseIds), fc.uuid());
-  if (name === 'code' || name === 'referral_code') return fc.oneof(fc.constantFrom(...users.map((u) => u.code)), fc.string({ maxLength: 12 }));
+  if (name === 'code' || name === 'referral_code')
+    return fc.oneof(fc.constantFrom(...users.map((u) => u.code)), fc.string({ maxLength: 12 }));
   if (name === 'last_event_id') return fc.constantFrom('0-0', '1-1', '99999999999999999999-1', 'x', '-1-1');
   switch (type) {
     case 'string':
@@ -156,7 +199,11 @@ type Auth = 'service' | 'user' | 'expired' | 'garbage' | 'none';
 
 function requestFor(op: Op) {
   const mutated = () => {
-    const pathValues = fc.tuple(...op.pathParams.map((p) => fc.oneof({ weight: 5, arbitrary: validFor(resolve(p.schema), p.name) }, { weight: 1, arbitrary: evilString })));
+    const pathValues = fc.tuple(
+      ...op.pathParams.map((p) =>
+        fc.oneof({ weight: 5, arbitrary: validFor(resolve(p.schema), p.name) }, { weight: 1, arbitrary: evilString }),
+      ),
+    );
     const queryRecord: Record<string, fc.Arbitrary<Json>> = {};
     for (const q of op.query) queryRecord[q.name] = valueFor(q.schema, q.name);
     const bodyKind = fc.constantFrom('schema', 'schema', 'schema', 'schema', 'malformed', 'huge', 'wrong-type', 'none');
@@ -214,7 +261,8 @@ async function send(op: Op, r: Generated): Promise<void> {
     path = path.replace(`{${p.name}}`, encodeURIComponent((String(r.pathValues[i]) as string & { toWellFormed(): string }).toWellFormed()));
   });
   const qs = new URLSearchParams();
-  for (const [k, v] of Object.entries(r.query as Record<string, Json>)) if (v !== undefined) qs.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+  for (const [k, v] of Object.entries(r.query as Record<string, Json>))
+    if (v !== undefined) qs.set(k, typeof v === 'string' ? v : JSON.stringify(v));
   if (r.extraQuery) qs.set(r.extraQuery[0], String(r.extraQuery[1]));
   const headers: Record<string, string> = {};
   if (r.auth === 'service') headers.authorization = `Bearer ${SERVICE}`;
@@ -265,7 +313,11 @@ beforeAll(async () => {
   const deps: AppDeps = {
     sql: db.sql,
     verifier: createVerifier({ jwtSecret: SECRET, serviceKeys: [SERVICE] }),
-    config: { mode: 'local', signDemoToken: (s) => signAccessToken(SECRET, s), limits: { rate: NO_RATE_LIMITS, streamsPerUser: 0, streamsPerService: 0 } },
+    config: {
+      mode: 'local',
+      signDemoToken: (s) => signAccessToken(SECRET, s),
+      limits: { rate: NO_RATE_LIMITS, streamsPerUser: 0, streamsPerService: 0 },
+    },
     live: hub,
   };
   app = createApp(deps, { logError: () => {} });
@@ -288,7 +340,10 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       );
     }
     expect(stats.requests).toBeGreaterThanOrEqual(500);
-    const summary = [...stats.byStatus.entries()].sort(([x], [y]) => x - y).map(([s, n]) => `${s}: ${n}`).join(', ');
+    const summary = [...stats.byStatus.entries()]
+      .sort(([x], [y]) => x - y)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ');
     console.log(`fuzz: ${stats.requests} requests over ${stats.operations} operations (${summary})`);
     // The generator reaches both sides: refusals and real successes (writes included).
     expect([...stats.byStatus.keys()].some((s) => s >= 200 && s < 300)).toBe(true);

@@ -14,12 +14,26 @@ describe('health and docs', () => {
     const res = await api.call('GET', '/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining([
-      '/health', '/v1/demo/users', '/v1/demo/token', '/v1/ingest/users', '/v1/ingest/users/{user_id}/status',
-      '/v1/ingest/purchases', '/v1/ingest/purchases/{purchase_id}/refunds', '/v1/referrals/join', '/v1/referrals/me',
-      '/v1/referrals/direct', '/v1/reports/earnings/summary', '/v1/reports/earnings/over-time',
-      '/v1/reports/earnings/recent', '/v1/reports/earnings/export.csv', '/v1/reports/referrals', '/v1/operator/overview',
-    ]));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/health',
+        '/v1/demo/users',
+        '/v1/demo/token',
+        '/v1/ingest/users',
+        '/v1/ingest/users/{user_id}/status',
+        '/v1/ingest/purchases',
+        '/v1/ingest/purchases/{purchase_id}/refunds',
+        '/v1/referrals/join',
+        '/v1/referrals/me',
+        '/v1/referrals/direct',
+        '/v1/reports/earnings/summary',
+        '/v1/reports/earnings/over-time',
+        '/v1/reports/earnings/recent',
+        '/v1/reports/earnings/export.csv',
+        '/v1/reports/referrals',
+        '/v1/operator/overview',
+      ]),
+    );
     // Generated from the zod schemas that validate the routes.
     const purchase = res.body.paths['/v1/ingest/purchases'].post;
     expect(purchase.requestBody.content['application/json'].schema.required).toEqual(['buyer_id', 'amount', 'external_ref']);

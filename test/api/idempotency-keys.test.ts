@@ -70,7 +70,12 @@ describe('well-formed keys are kept exactly as sent', () => {
   it('does not trim a key that is not blank: " spaced " and "spaced" are two keys', async () => {
     const spaced = await api.call('POST', '/v1/ingest/purchases', { as: 'service', body: purchaseBody('" spaced "') });
     const plain = await api.call('POST', '/v1/ingest/purchases', { as: 'service', body: purchaseBody('"spaced"') });
-    expect([spaced.status, spaced.body.purchase.external_ref, plain.status, plain.body.purchase.external_ref]).toEqual([201, ' spaced ', 201, 'spaced']);
+    expect([spaced.status, spaced.body.purchase.external_ref, plain.status, plain.body.purchase.external_ref]).toEqual([
+      201,
+      ' spaced ',
+      201,
+      'spaced',
+    ]);
   });
 
   it('leaves the length rule to the database: 201 characters is 400 external_ref_invalid (EF208)', async () => {

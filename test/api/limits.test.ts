@@ -39,7 +39,8 @@ describe('rate limits', () => {
     const app = appWith({ limits: { rate: { userPerMinute: 3 } } });
     const ta = await token(a);
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await app.request('/v1/referrals/me', { headers: { authorization: `Bearer ${ta}` } })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await app.request('/v1/referrals/me', { headers: { authorization: `Bearer ${ta}` } })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const res = await app.request('/v1/referrals/me', { headers: { authorization: `Bearer ${ta}` } });
     expect(res.status).toBe(429);
@@ -54,7 +55,8 @@ describe('rate limits', () => {
   it('counts refused credentials and anonymous calls against the address', async () => {
     const app = appWith({ limits: { rate: { ipPerMinute: 3 } } }, '203.0.113.7');
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await app.request('/v1/referrals/me', { headers: { authorization: 'Bearer not-a-token' } })).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await app.request('/v1/referrals/me', { headers: { authorization: 'Bearer not-a-token' } })).status);
     statuses.push((await app.request('/v1/demo/users')).status);
     statuses.push((await app.request('/v1/referrals/me')).status);
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
@@ -67,7 +69,10 @@ describe('rate limits', () => {
     const app = appWith({ limits: { rate: { ipPerMinute: 1, userPerMinute: 1, servicePerMinute: 5 } } }, '192.0.2.1');
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      statuses.push((await app.request(`/v1/reports/referrals?user_id=${a.id}&purpose=support`, { headers: { authorization: `Bearer ${SERVICE}` } })).status);
+      statuses.push(
+        (await app.request(`/v1/reports/referrals?user_id=${a.id}&purpose=support`, { headers: { authorization: `Bearer ${SERVICE}` } }))
+          .status,
+      );
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
   });
@@ -82,9 +87,13 @@ describe('rate limits', () => {
   it('turns off: NO_RATE_LIMITS, or EIGHTFOLD_RATE_LIMITS=off, or 0 for one limit', async () => {
     const app = appWith({ limits: { rate: NO_RATE_LIMITS } });
     const ta = await token(a);
-    for (let i = 0; i < 30; i++) expect((await app.request('/v1/referrals/me', { headers: { authorization: `Bearer ${ta}` } })).status).toBe(200);
+    for (let i = 0; i < 30; i++)
+      expect((await app.request('/v1/referrals/me', { headers: { authorization: `Bearer ${ta}` } })).status).toBe(200);
     expect(limitsFromConfig(loadConfig({ EIGHTFOLD_RATE_LIMITS: 'off' })).rate).toEqual(NO_RATE_LIMITS);
-    expect(limitsFromConfig(loadConfig({ EIGHTFOLD_RATE_LIMIT_USER: '0', EIGHTFOLD_RATE_LIMIT_SERVICE: '50' })).rate).toEqual({ userPerMinute: 0, servicePerMinute: 50 });
+    expect(limitsFromConfig(loadConfig({ EIGHTFOLD_RATE_LIMIT_USER: '0', EIGHTFOLD_RATE_LIMIT_SERVICE: '50' })).rate).toEqual({
+      userPerMinute: 0,
+      servicePerMinute: 50,
+    });
     expect(resolveLimits(limitsFromConfig(loadConfig({}))).rate).toEqual(DEFAULT_LIMITS.rate);
   });
 });
@@ -136,7 +145,9 @@ describe('over real HTTP', () => {
   it('answers headers over the limit with 431 headers_too_large in the JSON shape', async () => {
     const res = await raw({ 'x-padding': 'x'.repeat(10 * 1024) });
     expect(res.status).toBe(431);
-    expect(JSON.parse(res.body)).toEqual({ error: { code: 'headers_too_large', message: 'The request headers are larger than the server accepts.' } });
+    expect(JSON.parse(res.body)).toEqual({
+      error: { code: 'headers_too_large', message: 'The request headers are larger than the server accepts.' },
+    });
     expect((await raw({ 'x-padding': 'x'.repeat(1024) })).status).toBe(200);
   });
 
@@ -160,7 +171,8 @@ describe('over real HTTP', () => {
     );
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) statuses.push((await fetch(`${limited.url}/v1/referrals/me`, { headers: { 'x-forwarded-for': `10.0.0.${i}` } })).status);
+      for (let i = 0; i < 3; i++)
+        statuses.push((await fetch(`${limited.url}/v1/referrals/me`, { headers: { 'x-forwarded-for': `10.0.0.${i}` } })).status);
       // X-Forwarded-For is not trusted unless configured: all three are 127.0.0.1.
       expect(statuses).toEqual([401, 401, 429]);
     } finally {

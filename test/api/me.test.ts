@@ -7,7 +7,10 @@ import { useApi } from './support.ts';
 const api = useApi();
 const NOTICE = '2026-12-01';
 
-interface Person { user_id: string; referral_code: string }
+interface Person {
+  user_id: string;
+  referral_code: string;
+}
 let top: Person;
 let mid: Person;
 let leaf: Person;
@@ -23,11 +26,23 @@ const as = (p: Person) => ({ id: p.user_id, code: p.referral_code, name: p.user_
 
 beforeAll(async () => {
   top = await createUser({ display_name: 'Tara Top', email: 'tara.top@me.example', notice_version: NOTICE });
-  mid = await createUser({ display_name: 'Mira Middle', email: 'mira@me.example', referral_code: top.referral_code, notice_version: NOTICE, consents: ['earnings_notifications'] });
+  mid = await createUser({
+    display_name: 'Mira Middle',
+    email: 'mira@me.example',
+    referral_code: top.referral_code,
+    notice_version: NOTICE,
+    consents: ['earnings_notifications'],
+  });
   leaf = await createUser({ display_name: 'Lalit Leaf', referral_code: mid.referral_code, notice_version: NOTICE });
   other = await createUser({ display_name: 'Omar Other', notice_version: NOTICE });
-  for (const [buyer, ref] of [[leaf, 'me-1'], [mid, 'me-2']] as const) {
-    const r = await api.call('POST', '/v1/ingest/purchases', { as: 'service', body: { buyer_id: buyer.user_id, amount: '4000.00', external_ref: ref } });
+  for (const [buyer, ref] of [
+    [leaf, 'me-1'],
+    [mid, 'me-2'],
+  ] as const) {
+    const r = await api.call('POST', '/v1/ingest/purchases', {
+      as: 'service',
+      body: { buyer_id: buyer.user_id, amount: '4000.00', external_ref: ref },
+    });
     expect(r.status).toBe(201);
   }
 });
@@ -128,7 +143,10 @@ describe('consents', () => {
   });
 
   it('accepting a notice version that does not exist is 400 notice_version_unknown, nothing written', async () => {
-    const res = await api.call('POST', '/v1/me/consents', { as: as(top), body: { notice_version: '1999-01-01', purposes: ['earnings_notifications'] } });
+    const res = await api.call('POST', '/v1/me/consents', {
+      as: as(top),
+      body: { notice_version: '1999-01-01', purposes: ['earnings_notifications'] },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'notice_version_unknown', field: 'notice_version' });
     const after = await api.call('GET', '/v1/me/consents', { as: as(top) });
@@ -136,14 +154,23 @@ describe('consents', () => {
   });
 
   it('a sign-up through the API with an unknown notice version is 400, and no user is created', async () => {
-    const res = await api.call('POST', '/v1/ingest/users', { as: 'service', body: { display_name: 'Never Made', email: 'never@me.example', notice_version: 'nope' } });
+    const res = await api.call('POST', '/v1/ingest/users', {
+      as: 'service',
+      body: { display_name: 'Never Made', email: 'never@me.example', notice_version: 'nope' },
+    });
     expect([res.status, res.body.error.code]).toEqual([400, 'notice_version_unknown']);
-    const again = await api.call('POST', '/v1/ingest/users', { as: 'service', body: { display_name: 'Never Made', email: 'never@me.example', notice_version: NOTICE } });
+    const again = await api.call('POST', '/v1/ingest/users', {
+      as: 'service',
+      body: { display_name: 'Never Made', email: 'never@me.example', notice_version: NOTICE },
+    });
     expect(again.status).toBe(201); // the e-mail was not taken by the refused attempt
   });
 
   it('gives and withdraws an optional consent; withdrawing again is harmless', async () => {
-    const give = await api.call('POST', '/v1/me/consents', { as: as(top), body: { notice_version: NOTICE, purposes: ['earnings_notifications'] } });
+    const give = await api.call('POST', '/v1/me/consents', {
+      as: as(top),
+      body: { notice_version: NOTICE, purposes: ['earnings_notifications'] },
+    });
     expect(give.status).toBe(200);
     expect(give.body.consents.find((c: any) => c.purpose === 'earnings_notifications')).toMatchObject({ granted: true, source: 'user' });
     const w = await api.call('POST', '/v1/me/consents/earnings_notifications/withdraw', { as: as(top) });
@@ -186,10 +213,13 @@ describe('DELETE /v1/me (erasure request)', () => {
     expect(w.body.erasure).toMatchObject({ status: 'pending', reason: 'consent_withdrawn' });
     await api.call('POST', '/v1/me/erasure/cancel', { as: as(other) });
     const c = await api.call('GET', '/v1/me/consents', { as: as(other) });
-    expect(c.body.consents.find((x: any) => x.purpose === 'referral_program')).toMatchObject({ granted: true, source: 'erasure_cancelled' });
+    expect(c.body.consents.find((x: any) => x.purpose === 'referral_program')).toMatchObject({
+      granted: true,
+      source: 'erasure_cancelled',
+    });
   });
 
-  it('the operator can start and cancel a person\'s erasure too (a request by letter)', async () => {
+  it("the operator can start and cancel a person's erasure too (a request by letter)", async () => {
     const r = await api.call('POST', `/v1/operator/privacy/users/${top.user_id}/erasure`, { as: 'service' });
     expect([r.status, r.body.reason]).toEqual([202, 'operator']);
     const again = await api.call('POST', `/v1/operator/privacy/users/${top.user_id}/erasure`, { as: 'service' });
@@ -227,7 +257,11 @@ describe('the access log: each operator read writes exactly one entry', () => {
 
   it.each(READS)('%s without a purpose: 400 purpose_required, nothing read, nothing logged', async (_what, path) => {
     const before = await myLog(mid);
-    const res = await api.call('GET', path.replace('%U', mid.user_id).replace(/[?&]purpose=[a-z_]+/, (m) => (m.startsWith('?') ? '?' : '')), { as: 'service' });
+    const res = await api.call(
+      'GET',
+      path.replace('%U', mid.user_id).replace(/[?&]purpose=[a-z_]+/, (m) => (m.startsWith('?') ? '?' : '')),
+      { as: 'service' },
+    );
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'purpose_required', field: 'purpose' });
     expect(res.text).not.toContain('Mira');
@@ -265,7 +299,15 @@ describe('the access log: each operator read writes exactly one entry', () => {
 
   it('the purposes are listed for the operator', async () => {
     const res = await api.call('GET', '/v1/operator/privacy/purposes', { as: 'service' });
-    expect(res.body.purposes.map((p: any) => p.purpose)).toEqual(['audit', 'data_request', 'dispute', 'fraud_review', 'legal_obligation', 'payout', 'support']);
+    expect(res.body.purposes.map((p: any) => p.purpose)).toEqual([
+      'audit',
+      'data_request',
+      'dispute',
+      'fraud_review',
+      'legal_obligation',
+      'payout',
+      'support',
+    ]);
   });
 
   it('an export of an unknown person is 404, and logs nothing', async () => {
@@ -274,7 +316,7 @@ describe('the access log: each operator read writes exactly one entry', () => {
   });
 });
 
-describe('the notice, and the operator\'s settings', () => {
+describe("the notice, and the operator's settings", () => {
   it('GET /v1/privacy/notice needs no credential; an unknown version is 400', async () => {
     const res = await api.call('GET', '/v1/privacy/notice', { as: null });
     expect(res.status).toBe(200);
@@ -303,9 +345,19 @@ describe('the notice, and the operator\'s settings', () => {
 
   it('every new route is in the OpenAPI document', async () => {
     const doc = (await api.call('GET', '/openapi.json')).body;
-    for (const p of ['/v1/me', '/v1/me/export', '/v1/me/consents', '/v1/me/consents/{purpose}/withdraw', '/v1/me/erasure/cancel',
-      '/v1/me/access-log', '/v1/privacy/notice', '/v1/operator/privacy/access-log', '/v1/operator/privacy/users/{user_id}/export',
-      '/v1/operator/breaches', '/v1/operator/breaches/{breach_id}/notices']) {
+    for (const p of [
+      '/v1/me',
+      '/v1/me/export',
+      '/v1/me/consents',
+      '/v1/me/consents/{purpose}/withdraw',
+      '/v1/me/erasure/cancel',
+      '/v1/me/access-log',
+      '/v1/privacy/notice',
+      '/v1/operator/privacy/access-log',
+      '/v1/operator/privacy/users/{user_id}/export',
+      '/v1/operator/breaches',
+      '/v1/operator/breaches/{breach_id}/notices',
+    ]) {
       expect(Object.keys(doc.paths), p).toContain(p);
     }
     const summary = doc.paths['/v1/reports/earnings/summary'].get.parameters.map((x: any) => x.name);

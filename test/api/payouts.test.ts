@@ -16,7 +16,10 @@ let purchaseBig: string;
 const commission = {} as Record<'big' | 'small' | 'dev', string>;
 
 async function createUser(name: string, code?: string): Promise<TestUser> {
-  const res = await t.call('POST', '/v1/ingest/users', { as: 'service', body: { display_name: name, ...(code ? { referral_code: code } : {}) } });
+  const res = await t.call('POST', '/v1/ingest/users', {
+    as: 'service',
+    body: { display_name: name, ...(code ? { referral_code: code } : {}) },
+  });
   expect(res.status).toBe(201);
   return { id: res.body.user_id, code: res.body.referral_code, name };
 }
@@ -44,8 +47,15 @@ describe('GET /v1/me/balance and /v1/me/payouts', () => {
     const res = await t.call('GET', '/v1/me/balance', { as: u.bala });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      user_id: u.bala.id, pending: '500.00', available: '0.00', paid: '0.00', clawback_owed: '0.00', net: '500.00',
-      hold_days: 7, minimum_payout: '100.00', currency: 'INR',
+      user_id: u.bala.id,
+      pending: '500.00',
+      available: '0.00',
+      paid: '0.00',
+      clawback_owed: '0.00',
+      net: '500.00',
+      hold_days: 7,
+      minimum_payout: '100.00',
+      currency: 'INR',
     });
     const inSeven = new Date(Date.now() + 7 * 86_400_000);
     expect(Math.abs(new Date(res.body.next_available_at).getTime() - inSeven.getTime())).toBeLessThan(120_000);
@@ -66,16 +76,25 @@ describe('GET /v1/me/balance and /v1/me/payouts', () => {
   });
 });
 
-describe('operator routes are the service\'s', () => {
+describe("operator routes are the service's", () => {
   it('a user gets 403 service_only on every one of them', async () => {
     for (const [method, path] of [
-      ['GET', '/v1/operator/payouts'], ['POST', '/v1/operator/payouts'], ['GET', '/v1/operator/payouts/1'],
-      ['GET', '/v1/operator/payouts/1/export.csv'], ['POST', '/v1/operator/payouts/1/items/1/paid'],
-      ['POST', '/v1/operator/payouts/1/items/1/failed'], ['GET', `/v1/operator/balances/${u.asha.id}`],
-      ['GET', '/v1/operator/earnings/1'], ['POST', '/v1/operator/earnings/1/hold'], ['POST', '/v1/operator/earnings/1/release'],
+      ['GET', '/v1/operator/payouts'],
+      ['POST', '/v1/operator/payouts'],
+      ['GET', '/v1/operator/payouts/1'],
+      ['GET', '/v1/operator/payouts/1/export.csv'],
+      ['POST', '/v1/operator/payouts/1/items/1/paid'],
+      ['POST', '/v1/operator/payouts/1/items/1/failed'],
+      ['GET', `/v1/operator/balances/${u.asha.id}`],
+      ['GET', '/v1/operator/earnings/1'],
+      ['POST', '/v1/operator/earnings/1/hold'],
+      ['POST', '/v1/operator/earnings/1/release'],
       ['POST', '/v1/operator/earnings/1/void'],
     ] as const) {
-      const res = await t.call(method, path, { as: u.asha, body: method === 'POST' ? { reason: 'x', batch_key: 'x', external_ref: 'x' } : undefined });
+      const res = await t.call(method, path, {
+        as: u.asha,
+        body: method === 'POST' ? { reason: 'x', batch_key: 'x', external_ref: 'x' } : undefined,
+      });
       expect([path, res.status, res.body.error.code]).toEqual([path, 403, 'service_only']);
     }
   });
@@ -83,9 +102,18 @@ describe('operator routes are the service\'s', () => {
 
 describe('commission actions', () => {
   it('release approves a pending commission now; the lifecycle shows it with its history', async () => {
-    const res = await t.call('POST', `/v1/operator/earnings/${commission.big}/release`, { as: 'service', body: { reason: 'trusted customer' } });
+    const res = await t.call('POST', `/v1/operator/earnings/${commission.big}/release`, {
+      as: 'service',
+      body: { reason: 'trusted customer' },
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ earning_id: commission.big, user_id: u.bala.id, state: 'available', net: '500.00', remaining: '500.00' });
+    expect(res.body).toMatchObject({
+      earning_id: commission.big,
+      user_id: u.bala.id,
+      state: 'available',
+      net: '500.00',
+      remaining: '500.00',
+    });
     expect(res.body.events).toEqual([expect.objectContaining({ action: 'release', reason: 'trusted customer', actor: 'service_role' })]);
     const got = await t.call('GET', `/v1/operator/earnings/${commission.big}`, { as: 'service' });
     expect(got.body).toEqual(res.body);
@@ -119,8 +147,17 @@ describe('a payout batch, end to end', () => {
     const res = await t.call('POST', '/v1/operator/payouts', { as: 'service', body: { batch_key: '2026-12-week-1' } });
     expect(res.status).toBe(201);
     batch = res.body;
-    expect(batch).toMatchObject({ batch_key: '2026-12-week-1', item_count: 1, total: '500.00', state: 'open', replayed: false, min_payout: '100.00' });
-    expect(batch.items).toEqual([expect.objectContaining({ user_id: u.bala.id, amount: '500.00', state: 'open', masked_name: 'Bala K.', commissions: 1 })]);
+    expect(batch).toMatchObject({
+      batch_key: '2026-12-week-1',
+      item_count: 1,
+      total: '500.00',
+      state: 'open',
+      replayed: false,
+      min_payout: '100.00',
+    });
+    expect(batch.items).toEqual([
+      expect.objectContaining({ user_id: u.bala.id, amount: '500.00', state: 'open', masked_name: 'Bala K.', commissions: 1 }),
+    ]);
     const again = await t.call('POST', '/v1/operator/payouts', { as: 'service', body: { batch_key: '2026-12-week-1' } });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ payout_id: batch.payout_id, replayed: true, total: '500.00' });
@@ -140,14 +177,22 @@ describe('a payout batch, end to end', () => {
     ];
     for (const [body, status, code, field] of cases) {
       const res = await t.call('POST', '/v1/operator/payouts', { as: 'service', body });
-      expect([JSON.stringify(body).slice(0, 40), res.status, res.body.error.code, res.body.error.field]).toEqual([JSON.stringify(body).slice(0, 40), status, code, field]);
+      expect([JSON.stringify(body).slice(0, 40), res.status, res.body.error.code, res.body.error.field]).toEqual([
+        JSON.stringify(body).slice(0, 40),
+        status,
+        code,
+        field,
+      ]);
     }
     const [{ n }] = (await t.db.sql`select count(*)::int as n from eightfold.payout_batches`) as unknown as [{ n: number }];
     expect(n).toBe(1);
   });
 
   it('a batch in which nobody reaches the minimum is empty, not an error', async () => {
-    const res = await t.call('POST', '/v1/operator/payouts', { as: 'service', body: { batch_key: 'nothing-due', cutoff: '2026-01-01T00:00:00Z' } });
+    const res = await t.call('POST', '/v1/operator/payouts', {
+      as: 'service',
+      body: { batch_key: 'nothing-due', cutoff: '2026-01-01T00:00:00Z' },
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ item_count: 0, total: '0.00', state: 'empty', items: [] });
   });
@@ -174,7 +219,9 @@ describe('a payout batch, end to end', () => {
     const [head, row, end] = res.text.split('\r\n');
     expect(head).toBe('payout_id,batch_key,payout_item_id,user_id,amount,currency,reference,state,external_ref,settled_at');
     const item = batch.items[0]!;
-    expect(row).toBe(`${batch.payout_id},2026-12-week-1,${item.payout_item_id},${u.bala.id},500.00,INR,EF${batch.payout_id}-${item.payout_item_id},open,,`);
+    expect(row).toBe(
+      `${batch.payout_id},2026-12-week-1,${item.payout_item_id},${u.bala.id},500.00,INR,EF${batch.payout_id}-${item.payout_item_id},open,,`,
+    );
     expect(end).toBe('');
   });
 
@@ -205,9 +252,21 @@ describe('a payout batch, end to end', () => {
       const r = await t.call('POST', p, { as: 'service', body });
       expect([p, status, code]).toEqual([p, r.status, r.body.error.code]);
     }
-    expect((await t.call('GET', '/v1/me/balance', { as: u.bala })).body).toMatchObject({ paid: '500.00', in_payout: '0.00', available: '0.00' });
+    expect((await t.call('GET', '/v1/me/balance', { as: u.bala })).body).toMatchObject({
+      paid: '500.00',
+      in_payout: '0.00',
+      available: '0.00',
+    });
     const mine = await t.call('GET', '/v1/me/payouts', { as: u.bala });
-    expect(mine.body.items).toEqual([expect.objectContaining({ payout_id: batch.payout_id, amount: '500.00', state: 'paid', external_ref: 'UTR-1001', clawback_netted: '0.00' })]);
+    expect(mine.body.items).toEqual([
+      expect.objectContaining({
+        payout_id: batch.payout_id,
+        amount: '500.00',
+        state: 'paid',
+        external_ref: 'UTR-1001',
+        clawback_netted: '0.00',
+      }),
+    ]);
     expect((await t.call('GET', '/v1/me/payouts', { as: u.asha })).body.items).toEqual([]);
   });
 
@@ -215,7 +274,8 @@ describe('a payout batch, end to end', () => {
     const res = await t.call('POST', `/v1/operator/earnings/${commission.big}/void`, { as: 'service', body: { reason: 'fraud' } });
     expect([res.status, res.body.error.code]).toEqual([409, 'commission_paid']);
     const refund = await t.call('POST', `/v1/ingest/purchases/${purchaseBig}/refunds`, {
-      as: 'service', body: { external_ref: 'refund-1', amount: '4000.00' },
+      as: 'service',
+      body: { external_ref: 'refund-1', amount: '4000.00' },
     });
     expect(refund.status).toBe(201);
     const reversal = refund.body.reversals.find((r: { level: number }) => r.level === 1).earning_id;
@@ -226,7 +286,10 @@ describe('a payout batch, end to end', () => {
   it('the refund after payout shows as a clawback: available is negative until new money nets it', async () => {
     // 40% of 10000.00 refunded: Bala's 500.00 commission is now worth 300.00, and 500.00 was paid.
     expect((await t.call('GET', '/v1/me/balance', { as: u.bala })).body).toMatchObject({
-      paid: '500.00', clawback_owed: '200.00', available: '-200.00', net: '300.00',
+      paid: '500.00',
+      clawback_owed: '200.00',
+      available: '-200.00',
+      net: '300.00',
     });
     const svc = await t.call('GET', `/v1/operator/balances/${u.bala.id}`, { as: 'service' });
     expect(svc.body).toMatchObject({ available: '-200.00', clawback_owed: '200.00' });
@@ -237,8 +300,16 @@ describe('a payout batch, end to end', () => {
 
 describe('a failed payout item', () => {
   it('returns its money to available, through the typed client', async () => {
-    const service = api.createClient({ baseUrl: 'http://eightfold.test', token: SERVICE_KEY, fetch: ((url: string, init?: RequestInit) => t.app().request(url, init)) as typeof fetch });
-    const asha = api.createClient({ baseUrl: 'http://eightfold.test', token: await t.tokenFor(u.asha), fetch: ((url: string, init?: RequestInit) => t.app().request(url, init)) as typeof fetch });
+    const service = api.createClient({
+      baseUrl: 'http://eightfold.test',
+      token: SERVICE_KEY,
+      fetch: ((url: string, init?: RequestInit) => t.app().request(url, init)) as typeof fetch,
+    });
+    const asha = api.createClient({
+      baseUrl: 'http://eightfold.test',
+      token: await t.tokenFor(u.asha),
+      fetch: ((url: string, init?: RequestInit) => t.app().request(url, init)) as typeof fetch,
+    });
     // Asha: her level-2 100.00, worth 60.00 after the 40% refund above, and 75.00 from Dev.
     await payouts.releaseCommission(service, commission.small, 'approve');
     await payouts.releaseCommission(service, commission.dev, 'approve');
@@ -246,7 +317,10 @@ describe('a failed payout item', () => {
     const batch = await payouts.createPayoutBatch(service, { batch_key: 'week-2' });
     const item = batch.items.find((i) => i.user_id === u.asha.id)!;
     expect(item).toMatchObject({ amount: '135.00', commissions: 2 });
-    const failed = await payouts.markPayoutItemFailed(service, batch.payout_id, item.payout_item_id, { external_ref: 'BOUNCE-7', reason: 'account closed' });
+    const failed = await payouts.markPayoutItemFailed(service, batch.payout_id, item.payout_item_id, {
+      external_ref: 'BOUNCE-7',
+      reason: 'account closed',
+    });
     expect(failed).toMatchObject({ state: 'failed', reason: 'account closed' });
     expect(await payouts.getMyBalance(asha)).toMatchObject({ available: '135.00', in_payout: '0.00', paid: '0.00' });
     expect((await payouts.listMyPayouts(asha)).items[0]).toMatchObject({ state: 'failed', external_ref: 'BOUNCE-7' });
@@ -266,14 +340,26 @@ describe('a failed payout item', () => {
 describe('the OpenAPI document', () => {
   it('lists the payout routes, and no request schema takes an amount', async () => {
     const res = await t.call('GET', '/openapi.json');
-    const paths = res.body.paths as Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: { properties: object } } } } }>>;
-    expect(Object.keys(paths)).toEqual(expect.arrayContaining([
-      '/v1/me/balance', '/v1/me/payouts', '/v1/operator/payouts', '/v1/operator/payouts/{payout_id}',
-      '/v1/operator/payouts/{payout_id}/export.csv', '/v1/operator/payouts/{payout_id}/items/{payout_item_id}/paid',
-      '/v1/operator/payouts/{payout_id}/items/{payout_item_id}/failed', '/v1/operator/earnings/{earning_id}',
-      '/v1/operator/earnings/{earning_id}/hold', '/v1/operator/earnings/{earning_id}/release',
-      '/v1/operator/earnings/{earning_id}/void', '/v1/operator/balances/{user_id}',
-    ]));
+    const paths = res.body.paths as Record<
+      string,
+      Record<string, { requestBody?: { content: { 'application/json': { schema: { properties: object } } } } }>
+    >;
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/me/balance',
+        '/v1/me/payouts',
+        '/v1/operator/payouts',
+        '/v1/operator/payouts/{payout_id}',
+        '/v1/operator/payouts/{payout_id}/export.csv',
+        '/v1/operator/payouts/{payout_id}/items/{payout_item_id}/paid',
+        '/v1/operator/payouts/{payout_id}/items/{payout_item_id}/failed',
+        '/v1/operator/earnings/{earning_id}',
+        '/v1/operator/earnings/{earning_id}/hold',
+        '/v1/operator/earnings/{earning_id}/release',
+        '/v1/operator/earnings/{earning_id}/void',
+        '/v1/operator/balances/{user_id}',
+      ]),
+    );
     for (const [p, ops] of Object.entries(paths)) {
       if (!/payouts|earnings\/\{/.test(p)) continue;
       for (const op of Object.values(ops)) {

@@ -24,7 +24,9 @@ describe('range caps, counted before any work', () => {
     for (const bucket of ['day', 'week', 'month']) {
       const mine = await api.call('GET', `/v1/reports/earnings/over-time?bucket=${bucket}&${LARGEST}`, { as: top });
       expect([mine.status, mine.body.error.code, mine.body.error.field]).toEqual([400, 'range_too_large', 'to']);
-      const theirs = await api.call('GET', `/v1/reports/earnings/over-time?bucket=${bucket}&${LARGEST}&user_id=${top.id}&purpose=audit`, { as: 'service' });
+      const theirs = await api.call('GET', `/v1/reports/earnings/over-time?bucket=${bucket}&${LARGEST}&user_id=${top.id}&purpose=audit`, {
+        as: 'service',
+      });
       expect([theirs.status, theirs.body.error.code]).toEqual([400, 'range_too_large']);
     }
     for (const path of ['/v1/reports/earnings/export.csv', '/v1/operator/overview']) {
@@ -42,13 +44,25 @@ describe('range caps, counted before any work', () => {
       ['day', 'Asia/Kolkata', '2020-01-01T00:00:00+05:30', '2022-09-27T00:00:00+05:30'],
     ];
     for (const [bucket, tz, from, to] of cases) {
-      const rows = await as(api.db.sql, 'service_role', null, (tx) => tx`
-        select count(*)::int as n from public.user_earnings_over_time(${top.id}, ${bucket}, ${from}::timestamptz, ${to}::timestamptz, ${tz}, 'audit')`);
+      const rows = await as(
+        api.db.sql,
+        'service_role',
+        null,
+        (tx) => tx`
+        select count(*)::int as n from public.user_earnings_over_time(${top.id}, ${bucket}, ${from}::timestamptz, ${to}::timestamptz, ${tz}, 'audit')`,
+      );
       expect([bucket, tz, rows[0]!.n]).toEqual([bucket, tz, 1000]);
       // One microsecond more reaches into bucket 1001.
-      const code = await sqlstate(as(api.db.sql, 'service_role', null, (tx) => tx`
+      const code = await sqlstate(
+        as(
+          api.db.sql,
+          'service_role',
+          null,
+          (tx) => tx`
         select * from public.user_earnings_over_time(${top.id}, ${bucket}, ${from}::timestamptz,
-                                                     ${to}::timestamptz + interval '1 microsecond', ${tz}, 'audit')`));
+                                                     ${to}::timestamptz + interval '1 microsecond', ${tz}, 'audit')`,
+        ),
+      );
       expect([bucket, tz, code]).toEqual([bucket, tz, 'EF503']);
     }
   });
@@ -58,7 +72,9 @@ describe('range caps, counted before any work', () => {
     // the client and the network add nothing; the two calls take turns, so load on the
     // machine falls on both alike. Both go through the same exception block.
     const sql = api.db.sql;
-    expect(await sqlstate(sql`select count(*) from eightfold.earnings_over_time(${top.id}, 'day', '0001-01-01', '9999-12-31')`)).toBe('EF503');
+    expect(await sqlstate(sql`select count(*) from eightfold.earnings_over_time(${top.id}, 'day', '0001-01-01', '9999-12-31')`)).toBe(
+      'EF503',
+    );
     const timings = await sql.begin(async (tx) => {
       await tx`select set_config('range_caps.user_id', ${top.id}, true)`;
       await tx`create temp table range_cap_timings (kind text, ms float8) on commit drop`;

@@ -17,7 +17,11 @@ let bigPurchase: string;
 async function createUser(name: string, referralCode?: string): Promise<TestUser> {
   const res = await api.call('POST', '/v1/ingest/users', {
     as: 'service',
-    body: { display_name: name, email: `${name.toLowerCase().replace(/\s+/g, '.')}@example.test`, ...(referralCode ? { referral_code: referralCode } : {}) },
+    body: {
+      display_name: name,
+      email: `${name.toLowerCase().replace(/\s+/g, '.')}@example.test`,
+      ...(referralCode ? { referral_code: referralCode } : {}),
+    },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { id: res.body.user_id, code: res.body.referral_code, name };
@@ -59,7 +63,13 @@ describe('ingestion routes return what they wrote', () => {
       body: { display_name: 'Farhan Ali', referral_code: u.E.code.toLowerCase() },
     });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ display_name: 'Farhan Ali', referrer_id: u.E.id, referrer_code: u.E.code, depth: 2, status: 'active' });
+    expect(res.body).toMatchObject({
+      display_name: 'Farhan Ali',
+      referrer_id: u.E.id,
+      referrer_code: u.E.code,
+      depth: 2,
+      status: 'active',
+    });
     expect(res.body.referral_code).toMatch(/^[0-9A-HJKMNP-TV-Z]{8}$/);
   });
 
@@ -81,8 +91,14 @@ describe('ingestion routes return what they wrote', () => {
     expect(res.status).toBe(201);
     expect(res.body.replayed).toBe(false);
     expect(res.body.purchase).toMatchObject({
-      buyer_id: x.id, amount: '1000.01', profit: null, currency: 'INR', external_ref: 'order-edge',
-      qualifies: true, commission_base: '1000.01', purchased_at: '2026-01-02T03:04:05.000Z',
+      buyer_id: x.id,
+      amount: '1000.01',
+      profit: null,
+      currency: 'INR',
+      external_ref: 'order-edge',
+      qualifies: true,
+      commission_base: '1000.01',
+      purchased_at: '2026-01-02T03:04:05.000Z',
     });
     expect(res.body.earnings.map((e: any) => [e.beneficiary_id, e.level, e.rate, e.amount, e.status, e.leg_id])).toEqual([
       [y.id, 1, '0.050000', '50.00', 'credited', x.id],
@@ -148,15 +164,33 @@ describe('earnings summary', () => {
     // 1500 + 5 + 250 + 100 credited; 750 reversed. (The refund-all test's purchase may
     // run first or not: read A's figures from the rows of this scenario only.)
     expect(s.by_level.find((l: any) => l.level === 2)).toEqual({
-      level: 2, credited: '1605.00', reversed: '750.00', forfeited: '0.00', net: '855.00', commissions: 3,
+      level: 2,
+      credited: '1605.00',
+      reversed: '750.00',
+      forfeited: '0.00',
+      net: '855.00',
+      commissions: 3,
     });
     const legB = s.by_leg.find((l: any) => l.leg_id === u.B.id);
     expect(legB).toEqual({
-      leg_id: u.B.id, masked_name: 'Bala K.', credited: '1605.00', reversed: '750.00', forfeited: '0.00', net: '855.00', commissions: 3,
+      leg_id: u.B.id,
+      masked_name: 'Bala K.',
+      credited: '1605.00',
+      reversed: '750.00',
+      forfeited: '0.00',
+      net: '855.00',
+      commissions: 3,
     });
     const srcC = s.by_source.find((x: any) => x.source_id === u.C.id);
     expect(srcC).toEqual({
-      source_id: u.C.id, masked_name: 'Chitra M.', level: 2, credited: '1600.00', reversed: '750.00', forfeited: '0.00', net: '850.00', commissions: 2,
+      source_id: u.C.id,
+      masked_name: 'Chitra M.',
+      level: 2,
+      credited: '1600.00',
+      reversed: '750.00',
+      forfeited: '0.00',
+      net: '850.00',
+      commissions: 2,
     });
     expect(s.by_source.find((x: any) => x.source_id === u.D.id)).toMatchObject({ level: 2, net: '5.00' });
   });
@@ -165,7 +199,12 @@ describe('earnings summary', () => {
     const res = await api.call('GET', '/v1/reports/earnings/summary', { as: u.B });
     expect(res.status).toBe(200);
     expect(res.body.totals).toEqual({
-      credited: '7525.00', reversed: '3750.00', forfeited: '500.00', net: '3775.00', commissions: 3, reversals: 1,
+      credited: '7525.00',
+      reversed: '3750.00',
+      forfeited: '500.00',
+      net: '3775.00',
+      commissions: 3,
+      reversals: 1,
     });
     expect(res.body.by_level).toEqual([
       { level: 1, credited: '7525.00', reversed: '3750.00', forfeited: '500.00', net: '3775.00', commissions: 3 },
@@ -244,19 +283,25 @@ describe('earnings over time', () => {
 
   it('month buckets start on the first; week buckets on Monday', async () => {
     const t = today();
-    const month = await api.call('GET', `/v1/reports/earnings/over-time?bucket=month&from=${addDays(t, -40)}&to=${addDays(t, 1)}`, { as: u.B });
+    const month = await api.call('GET', `/v1/reports/earnings/over-time?bucket=month&from=${addDays(t, -40)}&to=${addDays(t, 1)}`, {
+      as: u.B,
+    });
     expect(month.status).toBe(200);
     const last = month.body.buckets.at(-1);
     expect(last).toMatchObject({ bucket_start: `${t.slice(0, 7)}-01`, net: '3775.00' });
     expect(month.body.buckets.every((b: any) => b.bucket_start.endsWith('-01'))).toBe(true);
-    const week = await api.call('GET', `/v1/reports/earnings/over-time?bucket=week&from=${addDays(t, -14)}&to=${addDays(t, 1)}`, { as: u.B });
+    const week = await api.call('GET', `/v1/reports/earnings/over-time?bucket=week&from=${addDays(t, -14)}&to=${addDays(t, 1)}`, {
+      as: u.B,
+    });
     expect(week.body.buckets.every((b: any) => new Date(`${b.bucket_start}T00:00:00Z`).getUTCDay() === 1)).toBe(true);
     expect(week.body.buckets.at(-1).net).toBe('3775.00');
   });
 
   it('a time zone shifts the buckets: Asia/Kolkata days start at 18:30 UTC', async () => {
     const t = today();
-    const res = await api.call('GET', `/v1/reports/earnings/over-time?from=${addDays(t, -1)}&to=${addDays(t, 2)}&tz=Asia/Kolkata`, { as: u.B });
+    const res = await api.call('GET', `/v1/reports/earnings/over-time?from=${addDays(t, -1)}&to=${addDays(t, 2)}&tz=Asia/Kolkata`, {
+      as: u.B,
+    });
     expect(res.status).toBe(200);
     expect(res.body.tz).toBe('Asia/Kolkata');
     const total = res.body.buckets.reduce((n: number, b: any) => n + b.commissions, 0);
@@ -321,7 +366,9 @@ describe('CSV export', () => {
     expect(res.headers.get('content-type')).toContain('text/csv');
     expect(res.headers.get('content-disposition')).toContain('attachment');
     const lines = res.text.trim().split('\r\n');
-    expect(lines[0]).toBe('earning_id,created_at,kind,status,level,amount,rate,base,purchase_id,refund_id,source_id,source_name,leg_id,leg_name');
+    expect(lines[0]).toBe(
+      'earning_id,created_at,kind,status,level,amount,rate,base,purchase_id,refund_id,source_id,source_name,leg_id,leg_name',
+    );
     expect(lines.slice(1).map((l) => l.split(',').slice(2, 6).join(' '))).toEqual([
       'commission credited 1 7500.00',
       'commission credited 1 25.00',
@@ -347,8 +394,16 @@ describe('referral analytics', () => {
     expect(r.per_level[1]).toMatchObject({ level: 2, bought: expect.any(Number) });
     const legB = r.per_leg.find((l: any) => l.leg_id === u.B.id);
     expect(legB).toMatchObject({
-      masked_name: 'Bala K.', leg_status: 'inactive', members: 3, depth: 2, active: 2, not_active: 1,
-      bought: 2, qualified: 2, conversion: '0.6667', earned: '855.00',
+      masked_name: 'Bala K.',
+      leg_status: 'inactive',
+      members: 3,
+      depth: 2,
+      active: 2,
+      not_active: 1,
+      bought: 2,
+      qualified: 2,
+      conversion: '0.6667',
+      earned: '855.00',
     });
     expect(r.top_legs[0]).toMatchObject({ leg_id: u.B.id, earned: '855.00', members: 3 });
   });
@@ -356,7 +411,14 @@ describe('referral analytics', () => {
   it("B's downline: 2 members, both bought", async () => {
     const res = await api.call('GET', '/v1/reports/referrals', { as: u.B });
     expect(res.body.totals).toEqual({
-      members: 2, direct: 2, active: 2, not_active: 0, bought: 2, qualified: 2, conversion: '1.0000', max_level: 1,
+      members: 2,
+      direct: 2,
+      active: 2,
+      not_active: 0,
+      bought: 2,
+      qualified: 2,
+      conversion: '1.0000',
+      max_level: 1,
     });
     expect(res.body.per_level).toEqual([
       { level: 1, members: 2, active: 2, inactive: 0, suspended: 0, bought: 2, qualified: 2, conversion: '1.0000' },
@@ -366,7 +428,14 @@ describe('referral analytics', () => {
   it('a user with no downline gets zeros, not an error', async () => {
     const res = await api.call('GET', '/v1/reports/referrals', { as: u.C });
     expect(res.body.totals).toEqual({
-      members: 0, direct: 0, active: 0, not_active: 0, bought: 0, qualified: 0, conversion: '0.0000', max_level: 0,
+      members: 0,
+      direct: 0,
+      active: 0,
+      not_active: 0,
+      bought: 0,
+      qualified: 0,
+      conversion: '0.0000',
+      max_level: 0,
     });
     expect(res.body.per_level).toEqual([]);
     expect(res.body.top_legs).toEqual([]);
@@ -378,7 +447,12 @@ describe('referral routes', () => {
     const res = await api.call('GET', '/v1/referrals/me', { as: u.B });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      user_id: u.B.id, referral_code: u.B.code, referrer_code: u.A.code, direct_referrals: 2, max_direct_referrals: 8, status: 'inactive',
+      user_id: u.B.id,
+      referral_code: u.B.code,
+      referrer_code: u.A.code,
+      direct_referrals: 2,
+      max_direct_referrals: 8,
+      status: 'inactive',
     });
   });
 
@@ -389,7 +463,14 @@ describe('referral routes', () => {
       [u.C.id, 'Chitra M.', true, '3750.00'],
       [u.D.id, 'Dev P.', true, '25.00'],
     ]);
-    expect(Object.keys(res.body.referrals[0]).sort()).toEqual(['active', 'direct_referrals', 'earned', 'joined_at', 'masked_name', 'user_id']);
+    expect(Object.keys(res.body.referrals[0]).sort()).toEqual([
+      'active',
+      'direct_referrals',
+      'earned',
+      'joined_at',
+      'masked_name',
+      'user_id',
+    ]);
   });
 
   it('POST /v1/referrals/join joins once; a second time is 409 referrer_already_set', async () => {

@@ -73,20 +73,37 @@ describe('anon: nothing', () => {
 });
 
 describe('service_role: any user, same figures as the user sees', () => {
-  it('public.user_earnings_summary(mid) equals mid\'s own summary', async () => {
+  it("public.user_earnings_summary(mid) equals mid's own summary", async () => {
     const own = await as(db.sql, 'authenticated', mid.id, async (tx) => (await tx`select public.my_earnings_summary() as s`)[0]!.s);
-    const op = await as(db.sql, 'service_role', null, async (tx) => (await tx`select public.user_earnings_summary(${mid.id}, purpose => 'support') as s`)[0]!.s);
+    const op = await as(
+      db.sql,
+      'service_role',
+      null,
+      async (tx) => (await tx`select public.user_earnings_summary(${mid.id}, purpose => 'support') as s`)[0]!.s,
+    );
     expect(op).toEqual(own);
   });
 
   it('report errors carry their EF codes', async () => {
     const svc = (q: (tx: any) => Promise<unknown>) => sqlstate(as(db.sql, 'service_role', null, q));
     expect(await svc((tx) => tx`select public.user_earnings_summary(${mid.id}, now(), now() - interval '1 day', 'audit')`)).toBe('EF501');
-    expect(await svc((tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'year', now() - interval '1 day', now(), purpose => 'audit')`)).toBe('EF502');
-    expect(await svc((tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'day', now() - interval '2000 days', now(), purpose => 'audit')`)).toBe('EF503');
+    expect(
+      await svc(
+        (tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'year', now() - interval '1 day', now(), purpose => 'audit')`,
+      ),
+    ).toBe('EF502');
+    expect(
+      await svc(
+        (tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'day', now() - interval '2000 days', now(), purpose => 'audit')`,
+      ),
+    ).toBe('EF503');
     expect(await svc((tx) => tx`select * from public.user_recent_earnings(${mid.id}, 0, purpose => 'audit')`)).toBe('EF504');
     expect(await svc((tx) => tx`select * from public.user_recent_earnings(${mid.id}, 201, purpose => 'audit')`)).toBe('EF504');
-    expect(await svc((tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'day', now() - interval '1 day', now(), 'Mars/Base', 'audit')`)).toBe('EF505');
+    expect(
+      await svc(
+        (tx) => tx`select * from public.user_earnings_over_time(${mid.id}, 'day', now() - interval '1 day', now(), 'Mars/Base', 'audit')`,
+      ),
+    ).toBe('EF505');
     expect(await svc((tx) => tx`select public.user_earnings_summary(${crypto.randomUUID()}, purpose => 'audit')`)).toBe('EF107');
     // No purpose, or one that is not on the list: nothing is read.
     expect(await svc((tx) => tx`select public.user_earnings_summary(${mid.id})`)).toBe('EF412');
@@ -103,19 +120,30 @@ describe('eightfold_analyst: aggregates only', () => {
     }) as Promise<T>;
 
   it('reads the aggregate views', async () => {
-    const rows = await asAnalyst((tx) => tx`select level, kind, status, rows::int, amount::text from eightfold_analytics.earnings_daily order by level`);
+    const rows = await asAnalyst(
+      (tx) => tx`select level, kind, status, rows::int, amount::text from eightfold_analytics.earnings_daily order by level`,
+    );
     expect(rows.map((r: any) => [r.level, r.kind, r.status, r.rows, r.amount])).toEqual([
       [1, 'commission', 'credited', 1, '500.00'],
       [2, 'commission', 'credited', 1, '100.00'],
     ]);
-    const p = await asAnalyst((tx) => tx`select purchases::int, qualifying::int, amount::text, buyers::int from eightfold_analytics.purchases_daily`);
+    const p = await asAnalyst(
+      (tx) => tx`select purchases::int, qualifying::int, amount::text, buyers::int from eightfold_analytics.purchases_daily`,
+    );
     expect([...p]).toEqual([{ purchases: 1, qualifying: 1, amount: '10000.00', buyers: 1 }]);
-    const d = await asAnalyst((tx) => tx`select depth, sum(members)::int as n from eightfold_analytics.tree_depths group by depth order by depth`);
-    expect(d.map((r: any) => [r.depth, r.n])).toEqual([[0, 1], [1, 1], [2, 1]]);
+    const d = await asAnalyst(
+      (tx) => tx`select depth, sum(members)::int as n from eightfold_analytics.tree_depths group by depth order by depth`,
+    );
+    expect(d.map((r: any) => [r.depth, r.n])).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+    ]);
   });
 
   it('the views hold no personal data (no uuid, name or email column)', async () => {
-    const cols = await db.sql`select table_name, column_name, data_type from information_schema.columns where table_schema = 'eightfold_analytics'`;
+    const cols =
+      await db.sql`select table_name, column_name, data_type from information_schema.columns where table_schema = 'eightfold_analytics'`;
     expect(cols.length).toBeGreaterThan(0);
     for (const c of cols) {
       expect(c.data_type).not.toBe('uuid');

@@ -57,8 +57,7 @@ export function useApi(options: { mode?: 'local' | 'supabase' } = {}): TestApi {
     app = createApp(deps, { logError: () => {} });
   });
 
-  const tokenFor = (user: TestUser | string) =>
-    signAccessToken(JWT_SECRET, { userId: typeof user === 'string' ? user : user.id });
+  const tokenFor = (user: TestUser | string) => signAccessToken(JWT_SECRET, { userId: typeof user === 'string' ? user : user.id });
 
   return {
     db,
@@ -80,7 +79,7 @@ export function useApi(options: { mode?: 'local' | 'supabase' } = {}): TestApi {
       }
       const res = await app.request(path, { method, headers, body });
       const text = await res.text();
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       if ((res.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text);
       return { status: res.status, body: parsed as any, text, headers: res.headers };
     },

@@ -30,8 +30,17 @@ const BALA = demoId(2); // Asha's direct referral, Jai's referrer
 const JAI = demoId(10); // Asha's level-2 user (Jai -> Bala -> Asha)
 const RAHUL = demoId(17); // no referrer, no referrals, no earnings
 
-interface Level { level: number; credited: string; forfeited: string; net: string }
-interface Leg { leg_id: string; name: string; total: string }
+interface Level {
+  level: number;
+  credited: string;
+  forfeited: string;
+  net: string;
+}
+interface Leg {
+  leg_id: string;
+  name: string;
+  total: string;
+}
 
 describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
   const db = useTestDatabase();
@@ -51,7 +60,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     const page = await browser.context.newPage();
     if (viewport) await page.setViewportSize(viewport);
     page.on('pageerror', (err) => console.error('[page error]', err.message));
-    await page.goto(stack.server.url + '/');
+    await page.goto(`${stack.server.url}/`);
     return page;
   }
 
@@ -60,8 +69,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     await page.waitForFunction(() => (window as unknown as { eightfold: { ready: boolean } }).eightfold.ready === true);
   }
 
-  const levels = async (page: Page): Promise<Level[]> =>
-    JSON.parse((await page.locator('#chart-by-level').getAttribute('data-levels'))!);
+  const levels = async (page: Page): Promise<Level[]> => JSON.parse((await page.locator('#chart-by-level').getAttribute('data-levels'))!);
   const legs = async (page: Page): Promise<Leg[]> => JSON.parse((await page.locator('#chart-by-leg').getAttribute('data-legs'))!);
 
   async function postPurchase(buyer: string, amount: string, ref: string): Promise<Response> {
@@ -79,7 +87,9 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     await signInAsDemo(page, ASHA);
     await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
     // The feed is opened with a short-lived ticket: no credential ever sits in a URL.
-    const token = await page.evaluate(() => (window as unknown as { eightfold: { state: { session: { token: string } } } }).eightfold.state.session.token);
+    const token = await page.evaluate(
+      () => (window as unknown as { eightfold: { state: { session: { token: string } } } }).eightfold.state.session.token,
+    );
     expect(urls.some((u) => u.includes('/v1/live/earnings?') && u.includes('ticket='))).toBe(true);
     expect(urls.filter((u) => u.includes('access_token') || u.includes(token))).toEqual([]);
     const before = (await levels(page)).find((l) => l.level === 2)!;
@@ -91,7 +101,10 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
       const w = window as unknown as { seen: Record<string, number> };
       w.seen = {};
       new MutationObserver(() => {
-        const ls = JSON.parse(document.getElementById('chart-by-level')!.getAttribute('data-levels')!) as { level: number; credited: string }[];
+        const ls = JSON.parse(document.getElementById('chart-by-level')!.getAttribute('data-levels')!) as {
+          level: number;
+          credited: string;
+        }[];
         if (!w.seen.level2 && ls.find((l) => l.level === 2)?.credited !== b) w.seen.level2 = Date.now();
         if (!w.seen.feed && document.querySelector('#feed li[data-level="2"]')) w.seen.feed = Date.now();
       }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-levels'] });
@@ -110,14 +123,19 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     // The level-2 total moves by exactly 20.00.
     await page.waitForFunction(
       (b) => {
-        const ls = JSON.parse(document.getElementById('chart-by-level')!.getAttribute('data-levels')!) as { level: number; credited: string }[];
+        const ls = JSON.parse(document.getElementById('chart-by-level')!.getAttribute('data-levels')!) as {
+          level: number;
+          credited: string;
+        }[];
         return ls.find((l) => l.level === 2)?.credited !== b;
       },
       before.credited,
       { timeout: Math.max(100, 2000 - (Date.now() - posted)) },
     );
     const seen = await page.evaluate(() => (window as unknown as { seen: Record<string, number> }).seen);
-    console.log(`[dashboard] after the purchase was posted: feed item shown in ${seen.feed! - posted} ms, level-2 total updated in ${seen.level2! - posted} ms`);
+    console.log(
+      `[dashboard] after the purchase was posted: feed item shown in ${seen.feed! - posted} ms, level-2 total updated in ${seen.level2! - posted} ms`,
+    );
     expect(seen.feed! - posted).toBeLessThan(2000);
     expect(seen.level2! - posted).toBeLessThan(2000);
     const after = (await levels(page)).find((l) => l.level === 2)!;
@@ -210,7 +228,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
   it('says so when the server cannot be reached', async () => {
     const page = await browser.context.newPage();
     await page.route('**/health', (route) => route.abort('connectionrefused'));
-    await page.goto(stack.server.url + '/');
+    await page.goto(`${stack.server.url}/`);
     await page.locator('#banner').waitFor({ state: 'visible' });
     expect(await page.locator('#banner').textContent()).toContain('cannot be reached');
     expect(await page.evaluate(() => document.body.dataset.view)).toBe('unreachable');
@@ -220,7 +238,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
   it('notices when the server goes away mid-session, and says so', async () => {
     const second = await startStack(db.sql); // a server of its own, to stop
     const page = await browser.context.newPage();
-    await page.goto(second.server.url + '/');
+    await page.goto(`${second.server.url}/`);
     await signInAsDemo(page, ASHA);
     await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
     await second.stop();
@@ -240,7 +258,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     await page.close();
   });
 
-  it('gives the operator the program totals, top earners, and any user\'s report', async () => {
+  it("gives the operator the program totals, top earners, and any user's report", async () => {
     const page = await open();
     // The button asks for the local service key; no service token is minted over HTTP.
     await page.locator('#operator-signin').click();
@@ -262,7 +280,9 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     const res = await postPurchase(JAI, '3000.00', 'dashboard-e2e-operator');
     expect(res.status).toBe(201);
     await expect.poll(() => page.locator('#operator-feed li').count(), { timeout: 2000 }).toBe(2);
-    expect((await page.locator('#operator-feed li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.amount))).sort()).toEqual(['150.00', '30.00']);
+    expect(
+      (await page.locator('#operator-feed li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.amount))).sort(),
+    ).toEqual(['150.00', '30.00']);
     // ...and the program totals follow, without a reload.
     const [after] = await db.sql<{ net: string }[]>`
       select coalesce(sum(amount) filter (where status = 'credited'), 0)::numeric(20,2)::text as net from eightfold.earnings`;
@@ -279,7 +299,9 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     expect(await page.evaluate(() => document.body.dataset.view)).toBe('operator');
     await page.locator('#access-purpose option[value="support"]').waitFor({ state: 'attached' });
     await page.locator('#access-purpose').selectOption('support');
-    const logBefore = await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.access_log where subject_id = ${top!.beneficiary_id}`;
+    const logBefore = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from eightfold.access_log where subject_id = ${top!.beneficiary_id}`;
     await first.locator('button').click();
     await page.waitForFunction(() => document.body.dataset.view === 'report-in-operator');
     await page.waitForFunction(() => document.getElementById('report-title')!.textContent!.startsWith('Earnings report'));
@@ -287,9 +309,15 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     expect(tree.id).toBe(top!.beneficiary_id);
     // Each read of the report (summaries, series, tree, live stream) is in the person's access log, with the purpose.
     await expect
-      .poll(async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.access_log where subject_id = ${top!.beneficiary_id}`)[0]!.n, { timeout: 3000 })
+      .poll(
+        async () =>
+          (await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.access_log where subject_id = ${top!.beneficiary_id}`)[0]!
+            .n,
+        { timeout: 3000 },
+      )
       .toBeGreaterThanOrEqual(logBefore[0]!.n + 6);
-    const purposes = await db.sql`select distinct purpose, accessor_role from eightfold.access_log where subject_id = ${top!.beneficiary_id}`;
+    const purposes =
+      await db.sql`select distinct purpose, accessor_role from eightfold.access_log where subject_id = ${top!.beneficiary_id}`;
     expect([...purposes]).toEqual([{ purpose: 'support', accessor_role: 'service_role' }]);
     expect(await page.locator('#privacy').isHidden()).toBe(true);
     // Back to the program, then any user by id.
@@ -311,7 +339,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
       await page.keyboard.press('Tab');
       focused = await page.evaluate(() => {
         const el = document.activeElement as HTMLElement | null;
-        return el?.dataset.userId ? `demo:${el.dataset.userId}` : el?.id ?? '';
+        return el?.dataset.userId ? `demo:${el.dataset.userId}` : (el?.id ?? '');
       });
     }
     expect(focused).toBe(`demo:${ASHA}`);
@@ -362,6 +390,6 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
 
 function paise(s: string): bigint {
   const [r, p = ''] = s.split('.');
-  const v = BigInt(r!.replace('-', '')) * 100n + BigInt((p + '00').slice(0, 2));
+  const v = BigInt(r!.replace('-', '')) * 100n + BigInt(`${p}00`.slice(0, 2));
   return s.startsWith('-') ? -v : v;
 }

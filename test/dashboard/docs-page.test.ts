@@ -44,7 +44,7 @@ describe.skipIf(!CHROMIUM)('/docs in headless Chromium', () => {
     }
   });
 
-  it('sends the dashboard\'s Content-Security-Policy on the page and its files', async () => {
+  it("sends the dashboard's Content-Security-Policy on the page and its files", async () => {
     const dashboard = (await fetch(`${stack.server.url}/`)).headers.get('content-security-policy');
     expect(dashboard).toContain("script-src 'self'");
     for (const p of ['/docs', '/docs/init.js', '/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css']) {
@@ -67,7 +67,9 @@ describe.skipIf(!CHROMIUM)('/docs in headless Chromium', () => {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
-    page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+    });
     await page.addInitScript(() => {
       document.addEventListener('securitypolicyviolation', (e) => {
         (window as unknown as { cspViolations: string[] }).cspViolations ??= [];

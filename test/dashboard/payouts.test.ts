@@ -41,16 +41,16 @@ describe.skipIf(!CHROMIUM)('balances and payouts in the dashboard', () => {
   async function open(): Promise<Page> {
     const page = await browser.context.newPage();
     page.on('pageerror', (err) => console.error('[page error]', err.message));
-    await page.goto(stack.server.url + '/');
+    await page.goto(`${stack.server.url}/`);
     return page;
   }
   async function signIn(page: Page, userId: string) {
     await page.locator(`#demo-users button[data-user-id="${userId}"]`).click();
     await page.locator('#payouts-panel[data-ready="true"]').waitFor();
   }
-  const shown = async (page: Page) => JSON.parse((await page.locator('#payout-balance').getAttribute('data-balance'))!) as Record<string, string>;
-  const balance = async (user: string) =>
-    ((await db.sql<{ b: Record<string, string> }[]>`select eightfold.balance(${user}) as b`)[0]!).b;
+  const shown = async (page: Page) =>
+    JSON.parse((await page.locator('#payout-balance').getAttribute('data-balance'))!) as Record<string, string>;
+  const balance = async (user: string) => (await db.sql<{ b: Record<string, string> }[]>`select eightfold.balance(${user}) as b`)[0]!.b;
 
   it('shows a referrer pending money (the demo plan holds 30 days) and when it becomes available', async () => {
     const page = await open();
@@ -114,11 +114,15 @@ describe.skipIf(!CHROMIUM)('balances and payouts in the dashboard', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#payout-csv').click()]);
     const csv = readFileSync((await download.path())!, 'utf8').split('\r\n');
     expect(csv[0]).toBe('payout_id,batch_key,payout_item_id,user_id,amount,currency,reference,state,external_ref,settled_at');
-    expect(csv[1]).toContain(`,dashboard-week-1,${batch.items[0].payout_item_id},${BALA},100.00,INR,EF${batch.payout_id}-${batch.items[0].payout_item_id},paid,UTR-DASH-1,`);
+    expect(csv[1]).toContain(
+      `,dashboard-week-1,${batch.items[0].payout_item_id},${BALA},100.00,INR,EF${batch.payout_id}-${batch.items[0].payout_item_id},paid,UTR-DASH-1,`,
+    );
 
     // The paid item cannot be marked failed afterwards.
     const week1 = await fetch(`${stack.server.url}/v1/operator/payouts/${batch.payout_id}/items/${batch.items[0].payout_item_id}/failed`, {
-      method: 'POST', headers: { authorization: `Bearer ${stack.serviceKey}`, 'content-type': 'application/json' }, body: '{"external_ref":"x"}',
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.serviceKey}`, 'content-type': 'application/json' },
+      body: '{"external_ref":"x"}',
     });
     expect([week1.status, ((await week1.json()) as { error: { code: string } }).error.code]).toEqual([409, 'payout_item_settled']);
     // Nobody else has reached the minimum: the next batch is empty, and says so.
@@ -137,7 +141,7 @@ describe.skipIf(!CHROMIUM)('balances and payouts in the dashboard', () => {
     // At 375 px the batches panel (with a batch open) does not make the page scroll sideways.
     const narrow = await browser.context.newPage();
     await narrow.setViewportSize({ width: 375, height: 800 });
-    await narrow.goto(stack.server.url + '/');
+    await narrow.goto(`${stack.server.url}/`);
     await operatorSignIn(narrow);
     await narrow.locator('#payout-batches button').last().click();
     await narrow.locator('#payout-items tbody tr').first().waitFor();

@@ -30,7 +30,7 @@ describe.skipIf(!CHROMIUM)('the Privacy panel in headless Chromium', () => {
   async function signedIn(userId: string): Promise<Page> {
     const page = await browser.context.newPage();
     page.on('pageerror', (err) => console.error('[page error]', err.message));
-    await page.goto(stack.server.url + '/');
+    await page.goto(`${stack.server.url}/`);
     await page.locator(`#demo-users button[data-user-id="${userId}"]`).click();
     await page.locator('#privacy:not([hidden])').waitFor();
     await page.locator('#privacy[data-erasure-status]').waitFor({ state: 'attached' });
@@ -43,7 +43,11 @@ describe.skipIf(!CHROMIUM)('the Privacy panel in headless Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#privacy-download').click()]);
     expect(download.suggestedFilename()).toBe(`eightfold-data-${RAHUL}.json`);
     const doc = JSON.parse(readFileSync((await download.path())!, 'utf8'));
-    expect(doc).toMatchObject({ user_id: RAHUL, profile: { display_name: 'Rahul Bose' }, account: { email: 'rahul.bose@demo.eightfold.test' } });
+    expect(doc).toMatchObject({
+      user_id: RAHUL,
+      profile: { display_name: 'Rahul Bose' },
+      account: { email: 'rahul.bose@demo.eightfold.test' },
+    });
     expect(doc.consents.map((c: { purpose: string }) => c.purpose)).toEqual(['referral_program']);
     await page.close();
   });
@@ -86,19 +90,21 @@ describe.skipIf(!CHROMIUM)('the Privacy panel in headless Chromium', () => {
     await page.locator('#privacy-request-erasure').click();
     await page.locator('#privacy-erasure-confirm').click();
     await page.waitForFunction(() => document.getElementById('privacy')!.dataset.erasureStatus === 'pending');
-    const [r] = await db.sql`select erase_after from eightfold.erasure_requests where user_id = ${RAHUL} and cancelled_at is null and completed_at is null`;
+    const [r] =
+      await db.sql`select erase_after from eightfold.erasure_requests where user_id = ${RAHUL} and cancelled_at is null and completed_at is null`;
     expect(await page.locator('#privacy-erasure-pending').textContent()).toContain(new Date(r!.erase_after).getFullYear().toString());
     expect(await page.locator('#privacy-message-list li').first().getAttribute('data-kind')).toBe('erasure_requested');
     mkdirSync(path.resolve('test-artifacts'), { recursive: true });
     await page.locator('#privacy').screenshot({ path: path.resolve('test-artifacts/privacy-panel.png') });
     await page.locator('#privacy-cancel-erasure').click();
     await page.waitForFunction(() => document.getElementById('privacy')!.dataset.erasureStatus === 'cancelled');
-    const [n] = await db.sql`select count(*)::int as n from eightfold.erasure_requests where user_id = ${RAHUL} and cancelled_at is not null`;
+    const [n] =
+      await db.sql`select count(*)::int as n from eightfold.erasure_requests where user_id = ${RAHUL} and cancelled_at is not null`;
     expect(n!.n).toBe(1);
     await page.close();
   });
 
-  it('lists every operator read of the member\'s data with who, what and why', async () => {
+  it("lists every operator read of the member's data with who, what and why", async () => {
     const page = await signedIn(GITA);
     expect(await page.locator('#privacy-access-empty').isVisible()).toBe(true);
     const read = await fetch(`${stack.server.url}/v1/reports/earnings/summary?user_id=${GITA}&purpose=audit`, {
@@ -108,7 +114,12 @@ describe.skipIf(!CHROMIUM)('the Privacy panel in headless Chromium', () => {
     await page.reload();
     await page.locator('#privacy-access-log tbody tr').first().waitFor();
     const rows = await page.locator('#privacy-access-log tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => ({ what: (tr as HTMLElement).dataset.what, purpose: (tr as HTMLElement).dataset.purpose, who: tr.children[1]!.textContent })));
+      trs.map((tr) => ({
+        what: (tr as HTMLElement).dataset.what,
+        purpose: (tr as HTMLElement).dataset.purpose,
+        who: tr.children[1]!.textContent,
+      })),
+    );
     expect(rows).toEqual([{ what: 'earnings_summary', purpose: 'audit', who: 'operator (service key)' }]);
     await page.close();
   });

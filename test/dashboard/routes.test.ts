@@ -33,7 +33,13 @@ describe('serving the page', () => {
   });
 
   it('serves nothing but the page files', async () => {
-    for (const p of ['/dashboard/serve.ts', '/dashboard/api.d.ts', '/dashboard/..%2Fserve.ts', '/dashboard/%2e%2e/app.js', '/dashboard/vendor/x.js']) {
+    for (const p of [
+      '/dashboard/serve.ts',
+      '/dashboard/api.d.ts',
+      '/dashboard/..%2Fserve.ts',
+      '/dashboard/%2e%2e/app.js',
+      '/dashboard/vendor/x.js',
+    ]) {
       expect([p, (await get(p)).status]).toEqual([p, 404]);
     }
   });
@@ -43,16 +49,23 @@ describe('GET /v1/dashboard/tree', () => {
   it('gives a user their own tree with masked names and what they earned from each member', async () => {
     const res = await get('/v1/dashboard/tree?max_level=2', await userToken(2));
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { root: { user_id: string; direct_referrals: number }; nodes: { user_id: string; masked_name: string; level: number; earned: string }[] };
+    const body = (await res.json()) as {
+      root: { user_id: string; direct_referrals: number };
+      nodes: { user_id: string; masked_name: string; level: number; earned: string }[];
+    };
     expect(body.root).toMatchObject({ user_id: demoId(2), direct_referrals: 2, max_direct_referrals: 8 });
-    expect(body.nodes.map((n) => [n.masked_name, n.level])).toEqual([['Jai S.', 1], ['Kavya R.', 1], ['Nisha V.', 2]]);
+    expect(body.nodes.map((n) => [n.masked_name, n.level])).toEqual([
+      ['Jai S.', 1],
+      ['Kavya R.', 1],
+      ['Nisha V.', 2],
+    ]);
     const [row] = await db.sql<{ earned: string }[]>`
       select coalesce(sum(amount), 0)::numeric(20,2)::text as earned from eightfold.earnings
       where beneficiary_id = ${demoId(2)} and source_id = ${demoId(10)} and status = 'credited'`;
     expect(body.nodes[0]!.earned).toBe(row!.earned);
   });
 
-  it('refuses a user who asks for someone else\'s tree (403 forbidden)', async () => {
+  it("refuses a user who asks for someone else's tree (403 forbidden)", async () => {
     const res = await get(`/v1/dashboard/tree?user_id=${demoId(1)}`, await userToken(2));
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
@@ -61,13 +74,18 @@ describe('GET /v1/dashboard/tree', () => {
   it('refuses no token, a bad one and an expired one (401)', async () => {
     const expired = await signAccessToken(stack.jwtSecret, { userId: demoId(1) }, { expiresInSeconds: -60 });
     const forged = await signAccessToken('x'.repeat(40), { userId: demoId(1) });
-    for (const [token, code] of [[undefined, 'not_authenticated'], ['garbage', 'invalid_token'], [expired, 'invalid_token'], [forged, 'invalid_token']] as const) {
+    for (const [token, code] of [
+      [undefined, 'not_authenticated'],
+      ['garbage', 'invalid_token'],
+      [expired, 'invalid_token'],
+      [forged, 'invalid_token'],
+    ] as const) {
       const res = await get('/v1/dashboard/tree', token);
       expect([res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([401, code]);
     }
   });
 
-  it('gives the service any user\'s tree, 404 for an unknown user, 400 for a bad level', async () => {
+  it("gives the service any user's tree, 404 for an unknown user, 400 for a bad level", async () => {
     const ok = await get(`/v1/dashboard/tree?user_id=${demoId(1)}&max_level=1&purpose=support`, stack.serviceKey);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { nodes: unknown[] }).nodes).toHaveLength(8);
@@ -81,7 +99,11 @@ describe('GET /v1/dashboard/tree', () => {
 
   it('logs each service read of a tree once, with its purpose; without a purpose: 400 purpose_required, nothing logged', async () => {
     const count = async () =>
-      (await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.access_log where subject_id = ${demoId(2)} and what = 'downline'`)[0]!.n;
+      (
+        await db.sql<
+          { n: number }[]
+        >`select count(*)::int as n from eightfold.access_log where subject_id = ${demoId(2)} and what = 'downline'`
+      )[0]!.n;
     const before = await count();
     const none = await get(`/v1/dashboard/tree?user_id=${demoId(2)}`, stack.serviceKey);
     expect([none.status, ((await none.json()) as { error: { code: string } }).error.code]).toEqual([400, 'purpose_required']);
@@ -90,7 +112,8 @@ describe('GET /v1/dashboard/tree', () => {
     expect(await count()).toBe(before);
     expect((await get(`/v1/dashboard/tree?user_id=${demoId(2)}&purpose=dispute`, stack.serviceKey)).status).toBe(200);
     expect(await count()).toBe(before + 1);
-    const [row] = await db.sql`select purpose, detail from eightfold.access_log where subject_id = ${demoId(2)} order by access_id desc limit 1`;
+    const [row] =
+      await db.sql`select purpose, detail from eightfold.access_log where subject_id = ${demoId(2)} order by access_id desc limit 1`;
     expect(row).toEqual({ purpose: 'dispute', detail: { max_level: 4 } });
     // The user's own tree is not an access by someone else.
     expect((await get('/v1/dashboard/tree', await userToken(2))).status).toBe(200);
@@ -100,10 +123,16 @@ describe('GET /v1/dashboard/tree', () => {
 
 describe('demo traffic', () => {
   it('switches on and off over HTTP and records purchases by demo users with referrers', async () => {
-    const before = await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.purchases where external_ref like 'demo-traffic-%'`;
+    const before = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from eightfold.purchases where external_ref like 'demo-traffic-%'`;
     expect(before[0]!.n).toBe(0);
     const post = (body: unknown) =>
-      fetch(stack.server.url + '/v1/local/demo-traffic', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${stack.server.url}/v1/local/demo-traffic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect((await post({ on: 'yes' })).status).toBe(400);
     expect(await (await post({ on: true })).json()).toMatchObject({ running: true });
     await expect.poll(() => stack.traffic!.status().purchases, { timeout: 5000 }).toBeGreaterThanOrEqual(2);

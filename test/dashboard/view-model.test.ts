@@ -66,7 +66,10 @@ describe('the report view model', () => {
 
   it('always shows levels 1 and 2, in order', () => {
     const r = toReport({ summary, today: summary, month: summary, series: { buckets: [] }, tree, profile: null });
-    expect(r.byLevel.map((l) => [l.level, l.credited])).toEqual([[1, '155.00'], [2, '0.00']]);
+    expect(r.byLevel.map((l) => [l.level, l.credited])).toEqual([
+      [1, '155.00'],
+      [2, '0.00'],
+    ]);
   });
 
   it('nests the flat downline under its referrers', () => {
@@ -78,7 +81,18 @@ describe('the report view model', () => {
   });
 
   it('turns a live event into a feed item with an exact amount', () => {
-    const e = normalEvent({ earning_id: 42, kind: 'commission', status: 'credited', amount: '20', level: 2, source_name: 'Jai S.', created_at: '2026-11-25T08:00:00Z' }, '1-42');
+    const e = normalEvent(
+      {
+        earning_id: 42,
+        kind: 'commission',
+        status: 'credited',
+        amount: '20',
+        level: 2,
+        source_name: 'Jai S.',
+        created_at: '2026-11-25T08:00:00Z',
+      },
+      '1-42',
+    );
     expect(e).toMatchObject({ earning_id: '42', amount: '20.00', level: 2, source_name: 'Jai S.' });
     expect(normalEvent({ heartbeat: true }, '')).toBeNull();
   });

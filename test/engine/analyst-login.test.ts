@@ -104,8 +104,10 @@ describe('an analyst login made with eightfold.create_analyst_login', () => {
       [`${NAME}_many`, PASSWORD, '30 seconds', 1000, 'EF904'],
     ];
     for (const [name, password, timeout, limit, code] of cases) {
-      expect([name, await sqlstate(db.sql`select eightfold.create_analyst_login(${name}, ${password}, ${timeout}::interval, ${limit})`)])
-        .toEqual([name, code]);
+      expect([
+        name,
+        await sqlstate(db.sql`select eightfold.create_analyst_login(${name}, ${password}, ${timeout}::interval, ${limit})`),
+      ]).toEqual([name, code]);
       expect(await roleExists(name.toLowerCase())).toBe(false);
     }
     expect(await sqlstate(db.sql`select eightfold.create_analyst_login(${NAME}, ${PASSWORD})`)).toBe('42710');
@@ -114,7 +116,9 @@ describe('an analyst login made with eightfold.create_analyst_login', () => {
   it('42501: only the owner may make logins (not service_role, authenticated or the analyst)', async () => {
     const name = `${NAME}_x`;
     for (const persona of ['service_role', 'authenticated', 'anon'] as const) {
-      expect(await sqlstate(as(db.sql, persona, null, (tx) => tx`select eightfold.create_analyst_login(${name}, ${PASSWORD})`))).toBe('42501');
+      expect(await sqlstate(as(db.sql, persona, null, (tx) => tx`select eightfold.create_analyst_login(${name}, ${PASSWORD})`))).toBe(
+        '42501',
+      );
     }
     expect(await sqlstate(analyst`select eightfold.create_analyst_login(${name}, ${PASSWORD})`)).toBe('42501');
     expect(await roleExists(name)).toBe(false);

@@ -9,9 +9,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import postgres from 'postgres';
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase, as, join, buy, signUp, sqlstate, type TestUser } from '../support/db.ts';
-import {
-  ingestPurchases, recordPurchases, expectLedgerWhole, counts, brief, type Item, type ItemResult,
-} from '../support/purchases.ts';
+import { ingestPurchases, recordPurchases, expectLedgerWhole, counts, brief, type Item, type ItemResult } from '../support/purchases.ts';
 
 const db = useTestDatabase();
 let grand: TestUser; // level 2 of buyer's purchases
@@ -33,7 +31,11 @@ beforeAll(async () => {
 });
 
 const item = (over: Item = {}): Item => ({
-  buyer_id: buyer.id, amount: '2000.00', currency: 'INR', external_ref: randomUUID(), ...over,
+  buyer_id: buyer.id,
+  amount: '2000.00',
+  currency: 'INR',
+  external_ref: randomUUID(),
+  ...over,
 });
 
 async function storedRefs(refs: (string | null | undefined)[]) {
@@ -213,7 +215,10 @@ describe('eightfold.ingest_purchases: one result per item', () => {
     const stored = item();
     await ingestPurchases(db.sql, [stored]);
     const results = await ingestPurchases(db.sql, [{ ...stored, amount: '0' }, { ...stored }]);
-    expect(results.map(brief)).toEqual([[1, 'refused', 'EF201', 'amount'], [2, 'replayed', null, null]]);
+    expect(results.map(brief)).toEqual([
+      [1, 'refused', 'EF201', 'amount'],
+      [2, 'replayed', null, null],
+    ]);
   });
 
   it('answers an empty batch with no results and writes nothing', async () => {
@@ -332,7 +337,7 @@ describe('eightfold.record_purchases(jsonb): the same for JSON callers', () => {
     expect(n!.amount).toBe('2500.55');
   });
 
-  it('is the service role\'s only: public.record_purchases for supabase-js .rpc(), refused to users and anon (42501)', async () => {
+  it("is the service role's only: public.record_purchases for supabase-js .rpc(), refused to users and anon (42501)", async () => {
     const ref = randomUUID();
     const items = [{ buyer_id: buyer.id, amount: '2000.00', external_ref: ref }];
     const viaRpc = await as(db.sql, 'service_role', null, (tx) => tx`select * from public.record_purchases(${tx.json(items)})`);
@@ -375,14 +380,19 @@ describe('racing callers', () => {
         }
         return told;
       });
-      const batch = recordPurchases(conns[0]!, refs.map((ref, i) => ({ buyer_id: buyer.id, amount: amountOf(i), external_ref: ref })));
+      const batch = recordPurchases(
+        conns[0]!,
+        refs.map((ref, i) => ({ buyer_id: buyer.id, amount: amountOf(i), external_ref: ref })),
+      );
       const [batchResults, ...singleResults] = await Promise.all([batch, ...singles]);
 
       // Assertions
       const stored = new Map(
-        (await db.sql<{ external_ref: string; purchase_id: string; n: number }[]>`
+        (
+          await db.sql<{ external_ref: string; purchase_id: string; n: number }[]>`
           select external_ref, min(purchase_id::text) as purchase_id, count(*)::int as n
-          from eightfold.purchases where external_ref = any(${refs}) group by external_ref`).map((r) => [r.external_ref, r]),
+          from eightfold.purchases where external_ref = any(${refs}) group by external_ref`
+        ).map((r) => [r.external_ref, r]),
       );
       expect(stored.size).toBe(refs.length);
       expect([...stored.values()].every((r) => r.n === 1)).toBe(true);
@@ -395,7 +405,8 @@ describe('racing callers', () => {
         expect(r.outcome).not.toBe('refused');
         tell(r.external_ref!, r.purchase_id, r.outcome === 'created');
       }
-      for (const told of singleResults) for (const t of told as { ref: string; purchase_id: string; created: boolean }[]) tell(t.ref, t.purchase_id, t.created);
+      for (const told of singleResults)
+        for (const t of told as { ref: string; purchase_id: string; created: boolean }[]) tell(t.ref, t.purchase_id, t.created);
       expect(refs.filter((ref) => creators.get(ref) !== 1)).toEqual([]);
       const [e] = await db.sql`select count(*)::int as n from eightfold.earnings e join eightfold.purchases p using (purchase_id)
                                where p.external_ref = any(${refs})`;
@@ -420,9 +431,10 @@ describe('racing callers', () => {
 
       // Assertions
       const stored = new Map(
-        (await db.sql<{ external_ref: string; purchase_id: string; amount: string }[]>`
-          select external_ref, purchase_id, amount::text from eightfold.purchases where external_ref = any(${refs})`)
-          .map((r) => [r.external_ref, r]),
+        (
+          await db.sql<{ external_ref: string; purchase_id: string; amount: string }[]>`
+          select external_ref, purchase_id, amount::text from eightfold.purchases where external_ref = any(${refs})`
+        ).map((r) => [r.external_ref, r]),
       );
       expect(stored.size).toBe(refs.length);
       const bByRef = new Map(rb.map((r) => [r.external_ref!, r]));
@@ -448,21 +460,31 @@ describe('racing callers', () => {
 
   it('the limit of 8 holds while batches buy under the referrer', async () => {
     const referrer = await join(db.sql, 'Busy Referrer', null);
-    const kids = [await join(db.sql, 'Kid One', referrer), await join(db.sql, 'Kid Two', referrer), await join(db.sql, 'Kid Three', referrer)];
+    const kids = [
+      await join(db.sql, 'Kid One', referrer),
+      await join(db.sql, 'Kid Two', referrer),
+      await join(db.sql, 'Kid Three', referrer),
+    ];
     const racers = await Promise.all(Array.from({ length: 24 }, (_, i) => signUp(db.sql, `Joiner ${i}`)));
     const conns = await connections(racers.length + 3);
     try {
       const batches = conns.slice(0, 3).map((c, k) =>
-        recordPurchases(c, Array.from({ length: 300 }, (_, i) => ({ buyer_id: kids[(i + k) % 3]!.id, amount: '1500.00', external_ref: `busy-${k}-${i}` }))));
+        recordPurchases(
+          c,
+          Array.from({ length: 300 }, (_, i) => ({ buyer_id: kids[(i + k) % 3]!.id, amount: '1500.00', external_ref: `busy-${k}-${i}` })),
+        ),
+      );
       const joins = racers.map((r, i) => conns[i + 3]!`select eightfold.join_referrer(${r.id}, ${referrer.code})`);
       const [batchResults, joinResults] = await Promise.all([Promise.all(batches), Promise.allSettled(joins)]);
       expect(batchResults.flat().every((r) => r.outcome === 'created')).toBe(true);
       expect(joinResults.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
-      expect(joinResults.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason.code))
-        .toEqual(Array(19).fill('EF106'));
+      expect(joinResults.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason.code)).toEqual(
+        Array(19).fill('EF106'),
+      );
       const [row] = await db.sql`select count(*)::int as n from eightfold.profiles where referrer_id = ${referrer.id}`;
       expect(row!.n).toBe(8);
-      const [paid] = await db.sql`select coalesce(sum(amount), 0)::text as total from eightfold.earnings where beneficiary_id = ${referrer.id}`;
+      const [paid] =
+        await db.sql`select coalesce(sum(amount), 0)::text as total from eightfold.earnings where beneficiary_id = ${referrer.id}`;
       expect(paid!.total).toBe('67500.00'); // 900 purchases x 75.00
       await expectLedgerWhole(db.sql);
     } finally {

@@ -61,16 +61,18 @@ describe('the catalogue', () => {
   });
 
   it('revokes EXECUTE from PUBLIC by default on the functions the migrations create from now on, in any schema', async () => {
-    const seen = await db.sql.begin(async (tx) => {
-      await tx`create function eightfold.catalogue_probe() returns integer language sql immutable set search_path = '' as 'select 1'`;
-      await tx`create function public.catalogue_probe() returns integer language sql immutable set search_path = '' as 'select 1'`;
-      const [row] = await tx<{ ef: boolean; pub: boolean }[]>`
+    const seen = await db.sql
+      .begin(async (tx) => {
+        await tx`create function eightfold.catalogue_probe() returns integer language sql immutable set search_path = '' as 'select 1'`;
+        await tx`create function public.catalogue_probe() returns integer language sql immutable set search_path = '' as 'select 1'`;
+        const [row] = await tx<{ ef: boolean; pub: boolean }[]>`
         select exists (select 1 from aclexplode(coalesce(p1.proacl, acldefault('f', p1.proowner))) a where a.grantee = 0) as ef,
                exists (select 1 from aclexplode(coalesce(p2.proacl, acldefault('f', p2.proowner))) a where a.grantee = 0) as pub
         from pg_proc p1, pg_proc p2
         where p1.oid = 'eightfold.catalogue_probe()'::regprocedure and p2.oid = 'public.catalogue_probe()'::regprocedure`;
-      throw Object.assign(new Error('roll back the probes'), { row });
-    }).catch((err: { row?: unknown }) => err.row ?? err);
+        throw Object.assign(new Error('roll back the probes'), { row });
+      })
+      .catch((err: { row?: unknown }) => err.row ?? err);
     expect(seen).toEqual({ ef: false, pub: false });
     const [left] = await db.sql`select to_regprocedure('public.catalogue_probe()') as probe`;
     expect(left!.probe).toBeNull();

@@ -20,8 +20,12 @@ function refund(purchase: string, amount: string | null, ref = randomUUID()) {
 
 describe('append-only', () => {
   const columnOf: Record<string, string> = {
-    earnings: 'amount', purchases: 'amount', refunds: 'reason', status_changes: 'status',
-    commission_plans: 'name', commission_plan_levels: 'rate',
+    earnings: 'amount',
+    purchases: 'amount',
+    refunds: 'reason',
+    status_changes: 'status',
+    commission_plans: 'name',
+    commission_plan_levels: 'rate',
   };
   for (const [table, column] of Object.entries(columnOf)) {
     it(`refuses update, delete and truncate of eightfold.${table} with EF301, even to the owner`, async () => {
@@ -55,7 +59,10 @@ describe('refunds', () => {
     await refund(purchase, '1111.11'); // a third: 55.56 and 11.11
     const rows = await db.sql`select level, amount::text from eightfold.earnings
                               where purchase_id = ${purchase} and kind = 'reversal' order by earning_id`;
-    expect(rows.map((r) => [r.level, r.amount])).toEqual([[1, '-55.56'], [2, '-11.11']]);
+    expect(rows.map((r) => [r.level, r.amount])).toEqual([
+      [1, '-55.56'],
+      [2, '-11.11'],
+    ]);
     await refund(purchase, null); // the rest
     const after = await db.sql`select level, sum(amount)::text as total from eightfold.earnings
                                where purchase_id = ${purchase} group by level order by level`;

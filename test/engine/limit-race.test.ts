@@ -15,9 +15,7 @@ describe('the referral limit under a race', () => {
     try {
       // Open every connection first so the joins start together.
       await Promise.all(conns.map((c) => c`select 1`));
-      const results = await Promise.allSettled(
-        racers.map((r, i) => conns[i]!`select eightfold.join_referrer(${r.id}, ${referrer.code})`),
-      );
+      const results = await Promise.allSettled(racers.map((r, i) => conns[i]!`select eightfold.join_referrer(${r.id}, ${referrer.code})`));
       const ok = results.filter((r) => r.status === 'fulfilled').length;
       const codes = results
         .filter((r): r is PromiseRejectedResult => r.status === 'rejected')

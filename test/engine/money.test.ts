@@ -37,14 +37,35 @@ describe('commissions on a purchase', () => {
   it('records beneficiary, leg, source, rate and base on each row', async () => {
     const id = await buy(db.sql, buyer, '2000.00');
     expect(await earningsOf(id)).toEqual([
-      { level: 1, beneficiary_id: parent.id, leg_id: buyer.id, source_id: buyer.id, rate: '0.050000', base: '2000.00', amount: '100.00', status: 'credited' },
-      { level: 2, beneficiary_id: grand.id, leg_id: parent.id, source_id: buyer.id, rate: '0.010000', base: '2000.00', amount: '20.00', status: 'credited' },
+      {
+        level: 1,
+        beneficiary_id: parent.id,
+        leg_id: buyer.id,
+        source_id: buyer.id,
+        rate: '0.050000',
+        base: '2000.00',
+        amount: '100.00',
+        status: 'credited',
+      },
+      {
+        level: 2,
+        beneficiary_id: grand.id,
+        leg_id: parent.id,
+        source_id: buyer.id,
+        rate: '0.010000',
+        base: '2000.00',
+        amount: '20.00',
+        status: 'credited',
+      },
     ]);
   });
 
   it('takes the commission from the profit, and tests the threshold on the amount', async () => {
     const id = await buy(db.sql, buyer, '1200.00', { profit: '300.00' });
-    expect((await earningsOf(id)).map((r) => [r.base, r.amount])).toEqual([['300.00', '15.00'], ['300.00', '3.00']]);
+    expect((await earningsOf(id)).map((r) => [r.base, r.amount])).toEqual([
+      ['300.00', '15.00'],
+      ['300.00', '3.00'],
+    ]);
     // A big profit on a small amount does not qualify.
     const small = await buy(db.sql, buyer, '900.00', { profit: '900.00' });
     expect(await earningsOf(small)).toEqual([]);
@@ -75,30 +96,39 @@ describe('commissions on a purchase', () => {
   it('does not pay level 3 or beyond under the default plan', async () => {
     const child = await join(db.sql, 'Child Of Buyer', buyer);
     const id = await buy(db.sql, child, '10000.00');
-    expect((await earningsOf(id)).map((r) => [r.level, r.beneficiary_id])).toEqual([[1, buyer.id], [2, parent.id]]);
+    expect((await earningsOf(id)).map((r) => [r.level, r.beneficiary_id])).toEqual([
+      [1, buyer.id],
+      [2, parent.id],
+    ]);
   });
 });
 
 describe('beneficiaries who are not active', () => {
-  it('records an inactive referrer\'s share as forfeited and still pays the active level 2', async () => {
+  it("records an inactive referrer's share as forfeited and still pays the active level 2", async () => {
     const g = await join(db.sql, 'Active Grand', null);
     const p = await join(db.sql, 'Sleepy Parent', g);
     const b = await join(db.sql, 'Keen Buyer', p);
     await db.sql`select eightfold.set_status(${p.id}, 'inactive')`;
     const id = await buy(db.sql, b, '3000.00');
     const rows = await earningsOf(id);
-    expect(rows.map((r) => [r.level, r.amount, r.status])).toEqual([[1, '150.00', 'forfeited'], [2, '30.00', 'credited']]);
+    expect(rows.map((r) => [r.level, r.amount, r.status])).toEqual([
+      [1, '150.00', 'forfeited'],
+      [2, '30.00', 'credited'],
+    ]);
     expect(await balances(db.sql, p)).toEqual({ credited: '0', forfeited: '150.00', reversed: '0', net: '0' });
     expect((await balances(db.sql, g)).credited).toBe('30.00');
   });
 
-  it('forfeits a suspended grandparent\'s share', async () => {
+  it("forfeits a suspended grandparent's share", async () => {
     const g = await join(db.sql, 'Suspended Grand', null);
     const p = await join(db.sql, 'Fine Parent', g);
     const b = await join(db.sql, 'Another Buyer', p);
     await db.sql`select eightfold.set_status(${g.id}, 'suspended')`;
     const id = await buy(db.sql, b, '3000.00');
-    expect((await earningsOf(id)).map((r) => [r.level, r.status])).toEqual([[1, 'credited'], [2, 'forfeited']]);
+    expect((await earningsOf(id)).map((r) => [r.level, r.status])).toEqual([
+      [1, 'credited'],
+      [2, 'forfeited'],
+    ]);
   });
 
   it('credits again once the user is active again, without touching what was forfeited', async () => {

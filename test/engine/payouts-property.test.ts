@@ -33,7 +33,7 @@ const roundDiv = (x: bigint, d: bigint) => (2n * x + d) / (2n * d); // half away
 const paise = (s: string) => {
   const neg = s.startsWith('-');
   const [i, f = ''] = s.replace('-', '').split('.');
-  const v = BigInt(i!) * 100n + BigInt((f + '00').slice(0, 2));
+  const v = BigInt(i!) * 100n + BigInt(`${f}00`.slice(0, 2));
   return neg ? -v : v;
 };
 const rs = (p: bigint) => `${p < 0n ? '-' : ''}${(p < 0n ? -p : p) / 100n}.${((p < 0n ? -p : p) % 100n).toString().padStart(2, '0')}`;
@@ -52,7 +52,13 @@ interface Commission {
   releasedUs: bigint | null;
   lines: { item: string; amount: bigint }[];
 }
-interface Item { id: string; payoutId: string; who: number; amount: bigint; state: 'open' | 'paid' | 'failed' }
+interface Item {
+  id: string;
+  payoutId: string;
+  who: number;
+  amount: bigint;
+  state: 'open' | 'paid' | 'failed';
+}
 
 class Model {
   parent: (number | null)[] = [];
@@ -66,11 +72,20 @@ class Model {
     return this.purchases.flatMap((p) => p.commissions).filter((c) => c.credited);
   }
   lineSums(c: Commission) {
-    let open = 0n, paid = 0n, openLines = 0, paidLines = 0;
+    let open = 0n,
+      paid = 0n,
+      openLines = 0,
+      paidLines = 0;
     for (const l of c.lines) {
       const st = this.items.get(l.item)!.state;
-      if (st === 'open') { open += l.amount; openLines++; }
-      if (st === 'paid') { paid += l.amount; paidLines++; }
+      if (st === 'open') {
+        open += l.amount;
+        openLines++;
+      }
+      if (st === 'paid') {
+        paid += l.amount;
+        paidLines++;
+      }
     }
     return { open, paid, openLines, paidLines };
   }
@@ -144,7 +159,17 @@ class Model {
 }
 
 /** What the runs exercised, printed at the end so a run that tests little shows it. */
-const stats = { items: 0, clawbackLines: 0, paid: 0, failed: 0, emptyBatches: 0, replays: 0, actions: 0, balanceChecks: 0, refusals: {} as Record<string, number> };
+const stats = {
+  items: 0,
+  clawbackLines: 0,
+  paid: 0,
+  failed: 0,
+  emptyBatches: 0,
+  replays: 0,
+  actions: 0,
+  balanceChecks: 0,
+  refusals: {} as Record<string, number>,
+};
 
 async function run(sql: Sql, ops: Op[]) {
   const users: TestUser[] = [];
@@ -203,8 +228,16 @@ async function run(sql: Sql, ops: Op[]) {
           if (amt > 0n) {
             const w = written[commissions.length]!;
             commissions.push({
-              id: w.earning_id, who: up, amount: amt, reversed: 0n, createdUs: BigInt(w.created_us),
-              credited: m.status[up] === 'active', voided: false, held: false, releasedUs: null, lines: [],
+              id: w.earning_id,
+              who: up,
+              amount: amt,
+              reversed: 0n,
+              createdUs: BigInt(w.created_us),
+              credited: m.status[up] === 'active',
+              voided: false,
+              held: false,
+              releasedUs: null,
+              lines: [],
             });
           }
           below = up;
@@ -287,7 +320,9 @@ async function run(sql: Sql, ops: Op[]) {
         for (const [id, amt] of ls) {
           sum += amt;
           if (amt < 0n) stats.clawbackLines++;
-          m.commissions().find((c) => c.id === id)!.lines.push({ item: item.id, amount: amt });
+          m.commissions()
+            .find((c) => c.id === id)!
+            .lines.push({ item: item.id, amount: amt });
         }
         expect(item.amount).toBe(sum);
         m.items.set(item.id, { id: item.id, payoutId: row!.payout_id, who, amount: sum, state: 'open' });
@@ -312,22 +347,63 @@ async function run(sql: Sql, ops: Op[]) {
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('signup' as const), under: fc.option(fc.nat(40), { freq: 8 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('status' as const), who: fc.nat(40), status: fc.constantFrom<Status>('active', 'active', 'inactive', 'suspended') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('status' as const),
+      who: fc.nat(40),
+      status: fc.constantFrom<Status>('active', 'active', 'inactive', 'suspended'),
+    }),
+  },
   {
     weight: 6,
     arbitrary: fc.record({
       op: fc.constant('buy' as const),
       who: fc.nat(40),
-      paise: fc.oneof(fc.integer({ min: 99_990, max: 100_010 }), fc.integer({ min: 100_000, max: 2_000_000 }), fc.integer({ min: 1, max: 50_000_000 })),
+      paise: fc.oneof(
+        fc.integer({ min: 99_990, max: 100_010 }),
+        fc.integer({ min: 100_000, max: 2_000_000 }),
+        fc.integer({ min: 1, max: 50_000_000 }),
+      ),
       profitPct: fc.option(fc.integer({ min: 0, max: 100 }), { freq: 3 }),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('refund' as const), which: fc.nat(100), pct: fc.option(fc.integer({ min: 1, max: 99 }), { freq: 2 }) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('clock' as const), hours: fc.oneof(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 48, max: 120 })) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('refund' as const),
+      which: fc.nat(100),
+      pct: fc.option(fc.integer({ min: 1, max: 99 }), { freq: 2 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('clock' as const),
+      hours: fc.oneof(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 48, max: 120 })),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('edge' as const), which: fc.nat(100), before: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('act' as const), which: fc.nat(100), action: fc.constantFrom<Action>('hold', 'release', 'void') }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('batch' as const), backHours: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 72 })), replay: fc.boolean().map((b) => b && Math.random() < 0.3) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('settle' as const), which: fc.nat(20), paid: fc.integer({ min: 0, max: 3 }).map((n) => n > 0) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('act' as const),
+      which: fc.nat(100),
+      action: fc.constantFrom<Action>('hold', 'release', 'void'),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('batch' as const),
+      backHours: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 72 })),
+      replay: fc.boolean().map((b) => b && Math.random() < 0.3),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('settle' as const), which: fc.nat(20), paid: fc.integer({ min: 0, max: 3 }).map((n) => n > 0) }),
+  },
 );
 
 describe('the commission lifecycle and payouts against a reference model', () => {

@@ -47,12 +47,16 @@ describe('batches at once', () => {
     const people = await earners(12, 'Many');
     const before = await Promise.all(people.map((p) => balanceOf(db.sql, p.ref)));
     const results = await Promise.all(
-      conns.map((c, i) => c<{ payout_id: string; replayed: boolean }[]>`
-        select payout_id::text, replayed from eightfold.create_payout_batch(${`at-once-${i}-${randomUUID()}`})`),
+      conns.map(
+        (c, i) => c<{ payout_id: string; replayed: boolean }[]>`
+        select payout_id::text, replayed from eightfold.create_payout_batch(${`at-once-${i}-${randomUUID()}`})`,
+      ),
     );
     expect(results.every(([r]) => r!.replayed === false)).toBe(true);
     const paid = await paidTo(people.map((p) => p.ref));
-    people.forEach((p, i) => expect([i, paid.get(p.ref.id)]).toEqual([i, paise(before[i]!.available)]));
+    people.forEach((p, i) => {
+      expect([i, paid.get(p.ref.id)]).toEqual([i, paise(before[i]!.available)]);
+    });
     // Each commission is in exactly one line.
     const [dup] = await db.sql<{ n: number }[]>`
       select count(*)::int as n from (select earning_id from eightfold.payout_lines group by earning_id having count(*) > 1) x`;
@@ -67,12 +71,16 @@ describe('batches at once', () => {
     await earners(2, 'SameKey');
     const key = `same-key-${randomUUID()}`;
     const results = await Promise.all(
-      conns.map((c) => c<{ payout_id: string; replayed: boolean }[]>`
-        select payout_id::text, replayed from eightfold.create_payout_batch(${key})`),
+      conns.map(
+        (c) => c<{ payout_id: string; replayed: boolean }[]>`
+        select payout_id::text, replayed from eightfold.create_payout_batch(${key})`,
+      ),
     );
     expect(new Set(results.map(([r]) => r!.payout_id)).size).toBe(1);
     expect(results.filter(([r]) => !r!.replayed).length).toBe(1);
-    const [{ n }] = (await db.sql`select count(*)::int as n from eightfold.payout_batches where batch_key = ${key}`) as unknown as [{ n: number }];
+    const [{ n }] = (await db.sql`select count(*)::int as n from eightfold.payout_batches where batch_key = ${key}`) as unknown as [
+      { n: number },
+    ];
     expect(n).toBe(1);
   });
 });
@@ -102,11 +110,20 @@ describe('a refund racing a payout', () => {
       const batch = (s: Sql | postgres.TransactionSql) => s`select * from eightfold.create_payout_batch(${key})`;
       const refund = (s: Sql | postgres.TransactionSql) =>
         s`select * from eightfold.refund_purchase(${p!.purchase}, ${randomUUID()}, 1000.00)`;
-      if (order.startsWith('batch')) await interleave((t) => batch(t), () => refund(conns[1]!));
-      else await interleave((t) => refund(t), () => batch(conns[1]!));
+      if (order.startsWith('batch'))
+        await interleave(
+          (t) => batch(t),
+          () => refund(conns[1]!),
+        );
+      else
+        await interleave(
+          (t) => refund(t),
+          () => batch(conns[1]!),
+        );
 
       const [c] = await commissionsOf(db.sql, p!.ref);
-      const [{ net }] = (await db.sql`select (amount + coalesce((select sum(x.amount) from eightfold.earnings x where x.reverses_id = e.earning_id), 0))::text as net
+      const [{ net }] =
+        (await db.sql`select (amount + coalesce((select sum(x.amount) from eightfold.earnings x where x.reverses_id = e.earning_id), 0))::text as net
                                       from eightfold.earnings e where earning_id = ${c!.earning_id}`) as unknown as [{ net: string }];
       const [item] = await db.sql<{ payout_id: string; payout_item_id: string; amount: string }[]>`
         select payout_id::text, payout_item_id::text, amount::text from eightfold.payout_items where user_id = ${p!.ref.id}`;
@@ -129,10 +146,12 @@ describe('a refund racing a payout', () => {
     await Promise.all(
       people.map((p, i) =>
         Promise.all([
-          new Promise((r) => setTimeout(r, Math.random() * 20)).then(() =>
-            conns[i % 4]!`select * from eightfold.refund_purchase(${p.purchase}, ${randomUUID()}, 500.00)`),
-          new Promise((r) => setTimeout(r, Math.random() * 20)).then(() =>
-            conns[4 + (i % 4)]!`select * from eightfold.create_payout_batch(${`thrown-${i}-${randomUUID()}`})`),
+          new Promise((r) => setTimeout(r, Math.random() * 20)).then(
+            () => conns[i % 4]!`select * from eightfold.refund_purchase(${p.purchase}, ${randomUUID()}, 500.00)`,
+          ),
+          new Promise((r) => setTimeout(r, Math.random() * 20)).then(
+            () => conns[4 + (i % 4)]!`select * from eightfold.create_payout_batch(${`thrown-${i}-${randomUUID()}`})`,
+          ),
         ]),
       ),
     );
@@ -160,7 +179,10 @@ describe('operator actions and settlements racing', () => {
           conns[4 + (i % 4)]!`select * from eightfold.create_payout_batch(${`hold-race-${i}-${randomUUID()}`})`,
         ]);
         expect(batch.status).toBe('fulfilled');
-        const [{ lines }] = (await db.sql`select count(*)::int as lines from eightfold.payout_lines where earning_id = ${c!.earning_id}`) as unknown as [{ lines: number }];
+        const [{ lines }] =
+          (await db.sql`select count(*)::int as lines from eightfold.payout_lines where earning_id = ${c!.earning_id}`) as unknown as [
+            { lines: number },
+          ];
         if (hold.status === 'fulfilled') return lines === 0 ? 'held' : 'both';
         expect((hold.reason as { code?: string }).code).toBe('EF604');
         return lines === 1 ? 'paid' : 'neither';
@@ -172,15 +194,20 @@ describe('operator actions and settlements racing', () => {
 
   it('paid and failed at once on one item: one wins, the other is EF615', async () => {
     const [p] = await earners(1, 'SettleRace');
-    const [b] = await db.sql<{ payout_id: string }[]>`select payout_id::text from eightfold.create_payout_batch(${`settle-race-${randomUUID()}`})`;
+    const [b] = await db.sql<
+      { payout_id: string }[]
+    >`select payout_id::text from eightfold.create_payout_batch(${`settle-race-${randomUUID()}`})`;
     const [item] = await itemsOf(db.sql, b!.payout_id);
     expect(item!.user_id).toBe(p!.ref.id);
     const results = await Promise.allSettled(
-      conns.map((c, i) => c`select * from eightfold.settle_payout_item(${b!.payout_id}, ${item!.payout_item_id},
-                                                                       ${i % 2 ? 'paid' : 'failed'}, ${`REF-${i}`})`),
+      conns.map(
+        (c, i) => c`select * from eightfold.settle_payout_item(${b!.payout_id}, ${item!.payout_item_id},
+                                                                       ${i % 2 ? 'paid' : 'failed'}, ${`REF-${i}`})`,
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled').length).toBe(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => ((r as PromiseRejectedResult).reason as { code: string }).code))
-      .toEqual(Array(conns.length - 1).fill('EF615'));
+    expect(
+      results.filter((r) => r.status === 'rejected').map((r) => ((r as PromiseRejectedResult).reason as { code: string }).code),
+    ).toEqual(Array(conns.length - 1).fill('EF615'));
   });
 });

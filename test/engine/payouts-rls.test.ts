@@ -50,12 +50,12 @@ describe('a signed-in user', () => {
     });
   });
 
-  it('cannot read batches (everyone\'s totals) or the operator\'s reasons', async () => {
+  it("cannot read batches (everyone's totals) or the operator's reasons", async () => {
     expect(await sqlstate(as(db.sql, 'authenticated', ana.id, (tx) => tx`select * from eightfold.payout_batches`))).toBe('42501');
     expect(await sqlstate(as(db.sql, 'authenticated', ben.id, (tx) => tx`select reason from eightfold.commission_events`))).toBe('42501');
   });
 
-  it('cannot call anything of the operator\'s, nor another user\'s balance', async () => {
+  it("cannot call anything of the operator's, nor another user's balance", async () => {
     const calls = [
       (tx: never) => (tx as unknown as typeof db.sql)`select public.user_balance(${ben.id})`,
       (tx: never) => (tx as unknown as typeof db.sql)`select public.user_payouts(${ben.id})`,
@@ -88,16 +88,27 @@ describe('anon and the service role', () => {
   });
 
   it('the service role reads every user and every batch', async () => {
-    const [r] = await as(db.sql, 'service_role', null, (tx) =>
-      tx`select public.user_balance(${ben.id}) as b, public.payout_batch(${payoutId}) as batch`);
+    const [r] = await as(
+      db.sql,
+      'service_role',
+      null,
+      (tx) => tx`select public.user_balance(${ben.id}) as b, public.payout_batch(${payoutId}) as batch`,
+    );
     expect(r!.b).toMatchObject({ paid: '100.00' });
     expect(r!.batch).toMatchObject({ payout_id: payoutId, item_count: 2, total: '300.00', state: 'settled' });
     const reasons = await as(db.sql, 'service_role', null, (tx) => tx`select reason from eightfold.commission_events order by 1`);
     expect(reasons.map((x) => x.reason)).toEqual(['internal note: checked', 'internal note: looks like a self-purchase']);
     // The export's amounts are exact text, as every report's (never a JSON number for supabase-js).
-    const rows = await as(db.sql, 'service_role', null, (tx) =>
-      tx`select amount, pg_typeof(amount)::text as type, state from public.payout_batch_export(${payoutId}) order by amount`);
-    expect(rows).toEqual([{ amount: '100.00', type: 'text', state: 'paid' }, { amount: '200.00', type: 'text', state: 'paid' }]);
+    const rows = await as(
+      db.sql,
+      'service_role',
+      null,
+      (tx) => tx`select amount, pg_typeof(amount)::text as type, state from public.payout_batch_export(${payoutId}) order by amount`,
+    );
+    expect(rows).toEqual([
+      { amount: '100.00', type: 'text', state: 'paid' },
+      { amount: '200.00', type: 'text', state: 'paid' },
+    ]);
   });
 });
 
@@ -112,7 +123,14 @@ describe('the analyst role', () => {
   it('reads payout and balance aggregates, with no user in them', async () => {
     const daily = await asAnalyst((tx) => tx`select * from eightfold_analytics.payouts_daily`);
     expect(daily).toHaveLength(1);
-    expect(daily[0]).toMatchObject({ batches: '1', items: '2', amount: '300.00', paid_items: '2', paid_amount: '300.00', failed_items: '0' });
+    expect(daily[0]).toMatchObject({
+      batches: '1',
+      items: '2',
+      amount: '300.00',
+      paid_items: '2',
+      paid_amount: '300.00',
+      failed_items: '0',
+    });
     const [bal] = await asAnalyst((tx) => tx`select * from eightfold_analytics.balances`);
     expect(bal).toMatchObject({ earners: '2', paid: '300.00', available: '0.00', pending: '0.00' });
     const cols = await db.sql`select table_name, column_name from information_schema.columns
@@ -122,8 +140,12 @@ describe('the analyst role', () => {
 
   it('reads no payout table and calls no balance function', async () => {
     for (const q of [
-      'select * from eightfold.payout_items', 'select * from eightfold.payout_batches', 'select * from eightfold.payout_lines',
-      'select * from eightfold.commission_events', `select eightfold.balance('${ana.id}')`, 'select public.payout_batches()',
+      'select * from eightfold.payout_items',
+      'select * from eightfold.payout_batches',
+      'select * from eightfold.payout_lines',
+      'select * from eightfold.commission_events',
+      `select eightfold.balance('${ana.id}')`,
+      'select public.payout_batches()',
     ]) {
       expect([q, await sqlstate(asAnalyst((tx) => tx.unsafe(q)))]).toEqual([q, '42501']);
     }

@@ -6,9 +6,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase, join, buy, sqlstate, type TestUser } from '../support/db.ts';
-import {
-  addPlan, balanceOf, commissionsOf, makeBatch, itemsOf, settle, act, reconcilePayouts, daysFromNow,
-} from '../support/payouts.ts';
+import { addPlan, balanceOf, commissionsOf, makeBatch, itemsOf, settle, act, reconcilePayouts, daysFromNow } from '../support/payouts.ts';
 
 const db = useTestDatabase();
 
@@ -38,7 +36,14 @@ describe('the hold period, on an injected clock', () => {
       from eightfold.earnings where earning_id = ${c!.earning_id}`;
 
     const before = await balanceOf(db.sql, ref, edge!.before);
-    expect(before).toMatchObject({ pending: '200.00', available: '0.00', paid: '0.00', clawback_owed: '0.00', net: '200.00', hold_days: 7 });
+    expect(before).toMatchObject({
+      pending: '200.00',
+      available: '0.00',
+      paid: '0.00',
+      clawback_owed: '0.00',
+      net: '200.00',
+      hold_days: 7,
+    });
     expect(new Date(before.next_available_at!).getTime()).toBe(new Date(edge!.at).getTime());
     expect(before.pending_schedule).toHaveLength(1);
     expect(before.pending_schedule[0]).toMatchObject({ amount: '200.00', commissions: 1 });
@@ -60,10 +65,14 @@ describe('the hold period, on an injected clock', () => {
   });
 
   it('a plan with hold_days 0 makes commissions available at once; plans refuse a negative hold', async () => {
-    expect(await sqlstate(db.sql`insert into eightfold.commission_plans (name, effective_from, hold_days)
-                                 values ('bad', now() + interval '1 day', -1)`)).toBe('23514');
-    expect(await sqlstate(db.sql`insert into eightfold.commission_plans (name, effective_from, min_payout)
-                                 values ('bad', now() + interval '1 day', 0)`)).toBe('23514');
+    expect(
+      await sqlstate(db.sql`insert into eightfold.commission_plans (name, effective_from, hold_days)
+                                 values ('bad', now() + interval '1 day', -1)`),
+    ).toBe('23514');
+    expect(
+      await sqlstate(db.sql`insert into eightfold.commission_plans (name, effective_from, min_payout)
+                                 values ('bad', now() + interval '1 day', 0)`),
+    ).toBe('23514');
     const { ref, buyer } = await pair('Instant');
     await addPlan(db.sql, { holdDays: 0, minPayout: '100.00' });
     await buy(db.sql, buyer, '2000.00');
@@ -137,9 +146,12 @@ describe('operator actions: hold, release, void', () => {
     expect(await sqlstate(act(db.sql, c!.earning_id, 'void', 'x'.repeat(501)))).toBe('EF608');
     expect(await sqlstate(db.sql`select eightfold.commission_action(${c!.earning_id}, 'approve', 'why')`)).toBe('EF609');
     expect(await sqlstate(act(db.sql, '999999999', 'hold'))).toBe('EF601');
-    const p = (await db.sql<{ purchase_id: string }[]>`select purchase_id from eightfold.earnings where earning_id = ${c!.earning_id}`)[0]!.purchase_id;
+    const p = (await db.sql<{ purchase_id: string }[]>`select purchase_id from eightfold.earnings where earning_id = ${c!.earning_id}`)[0]!
+      .purchase_id;
     await refund(p, '100.00');
-    const [rev] = await db.sql<{ earning_id: string }[]>`select earning_id::text from eightfold.earnings where reverses_id = ${c!.earning_id}`;
+    const [rev] = await db.sql<
+      { earning_id: string }[]
+    >`select earning_id::text from eightfold.earnings where reverses_id = ${c!.earning_id}`;
     expect(await sqlstate(act(db.sql, rev!.earning_id, 'void'))).toBe('EF602');
     const [{ n: after }] = (await db.sql`select count(*)::int as n from eightfold.commission_events`) as unknown as [{ n: number }];
     expect(after - before).toBe(1); // the one hold
@@ -179,7 +191,9 @@ describe('payout batches', () => {
 
     const again = await makeBatch(db.sql, 'batch-min', { now: later });
     expect(again).toEqual({ payout_id: first.payout_id, replayed: true });
-    const [{ n }] = (await db.sql`select count(*)::int as n from eightfold.payout_batches where batch_key = 'batch-min'`) as unknown as [{ n: number }];
+    const [{ n }] = (await db.sql`select count(*)::int as n from eightfold.payout_batches where batch_key = 'batch-min'`) as unknown as [
+      { n: number },
+    ];
     expect(n).toBe(1);
     // Nothing is left for a second batch.
     const second = await makeBatch(db.sql, 'batch-min-2', { now: later });
@@ -229,7 +243,9 @@ describe('payout batches', () => {
 
   it('refuses to run in REPEATABLE READ or SERIALIZABLE (EF617)', async () => {
     for (const level of ['repeatable read', 'serializable']) {
-      const code = await sqlstate(db.sql.begin(`isolation level ${level}`, (tx) => tx`select * from eightfold.create_payout_batch('iso-' || gen_random_uuid())`));
+      const code = await sqlstate(
+        db.sql.begin(`isolation level ${level}`, (tx) => tx`select * from eightfold.create_payout_batch('iso-' || gen_random_uuid())`),
+      );
       expect(code).toBe('EF617');
     }
   });
@@ -260,7 +276,10 @@ describe('settling items, failures and clawbacks', () => {
     expect(await sqlstate(settle(db.sql, b.payout_id, item.payout_item_id, 'paid', 'r'.repeat(201)))).toBe('EF616');
     expect(await sqlstate(settle(db.sql, b.payout_id, item.payout_item_id, 'sent' as never, 'r'))).toBe('EF618');
     expect(await sqlstate(settle(db.sql, b.payout_id, item.payout_item_id, 'failed', 'r', 'x'.repeat(501)))).toBe('EF608');
-    const [{ n }] = (await db.sql`select count(*)::int as n from eightfold.payout_item_events where payout_item_id = ${item.payout_item_id}`) as unknown as [{ n: number }];
+    const [{ n }] =
+      (await db.sql`select count(*)::int as n from eightfold.payout_item_events where payout_item_id = ${item.payout_item_id}`) as unknown as [
+        { n: number },
+      ];
     expect(n).toBe(0);
   });
 
@@ -287,7 +306,12 @@ describe('settling items, failures and clawbacks', () => {
     await refund(p1, null); // the whole purchase: -200.00 after it was paid
     const [rows] = await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.payout_lines l
                                                  join eightfold.payout_items i using (payout_item_id) where i.user_id = ${ref.id}`;
-    expect(await balanceOf(db.sql, ref, later)).toMatchObject({ paid: '200.00', clawback_owed: '200.00', available: '-200.00', net: '0.00' });
+    expect(await balanceOf(db.sql, ref, later)).toMatchObject({
+      paid: '200.00',
+      clawback_owed: '200.00',
+      available: '-200.00',
+      net: '0.00',
+    });
     // Only a debt: no item.
     const b2 = await makeBatch(db.sql, `claw-2-${ref.id}`, { now: later });
     expect((await itemsOf(db.sql, b2.payout_id)).find((i) => i.user_id === ref.id)).toBeUndefined();
@@ -298,7 +322,9 @@ describe('settling items, failures and clawbacks', () => {
     const b3 = await makeBatch(db.sql, `claw-3-${ref.id}`, { now: day16 });
     const i3 = (await itemsOf(db.sql, b3.payout_id)).find((i) => i.user_id === ref.id)!;
     expect(i3.amount).toBe('300.00');
-    const lines = await db.sql<{ amount: string }[]>`select amount::text from eightfold.payout_lines where payout_item_id = ${i3.payout_item_id} order by amount`;
+    const lines = await db.sql<
+      { amount: string }[]
+    >`select amount::text from eightfold.payout_lines where payout_item_id = ${i3.payout_item_id} order by amount`;
     expect(lines.map((l) => l.amount)).toEqual(['-200.00', '500.00']);
     await settle(db.sql, b3.payout_id, i3.payout_item_id, 'paid', 'UTR-C3');
     expect(await balanceOf(db.sql, ref, day16)).toMatchObject({ paid: '500.00', clawback_owed: '0.00', available: '0.00', net: '500.00' });
@@ -342,26 +368,31 @@ describe('reconciliation of payouts', () => {
     const ROLLBACK = new Error('rollback');
     const corrupted = async (sqlText: string): Promise<string[]> => {
       let issues: string[] = [];
-      await db.sql.begin(async (tx) => {
-        await tx`set local session_replication_role = replica`;
-        await tx.unsafe(sqlText);
-        issues = (await tx<{ issue: string }[]>`select issue from eightfold.reconcile_payouts() order by issue`).map((r) => r.issue);
-        throw ROLLBACK;
-      }).catch((err) => {
-        if (err !== ROLLBACK) throw err;
-      });
+      await db.sql
+        .begin(async (tx) => {
+          await tx`set local session_replication_role = replica`;
+          await tx.unsafe(sqlText);
+          issues = (await tx<{ issue: string }[]>`select issue from eightfold.reconcile_payouts() order by issue`).map((r) => r.issue);
+          throw ROLLBACK;
+        })
+        .catch((err) => {
+          if (err !== ROLLBACK) throw err;
+        });
       return issues;
     };
-    expect(await corrupted(`update eightfold.payout_items set amount = amount + 1000 where payout_item_id = ${item.payout_item_id}`))
-      .toEqual(['batch total', 'item amount']);
+    expect(
+      await corrupted(`update eightfold.payout_items set amount = amount + 1000 where payout_item_id = ${item.payout_item_id}`),
+    ).toEqual(['batch total', 'item amount']);
     // Line, item and batch total all raised together: the line no longer matches what was owed.
-    expect(await corrupted(`
+    expect(
+      await corrupted(`
       update eightfold.payout_lines set amount = amount + 1000 where payout_item_id = ${item.payout_item_id};
       update eightfold.payout_items set amount = amount + 1000 where payout_item_id = ${item.payout_item_id};
-      update eightfold.payout_batches set total = total + 1000 where payout_id = ${b.payout_id}`))
-      .toEqual(['commission over-allocated', 'line allocation']);
+      update eightfold.payout_batches set total = total + 1000 where payout_id = ${b.payout_id}`),
+    ).toEqual(['commission over-allocated', 'line allocation']);
     // A forged second batch paying the same commission again, every total consistent.
-    expect(await corrupted(`
+    expect(
+      await corrupted(`
       with nb as (insert into eightfold.payout_batches (batch_key, cutoff, as_of, plan_id, min_payout, currency, item_count, total,
                                                         commission_events_upto, item_events_upto, created_by)
                   select 'forged', cutoff, as_of, plan_id, min_payout, currency, 1, 200.00, commission_events_upto, item_events_upto, 'x'
@@ -370,17 +401,18 @@ describe('reconciliation of payouts', () => {
                   returning payout_item_id)
       insert into eightfold.payout_lines (payout_item_id, earning_id, amount, commission_net)
       select ni.payout_item_id, l.earning_id, l.amount, l.commission_net from ni, eightfold.payout_lines l
-      where l.payout_item_id = ${item.payout_item_id}`))
-      .toEqual(['commission over-allocated', 'line allocation']);
+      where l.payout_item_id = ${item.payout_item_id}`),
+    ).toEqual(['commission over-allocated', 'line allocation']);
     // A paid commission voided afterwards.
     const [c] = await commissionsOf(db.sql, ref);
-    expect(await corrupted(`
+    expect(
+      await corrupted(`
       insert into eightfold.commission_events (earning_id, action, reason, effective_at, actor)
       values (${c!.earning_id}, 'void', 'x', now(), 'x');
       insert into eightfold.commission_events (earning_id, action, reason, effective_at, actor)
       values (${c!.earning_id}, 'hold', 'x', now(), 'x');
-      update eightfold.payout_batches set commission_events_upto = 1e12 where payout_id = ${b.payout_id}`))
-      .toEqual(['event after void', 'line on held or voided']);
+      update eightfold.payout_batches set commission_events_upto = 1e12 where payout_id = ${b.payout_id}`),
+    ).toEqual(['event after void', 'line on held or voided']);
     // Nothing was left behind by the looks.
     expect(await reconcilePayouts(db.sql)).toEqual([]);
   });

@@ -32,8 +32,12 @@ const service = <T>(fn: Parameters<typeof as<T>>[3]) => as(db.sql, 'service_role
 describe('a plan never changes once written', () => {
   it('EF903: service_role cannot add a level to the plan in force', async () => {
     const plan = await defaultPlan();
-    const code = await sqlstate(service((tx) => tx`
-      insert into eightfold.commission_plan_levels (plan_id, level, rate) values (${plan}, 3, 0.5)`));
+    const code = await sqlstate(
+      service(
+        (tx) => tx`
+      insert into eightfold.commission_plan_levels (plan_id, level, rate) values (${plan}, 3, 0.5)`,
+      ),
+    );
     expect(code).toBe('EF903');
     expect(await levels(plan)).toEqual(['1:0.050000', '2:0.010000']);
   });
@@ -52,12 +56,18 @@ describe('a plan never changes once written', () => {
   });
 
   it('EF903: a plan written by an earlier transaction stays closed even before it takes effect', async () => {
-    const [p] = await service((tx) => tx<{ plan_id: string }[]>`
+    const [p] = await service(
+      (tx) => tx<{ plan_id: string }[]>`
       insert into eightfold.commission_plans (name, effective_from)
-      values ('Next month', now() + interval '30 days') returning plan_id::text`);
+      values ('Next month', now() + interval '30 days') returning plan_id::text`,
+    );
     for (const run of [service, (fn: Parameters<typeof as>[3]) => db.sql.begin(fn)] as const) {
-      const code = await sqlstate(run((tx) => tx`
-        insert into eightfold.commission_plan_levels (plan_id, level, rate) values (${p!.plan_id}, 1, 0.05)`));
+      const code = await sqlstate(
+        run(
+          (tx) => tx`
+        insert into eightfold.commission_plan_levels (plan_id, level, rate) values (${p!.plan_id}, 1, 0.05)`,
+        ),
+      );
       expect(code).toBe('EF903');
     }
     expect(await levels(p!.plan_id)).toEqual([]);
@@ -65,9 +75,11 @@ describe('a plan never changes once written', () => {
 
   it('lets service_role write a plan and its levels in one transaction, also through a savepoint', async () => {
     const plan = await service(async (tx) => {
-      const [p] = await tx.savepoint((sp) => sp<{ plan_id: string }[]>`
+      const [p] = await tx.savepoint(
+        (sp) => sp<{ plan_id: string }[]>`
         insert into eightfold.commission_plans (name, effective_from)
-        values ('Written whole', now() + interval '40 days') returning plan_id::text`);
+        values ('Written whole', now() + interval '40 days') returning plan_id::text`,
+      );
       await tx`insert into eightfold.commission_plan_levels (plan_id, level, rate)
                values (${p!.plan_id}, 1, 0.04), (${p!.plan_id}, 2, 0.02)`;
       return p!.plan_id;
@@ -85,14 +97,22 @@ describe('a plan never changes once written', () => {
     const [row] = await db.sql`select threshold::text from eightfold.commission_plans where plan_id = ${plan}`;
     expect(row!.threshold).toBe('1500.00');
     // ...and it is closed from then on.
-    expect(await sqlstate(service((tx) => tx`
-      insert into eightfold.commission_plan_levels (plan_id, level, rate) values (${plan}, 4, 0.001)`))).toBe('EF903');
+    expect(
+      await sqlstate(
+        service(
+          (tx) => tx`
+      insert into eightfold.commission_plan_levels (plan_id, level, rate) values (${plan}, 4, 0.001)`,
+        ),
+      ),
+    ).toBe('EF903');
   });
 
   it('refuses changing a threshold or a rate: 42501 for service_role, EF301 for the owner', async () => {
     const plan = await defaultPlan();
     expect(await sqlstate(service((tx) => tx`update eightfold.commission_plans set threshold = 1 where plan_id = ${plan}`))).toBe('42501');
-    expect(await sqlstate(service((tx) => tx`update eightfold.commission_plan_levels set rate = 0.5 where plan_id = ${plan}`))).toBe('42501');
+    expect(await sqlstate(service((tx) => tx`update eightfold.commission_plan_levels set rate = 0.5 where plan_id = ${plan}`))).toBe(
+      '42501',
+    );
     expect(await sqlstate(db.sql`update eightfold.commission_plans set threshold = 1 where plan_id = ${plan}`)).toBe('EF301');
     expect(await sqlstate(db.sql`update eightfold.commission_plan_levels set rate = 0.5 where plan_id = ${plan}`)).toBe('EF301');
     expect(await sqlstate(db.sql`delete from eightfold.commission_plan_levels where plan_id = ${plan} and level = 2`)).toBe('EF301');
@@ -103,10 +123,19 @@ describe('a plan never changes once written', () => {
 
   it('does not let a caller choose the writing transaction: service_role has no grant, the owner is overruled', async () => {
     const plan = await defaultPlan();
-    const [{ xid }] = (await db.sql`select created_xid::text as xid from eightfold.commission_plans where plan_id = ${plan}`) as unknown as [{ xid: string }];
-    expect(await sqlstate(service((tx) => tx`
+    const [{ xid }] =
+      (await db.sql`select created_xid::text as xid from eightfold.commission_plans where plan_id = ${plan}`) as unknown as [
+        { xid: string },
+      ];
+    expect(
+      await sqlstate(
+        service(
+          (tx) => tx`
       insert into eightfold.commission_plans (name, effective_from, created_xid)
-      values ('Forged', now() + interval '60 days', ${xid}::xid8)`))).toBe('42501');
+      values ('Forged', now() + interval '60 days', ${xid}::xid8)`,
+        ),
+      ),
+    ).toBe('42501');
     const [own] = await db.sql<{ forged: boolean }[]>`
       insert into eightfold.commission_plans (name, effective_from, created_xid)
       values ('Owner forged', now() + interval '70 days', ${xid}::xid8)

@@ -16,23 +16,28 @@ beforeAll(async () => {
 });
 
 async function amounts(purchase: string) {
-  return (await db.sql`select level, beneficiary_id, rate::text, amount::text from eightfold.earnings
-                       where purchase_id = ${purchase} and kind = 'commission' order by level`)
-    .map((r) => [r.level, r.beneficiary_id, r.rate, r.amount]);
+  return (
+    await db.sql`select level, beneficiary_id, rate::text, amount::text from eightfold.earnings
+                       where purchase_id = ${purchase} and kind = 'commission' order by level`
+  ).map((r) => [r.level, r.beneficiary_id, r.rate, r.amount]);
 }
 
 describe('commission plans', () => {
   it('EF901: refuses a plan that would take effect in the past', async () => {
-    expect(await sqlstate(db.sql`insert into eightfold.commission_plans (name, threshold, effective_from)
-                                 values ('Backdated', 500, now() - interval '1 day')`)).toBe('EF901');
+    expect(
+      await sqlstate(db.sql`insert into eightfold.commission_plans (name, threshold, effective_from)
+                                 values ('Backdated', 500, now() - interval '1 day')`),
+    ).toBe('EF901');
   });
 
   it('EF902: refuses plan levels with a gap, at commit', async () => {
-    const code = await sqlstate(db.sql.begin(async (tx) => {
-      const [p] = await tx`insert into eightfold.commission_plans (name, effective_from)
+    const code = await sqlstate(
+      db.sql.begin(async (tx) => {
+        const [p] = await tx`insert into eightfold.commission_plans (name, effective_from)
                            values ('Gappy', now() + interval '1 hour') returning plan_id`;
-      await tx`insert into eightfold.commission_plan_levels (plan_id, level, rate) values (${p!.plan_id}, 1, 0.05), (${p!.plan_id}, 3, 0.01)`;
-    }));
+        await tx`insert into eightfold.commission_plan_levels (plan_id, level, rate) values (${p!.plan_id}, 1, 0.05), (${p!.plan_id}, 3, 0.01)`;
+      }),
+    );
     expect(code).toBe('EF902');
     const [row] = await db.sql`select count(*)::int as n from eightfold.commission_plans where name = 'Gappy'`;
     expect(row!.n).toBe(0);
@@ -64,7 +69,8 @@ describe('commission plans', () => {
   });
 
   it('applies the plan in force at purchased_at to a late-reported purchase', async () => {
-    const [r] = await db.sql`select purchase_id from eightfold.record_purchase(${d.id}, 10000.00, 'late-report', null, 'INR', now() - interval '2 days')`;
+    const [r] =
+      await db.sql`select purchase_id from eightfold.record_purchase(${d.id}, 10000.00, 'late-report', null, 'INR', now() - interval '2 days')`;
     expect((await amounts(r!.purchase_id)).map((x) => x[2])).toEqual(['0.050000', '0.010000']);
     const diffs = await db.sql`select * from eightfold.reconcile()`;
     expect(diffs).toEqual([]);

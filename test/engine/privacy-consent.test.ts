@@ -68,7 +68,8 @@ describe('sign-up records the notice accepted', () => {
     const code = await sqlstate(db.sql`insert into auth.users (id, raw_user_meta_data)
                                        values (${id}, ${db.sql.json({ display_name: 'Bad Notice', notice_version: 'v-none' })})`);
     expect(code).toBe('EF410');
-    const [n] = await db.sql`select (select count(*) from auth.users where id = ${id})::int + (select count(*) from eightfold.profiles where user_id = ${id})::int as n`;
+    const [n] =
+      await db.sql`select (select count(*) from auth.users where id = ${id})::int + (select count(*) from eightfold.profiles where user_id = ${id})::int as n`;
     expect(n!.n).toBe(0);
   });
 
@@ -102,16 +103,33 @@ describe('consents', () => {
 
   it('withdrawing an optional purpose closes its record; withdrawing again changes nothing', async () => {
     const id = await signUpWith(db.sql, { notice_version: NOTICE, consents: ['earnings_notifications'] });
-    const first = await as(db.sql, 'authenticated', id, async (tx) => (await tx`select public.withdraw_my_consent('earnings_notifications') as r`)[0]!.r);
+    const first = await as(
+      db.sql,
+      'authenticated',
+      id,
+      async (tx) => (await tx`select public.withdraw_my_consent('earnings_notifications') as r`)[0]!.r,
+    );
     expect(first).toMatchObject({ purpose: 'earnings_notifications', withdrawn: true, erasure: null });
-    const again = await as(db.sql, 'authenticated', id, async (tx) => (await tx`select public.withdraw_my_consent('earnings_notifications') as r`)[0]!.r);
+    const again = await as(
+      db.sql,
+      'authenticated',
+      id,
+      async (tx) => (await tx`select public.withdraw_my_consent('earnings_notifications') as r`)[0]!.r,
+    );
     expect(again.withdrawn).toBe(false);
-    expect((await consentsOf(db.sql, id)).filter((c) => c.purpose === 'earnings_notifications').map((c) => [c.open, c.end_reason])).toEqual([[false, 'withdrawn']]);
+    expect((await consentsOf(db.sql, id)).filter((c) => c.purpose === 'earnings_notifications').map((c) => [c.open, c.end_reason])).toEqual(
+      [[false, 'withdrawn']],
+    );
   });
 
   it('withdrawing the required purpose starts an erasure request; cancelling it gives the consent back', async () => {
     const id = await signUpWith(db.sql, { display_name: 'Leaving Maybe', notice_version: NOTICE });
-    const r = await as(db.sql, 'authenticated', id, async (tx) => (await tx`select public.withdraw_my_consent('referral_program') as r`)[0]!.r);
+    const r = await as(
+      db.sql,
+      'authenticated',
+      id,
+      async (tx) => (await tx`select public.withdraw_my_consent('referral_program') as r`)[0]!.r,
+    );
     expect(r.erasure).toMatchObject({ status: 'pending', reason: 'consent_withdrawn', created: true });
     await as(db.sql, 'authenticated', id, (tx) => tx`select public.cancel_my_erasure()`);
     const rows = await consentsOf(db.sql, id);
@@ -124,12 +142,18 @@ describe('consents', () => {
   it('an unknown purpose is EF411', async () => {
     const u = await join(db.sql, 'Unknown Purpose', null);
     expect(await sqlstate(as(db.sql, 'authenticated', u.id, (tx) => tx`select public.withdraw_my_consent('marketing')`))).toBe('EF411');
-    expect(await sqlstate(as(db.sql, 'authenticated', u.id, (tx) => tx`select public.accept_privacy_notice(${NOTICE}, '{marketing}')`))).toBe('EF411');
+    expect(
+      await sqlstate(as(db.sql, 'authenticated', u.id, (tx) => tx`select public.accept_privacy_notice(${NOTICE}, '{marketing}')`)),
+    ).toBe('EF411');
   });
 
   it('a consent record cannot be rewritten or deleted, even by the owner (EF301)', async () => {
     const id = await signUpWith(db.sql, { notice_version: NOTICE });
-    expect(await sqlstate(db.sql`update eightfold.consents set notice_version = notice_version, purpose = 'earnings_notifications' where user_id = ${id}`)).toBe('EF301');
+    expect(
+      await sqlstate(
+        db.sql`update eightfold.consents set notice_version = notice_version, purpose = 'earnings_notifications' where user_id = ${id}`,
+      ),
+    ).toBe('EF301');
     expect(await sqlstate(db.sql`delete from eightfold.consents where user_id = ${id}`)).toBe('EF301');
     expect(await sqlstate(db.sql`update eightfold.consents set granted_at = now() - interval '1 day' where user_id = ${id}`)).toBe('EF301');
   });
@@ -138,7 +162,8 @@ describe('consents', () => {
     const u = await join(db.sql, 'Racing Accept', null);
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, () =>
-        as(db.sql, 'authenticated', u.id, (tx) => tx`select public.accept_privacy_notice(${NOTICE}, '{earnings_notifications}')`)),
+        as(db.sql, 'authenticated', u.id, (tx) => tx`select public.accept_privacy_notice(${NOTICE}, '{earnings_notifications}')`),
+      ),
     );
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect((await consentsOf(db.sql, u.id)).map((c) => [c.purpose, c.open])).toEqual([
@@ -159,7 +184,10 @@ describe('row-level security on the privacy tables', () => {
     await as(db.sql, 'authenticated', a, async (tx) => {
       for (const t of own) {
         const rows = await tx.unsafe(`select user_id from eightfold.${t}`);
-        expect(rows.every((r) => r.user_id === a), t).toBe(true);
+        expect(
+          rows.every((r) => r.user_id === a),
+          t,
+        ).toBe(true);
       }
       expect(await tx`select * from eightfold.access_log`).toEqual([]);
     });
@@ -169,7 +197,7 @@ describe('row-level security on the privacy tables', () => {
     });
   });
 
-  it('a user cannot write any of them, nor read the register, the hooks or another person\'s log (42501)', async () => {
+  it("a user cannot write any of them, nor read the register, the hooks or another person's log (42501)", async () => {
     const a = await signUpWith(db.sql, { notice_version: NOTICE });
     for (const q of [
       `insert into eightfold.consents (user_id, purpose, notice_version, source) values ('${a}', 'earnings_notifications', '${NOTICE}', 'user')`,
@@ -208,13 +236,23 @@ describe('row-level security on the privacy tables', () => {
     }
   });
 
-  it('the service reads every person\'s rows and writes only through the functions', async () => {
+  it("the service reads every person's rows and writes only through the functions", async () => {
     const a = await signUpWith(db.sql, { notice_version: NOTICE });
     await as(db.sql, 'service_role', null, async (tx) => {
       const [n] = await tx`select count(*)::int as n from eightfold.consents where user_id = ${a}`;
       expect(n!.n).toBe(1);
     });
-    expect(await sqlstate(as(db.sql, 'service_role', null, (tx) => tx`insert into eightfold.consents (user_id, purpose, notice_version, source) values (${a}, 'earnings_notifications', ${NOTICE}, 'user')`))).toBe('42501');
+    expect(
+      await sqlstate(
+        as(
+          db.sql,
+          'service_role',
+          null,
+          (tx) =>
+            tx`insert into eightfold.consents (user_id, purpose, notice_version, source) values (${a}, 'earnings_notifications', ${NOTICE}, 'user')`,
+        ),
+      ),
+    ).toBe('42501');
     expect(await sqlstate(as(db.sql, 'service_role', null, (tx) => tx`delete from eightfold.access_log`))).toBe('42501');
   });
 });

@@ -14,9 +14,11 @@ const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const retention = async (at: number) => (await db.sql`select eightfold.run_retention(${iso(at)}::timestamptz) as r`)[0]!.r;
 const requestOf = async (id: string) =>
-  (await db.sql`select status, reason, erase_after, warned_at from (select *, case when completed_at is not null then 'completed'
+  (
+    await db.sql`select status, reason, erase_after, warned_at from (select *, case when completed_at is not null then 'completed'
                  when cancelled_at is not null then 'cancelled' else 'pending' end as status
-                 from eightfold.erasure_requests where user_id = ${id} order by erasure_request_id desc limit 1) r`)[0];
+                 from eightfold.erasure_requests where user_id = ${id} order by erasure_request_id desc limit 1) r`
+  )[0];
 
 describe('erasure requests', () => {
   it('asking twice gives the pending request, not a second one', async () => {
@@ -49,7 +51,8 @@ describe('erasure requests', () => {
     expect(c).toMatchObject({ erasure_request_id: a.erasure_request_id, status: 'cancelled' });
     const b = await as(db.sql, 'authenticated', u.id, async (tx) => (await tx`select public.request_my_erasure() as r`)[0]!.r);
     expect(b.erasure_request_id).not.toBe(a.erasure_request_id);
-    const [msgs] = await db.sql`select array_agg(kind order by privacy_message_id) as k from eightfold.privacy_messages where user_id = ${u.id}`;
+    const [msgs] =
+      await db.sql`select array_agg(kind order by privacy_message_id) as k from eightfold.privacy_messages where user_id = ${u.id}`;
     expect(msgs!.k).toEqual(['erasure_requested', 'erasure_cancelled', 'erasure_requested']);
   });
 
@@ -82,7 +85,8 @@ describe('the retention job (injected clock)', () => {
     const done = await retention(t0 + 168 * HOUR);
     expect(done.erased).toBeGreaterThanOrEqual(1);
     expect((await requestOf(u.id))!.status).toBe('completed');
-    const [p] = await db.sql`select display_name, status, anonymised_at is not null as anonymised from eightfold.profiles where user_id = ${u.id}`;
+    const [p] =
+      await db.sql`select display_name, status, anonymised_at is not null as anonymised from eightfold.profiles where user_id = ${u.id}`;
     expect(p).toEqual({ display_name: null, status: 'inactive', anonymised: true });
     expect(await db.sql`select * from eightfold.reconcile()`).toEqual([]);
   });
@@ -114,7 +118,7 @@ describe('the retention job (injected clock)', () => {
     expect(p!.display_name).toBe('Changed Mind');
   });
 
-  it('a run while another holds the job\'s lock skips; the next run erases once', async () => {
+  it("a run while another holds the job's lock skips; the next run erases once", async () => {
     const u = await join(db.sql, 'Parallel Runs', null);
     const t0 = Date.now();
     await db.sql`select eightfold.request_erasure(${u.id}, 'user_request', ${iso(t0)}::timestamptz)`;
@@ -127,11 +131,12 @@ describe('the retention job (injected clock)', () => {
     });
     const [a, b] = await Promise.all([retention(t0 + 170 * HOUR), retention(t0 + 170 * HOUR)]);
     expect((a.erased ?? 0) + (b.erased ?? 0)).toBeGreaterThanOrEqual(1);
-    const [n] = await db.sql`select count(*)::int as n from eightfold.erasure_requests where user_id = ${u.id} and completed_at is not null`;
+    const [n] =
+      await db.sql`select count(*)::int as n from eightfold.erasure_requests where user_id = ${u.id} and completed_at is not null`;
     expect(n!.n).toBe(1);
   });
 
-  it('a cancel racing the job\'s erasure: one of them wins, no deadlock, no half state', async () => {
+  it("a cancel racing the job's erasure: one of them wins, no deadlock, no half state", async () => {
     for (let i = 0; i < 5; i++) {
       const u = await join(db.sql, `Racing Cancel ${i}`, null);
       const t0 = Date.now();
@@ -180,7 +185,8 @@ describe('inactive accounts and the access log', () => {
     await later.sql`select eightfold.cancel_erasure(${canceller.id}, ${iso(t + HOUR)}::timestamptz)`;
     const second = await runLater(t + 48 * HOUR);
     expect(second).toMatchObject({ scheduled: 0, erased: 1 });
-    const names = await later.sql`select user_id, display_name from eightfold.profiles where user_id in (${idle.id}, ${active.id}, ${canceller.id})`;
+    const names =
+      await later.sql`select user_id, display_name from eightfold.profiles where user_id in (${idle.id}, ${active.id}, ${canceller.id})`;
     expect(Object.fromEntries(names.map((r) => [r.user_id, r.display_name]))).toEqual({
       [idle.id]: null,
       [active.id]: 'Active Member',
@@ -245,8 +251,14 @@ describe('erasure leaves no trace of the person', () => {
 
     // Before: the search finds them (so the check below can fail).
     const before = await findEverywhere(db.sql, NEEDLES);
-    for (const where of ['auth.users.email', 'auth.users.raw_user_meta_data', 'eightfold.profiles.display_name',
-      'eightfold.refunds.reason', 'eightfold.referral_rejections.code_given', 'realtime.messages.payload']) {
+    for (const where of [
+      'auth.users.email',
+      'auth.users.raw_user_meta_data',
+      'eightfold.profiles.display_name',
+      'eightfold.refunds.reason',
+      'eightfold.referral_rejections.code_given',
+      'realtime.messages.payload',
+    ]) {
       expect(before).toContain(where);
     }
 
@@ -263,10 +275,12 @@ describe('erasure leaves no trace of the person', () => {
     const [e] = await db.sql`select count(*)::int as n from eightfold.earnings where source_id = ${id} or beneficiary_id = ${id}`;
     expect(e!.n).toBe(3); // the upline's commission and reversal from their purchase, their commission from below
     // The upline's live payloads about that purchase (commission, reversal) now say "Member".
-    const payloads = await db.sql`select payload ->> 'source_name' as s from realtime.messages where payload ->> 'purchase_id' = ${purchase}`;
+    const payloads =
+      await db.sql`select payload ->> 'source_name' as s from realtime.messages where payload ->> 'purchase_id' = ${purchase}`;
     expect(payloads.map((x) => x.s)).toEqual(['Member', 'Member']);
     // The proof stays: the completed request, the closed consents, the access log.
-    const [proof] = await db.sql`select (select count(*) from eightfold.erasure_requests where user_id = ${id} and completed_at is not null)::int as r,
+    const [proof] =
+      await db.sql`select (select count(*) from eightfold.erasure_requests where user_id = ${id} and completed_at is not null)::int as r,
                                         (select count(*) from eightfold.consents where user_id = ${id} and end_reason = 'erased')::int as c,
                                         (select count(*) from eightfold.access_log where subject_id = ${id})::int as l`;
     expect(proof).toEqual({ r: 1, c: 1, l: 2 });
@@ -285,8 +299,10 @@ describe('erasure leaves no trace of the person', () => {
     await db.sql`select eightfold.erase_user(${u.id})`;
     expect(await findEverywhere(db.sql, ['Hooked Person'])).toEqual([]);
     // A hook must take the user id and nothing else.
-    expect(await sqlstate(db.sql`insert into eightfold.erasure_hooks (hook_name, hook, description)
-                                 values ('bad_hook', 'eightfold.reconcile()', 'wrong shape')`)).toBe('EF301');
+    expect(
+      await sqlstate(db.sql`insert into eightfold.erasure_hooks (hook_name, hook, description)
+                                 values ('bad_hook', 'eightfold.reconcile()', 'wrong shape')`),
+    ).toBe('EF301');
     await db.sql`delete from eightfold.erasure_hooks where hook_name = 'test_inbox'`;
   });
 

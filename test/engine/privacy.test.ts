@@ -26,9 +26,9 @@ describe('export', () => {
 });
 
 describe('erasure', () => {
-  it('removes the person and keeps the tree, the ledger and the upline\'s earnings', async () => {
+  it("removes the person and keeps the tree, the ledger and the upline's earnings", async () => {
     const top = await join(db.sql, 'Erasure Top', null);
-    const gone = await join(db.sql, 'Erased Person', top, );
+    const gone = await join(db.sql, 'Erased Person', top);
     const below = await join(db.sql, 'Below Erased', gone);
     await buy(db.sql, below, '2000.00');
     const before = await balances(db.sql, gone);

@@ -28,7 +28,10 @@ type BatchOp =
   | { kind: 'repeat'; which: number; conflict: boolean }
   | { kind: 'bad'; who: number; fault: Fault; which: number | null };
 
-const RATES: [number, bigint][] = [[1, 5n], [2, 1n]]; // percent per level
+const RATES: [number, bigint][] = [
+  [1, 5n],
+  [2, 1n],
+]; // percent per level
 const THRESHOLD = 100_000n; // 1000.00 Rs in paise
 
 /** round(x / d) half away from zero, for x >= 0 */
@@ -38,14 +41,19 @@ interface Model {
   parent: (number | null)[];
   children: number[];
   status: Status[];
-  purchases: { amount: bigint; commissions: { who: number; amount: bigint; credited: boolean; reversed: bigint }[]; refunded: bigint; id: string }[];
+  purchases: {
+    amount: bigint;
+    commissions: { who: number; amount: bigint; credited: boolean; reversed: bigint }[];
+    refunded: bigint;
+    id: string;
+  }[];
   /** Every stored reference with the fields a replay is compared on. */
   stored: Map<string, { buyer: string; amount: bigint; profit: bigint | null; id: string }>;
 }
 
 function paise(s: string): bigint {
   const [i, f = ''] = s.split('.');
-  return BigInt(i!) * 100n + BigInt((f + '00').slice(0, 2));
+  return BigInt(i!) * 100n + BigInt(`${f}00`.slice(0, 2));
 }
 const rs = (p: bigint) => `${p / 100n}.${(p % 100n).toString().padStart(2, '0')}`;
 
@@ -190,7 +198,12 @@ async function runBatch(sql: Sql, m: Model, users: TestUser[], o: Extract<Op, { 
       if (storedRefs.length === 0) continue;
       const ref = storedRefs[it.which % storedRefs.length]!;
       const s = m.stored.get(ref)!;
-      row = { buyer_id: s.buyer, amount: rs(s.amount + (it.conflict ? 1n : 0n)), profit: s.profit === null ? null : rs(s.profit), external_ref: ref };
+      row = {
+        buyer_id: s.buyer,
+        amount: rs(s.amount + (it.conflict ? 1n : 0n)),
+        profit: s.profit === null ? null : rs(s.profit),
+        external_ref: ref,
+      };
     } else if (it.kind === 'repeat') {
       if (rows.length === 0) continue;
       const copy = rows[it.which % rows.length]!;
@@ -253,8 +266,14 @@ async function runBatch(sql: Sql, m: Model, users: TestUser[], o: Extract<Op, { 
   }
 
   const results = o.json
-    ? await recordPurchases(sql, rows.map((r) => (r.profit === null ? { ...r, profit: undefined } : r)))
-    : await ingestPurchases(sql, rows.map((r) => ({ ...r, amount: String(r.amount) })));
+    ? await recordPurchases(
+        sql,
+        rows.map((r) => (r.profit === null ? { ...r, profit: undefined } : r)),
+      )
+    : await ingestPurchases(
+        sql,
+        rows.map((r) => ({ ...r, amount: String(r.amount) })),
+      );
   expect(results.map((r) => [r.outcome, r.error_code])).toEqual(expected);
   for (const c of created) {
     const id = results[c.row]!.purchase_id!;
@@ -269,7 +288,14 @@ async function runBatch(sql: Sql, m: Model, users: TestUser[], o: Extract<Op, { 
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('signup' as const), under: fc.option(fc.nat(60), { freq: 6 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('status' as const), who: fc.nat(60), status: fc.constantFrom<Status>('active', 'inactive', 'suspended') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('status' as const),
+      who: fc.nat(60),
+      status: fc.constantFrom<Status>('active', 'inactive', 'suspended'),
+    }),
+  },
   {
     weight: 5,
     arbitrary: fc.record({
@@ -280,7 +306,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       profitPct: fc.option(fc.integer({ min: 0, max: 100 }), { freq: 2 }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('refund' as const), which: fc.nat(200), pct: fc.option(fc.integer({ min: 1, max: 99 }), { freq: 2 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('refund' as const),
+      which: fc.nat(200),
+      pct: fc.option(fc.integer({ min: 1, max: 99 }), { freq: 2 }),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -341,7 +374,9 @@ describe('reconciliation', () => {
     const db = await createTestDatabase();
     try {
       await run(db.sql, [
-        { op: 'signup', under: null }, { op: 'signup', under: 0 }, { op: 'signup', under: 1 },
+        { op: 'signup', under: null },
+        { op: 'signup', under: 0 },
+        { op: 'signup', under: 1 },
         { op: 'buy', who: 2, paise: 250_000, profitPct: null },
         { op: 'refund', which: 0, pct: 40 },
       ]);
@@ -351,7 +386,10 @@ describe('reconciliation', () => {
         await tx`update eightfold.earnings set amount = amount + 1.00 where kind = 'commission' and level = 1`;
       });
       const diffs = await db.sql`select purchase_id, level, issue from eightfold.reconcile() order by issue`;
-      expect(diffs.map((d) => [d.level, d.issue])).toEqual([[1, 'commission differs'], [1, 'reversal total']]);
+      expect(diffs.map((d) => [d.level, d.issue])).toEqual([
+        [1, 'commission differs'],
+        [1, 'reversal total'],
+      ]);
     } finally {
       await db.drop();
     }
@@ -361,7 +399,8 @@ describe('reconciliation', () => {
     const db = await createTestDatabase();
     try {
       await run(db.sql, [
-        { op: 'signup', under: null }, { op: 'signup', under: 0 },
+        { op: 'signup', under: null },
+        { op: 'signup', under: 0 },
         { op: 'buy', who: 1, paise: 250_000, profitPct: null },
       ]);
       await db.sql.begin(async (tx) => {
@@ -369,7 +408,10 @@ describe('reconciliation', () => {
         await tx`update eightfold.earnings set level = 2 where kind = 'commission'`;
       });
       const diffs = await db.sql`select level, issue from eightfold.reconcile() order by issue`;
-      expect(diffs.map((d) => [d.level, d.issue])).toEqual([[1, 'missing commission'], [2, 'unexpected commission']]);
+      expect(diffs.map((d) => [d.level, d.issue])).toEqual([
+        [1, 'missing commission'],
+        [2, 'unexpected commission'],
+      ]);
     } finally {
       await db.drop();
     }

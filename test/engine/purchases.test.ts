@@ -20,7 +20,14 @@ async function counts() {
   return row;
 }
 
-function record(args: { buyer?: string; amount?: string | null; ref?: string; profit?: string | null; currency?: string | null; at?: string | null }) {
+function record(args: {
+  buyer?: string;
+  amount?: string | null;
+  ref?: string;
+  profit?: string | null;
+  currency?: string | null;
+  at?: string | null;
+}) {
   return db.sql`select * from eightfold.record_purchase(
     ${args.buyer ?? buyer.id}::uuid, ${args.amount === undefined ? '2000.00' : args.amount}::numeric,
     ${args.ref ?? randomUUID()}, ${args.profit ?? null}::numeric, ${args.currency === undefined ? 'INR' : args.currency},
@@ -58,7 +65,7 @@ describe('purchase validation', () => {
     expect(await counts()).toEqual(before);
   });
 
-  it('records an inactive buyer\'s purchase (inactive users may still buy)', async () => {
+  it("records an inactive buyer's purchase (inactive users may still buy)", async () => {
     const i = await join(db.sql, 'Inactive Buyer', parent);
     await db.sql`select eightfold.set_status(${i.id}, 'inactive')`;
     const [r] = await record({ buyer: i.id });
@@ -66,10 +73,12 @@ describe('purchase validation', () => {
   });
 
   it('applies the same rules to a direct insert by the service role', async () => {
-    const code = await sqlstate(db.sql.begin(async (tx) => {
-      await tx`set local role service_role`;
-      await tx`insert into eightfold.purchases (buyer_id, amount, external_ref) values (${buyer.id}, 1500.999, ${randomUUID()})`;
-    }));
+    const code = await sqlstate(
+      db.sql.begin(async (tx) => {
+        await tx`set local role service_role`;
+        await tx`insert into eightfold.purchases (buyer_id, amount, external_ref) values (${buyer.id}, 1500.999, ${randomUUID()})`;
+      }),
+    );
     expect(code).toBe('EF202');
   });
 
@@ -103,8 +112,7 @@ describe('idempotency on the external reference', () => {
     const conns = Array.from({ length: 30 }, () => postgres(db.url, { max: 1, onnotice: () => {} }));
     try {
       await Promise.all(conns.map((c) => c`select 1`));
-      const results = await Promise.all(conns.map((c) =>
-        c`select * from eightfold.record_purchase(${buyer.id}, 7777.00, ${ref})`));
+      const results = await Promise.all(conns.map((c) => c`select * from eightfold.record_purchase(${buyer.id}, 7777.00, ${ref})`));
       const ids = new Set(results.map((r) => r[0]!.purchase_id));
       expect(ids.size).toBe(1);
       expect(results.filter((r) => r[0]!.replayed === false)).toHaveLength(1);

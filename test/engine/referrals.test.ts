@@ -32,7 +32,11 @@ describe('joining with a referral code', () => {
 
   it('accepts a code typed in lower case with spaces and hyphens, and Crockford look-alikes', async () => {
     const a = await join(db.sql, 'Code Owner', null);
-    const typed = a.code.toLowerCase().replace(/^(....)/, '$1- ').replace(/1/g, 'l').replace(/0/g, 'o');
+    const typed = a.code
+      .toLowerCase()
+      .replace(/^(....)/, '$1- ')
+      .replace(/1/g, 'l')
+      .replace(/0/g, 'o');
     const b = await signUp(db.sql, 'Careless Typist');
     await db.sql`select eightfold.join_referrer(${b.id}, ${typed})`;
     const [p] = await db.sql`select referrer_id from eightfold.profiles where user_id = ${b.id}`;
@@ -61,16 +65,25 @@ describe('joining with a referral code', () => {
     expect(await refused(() => as(db.sql, 'anon', null, (tx) => tx`select * from public.join_referrer(${a.code})`))).toBe('42501');
   });
 
-  it('brings a user\'s existing downline along when they join late', async () => {
+  it("brings a user's existing downline along when they join late", async () => {
     const top = await join(db.sql, 'Late Top', null);
     const late = await join(db.sql, 'Late Joiner', null);
     const kid = await join(db.sql, 'Late Kid', late);
     const grandkid = await join(db.sql, 'Late Grandkid', kid);
     await db.sql`select eightfold.join_referrer(${late.id}, ${top.code})`;
-    const rows = await db.sql`select user_id, depth from eightfold.profiles where user_id in ${db.sql([late.id, kid.id, grandkid.id])} order by depth`;
-    expect(rows.map((r) => [r.user_id, r.depth])).toEqual([[late.id, 1], [kid.id, 2], [grandkid.id, 3]]);
+    const rows =
+      await db.sql`select user_id, depth from eightfold.profiles where user_id in ${db.sql([late.id, kid.id, grandkid.id])} order by depth`;
+    expect(rows.map((r) => [r.user_id, r.depth])).toEqual([
+      [late.id, 1],
+      [kid.id, 2],
+      [grandkid.id, 3],
+    ]);
     const dl = await db.sql`select user_id, level, leg_id from eightfold.downline(${top.id}) order by level`;
-    expect(dl.map((r) => [r.user_id, r.level, r.leg_id])).toEqual([[late.id, 1, late.id], [kid.id, 2, late.id], [grandkid.id, 3, late.id]]);
+    expect(dl.map((r) => [r.user_id, r.level, r.leg_id])).toEqual([
+      [late.id, 1, late.id],
+      [kid.id, 2, late.id],
+      [grandkid.id, 3, late.id],
+    ]);
   });
 });
 
@@ -87,7 +100,7 @@ describe('invalid referrals are refused with their own code and write nothing', 
     expect(await refused(() => db.sql`select eightfold.join_referrer(${b.id}, ${null})`)).toBe('EF101');
   });
 
-  it('EF102: one\'s own code', async () => {
+  it("EF102: one's own code", async () => {
     const a = await join(db.sql, 'Narcissus', null);
     expect(await refused(() => db.sql`select eightfold.join_referrer(${a.id}, ${a.code})`)).toBe('EF102');
   });
@@ -102,7 +115,7 @@ describe('invalid referrals are refused with their own code and write nothing', 
     expect(await refused(() => db.sql`select eightfold.join_referrer(${b.id}, ${banned.code})`)).toBe('EF103');
   });
 
-  it('EF104: a second attempt to change one\'s referrer, even to the same one', async () => {
+  it("EF104: a second attempt to change one's referrer, even to the same one", async () => {
     const a = await join(db.sql, 'First Referrer', null);
     const c = await join(db.sql, 'Second Referrer', null);
     const b = await join(db.sql, 'Settled Joiner', a);
@@ -110,7 +123,7 @@ describe('invalid referrals are refused with their own code and write nothing', 
     expect(await refused(() => db.sql`update eightfold.profiles set referrer_id = null where user_id = ${b.id}`)).toBe('EF104');
   });
 
-  it('EF105: joining someone in one\'s own downline, directly or deep', async () => {
+  it("EF105: joining someone in one's own downline, directly or deep", async () => {
     const top = await join(db.sql, 'Cycle Top', null);
     const kid = await join(db.sql, 'Cycle Kid', top);
     const deep = await join(db.sql, 'Cycle Deep', await join(db.sql, 'Cycle Mid', kid));
@@ -132,8 +145,12 @@ describe('invalid referrals are refused with their own code and write nothing', 
 
   it('EF108: a profile cannot be inserted with a referrer already set', async () => {
     const a = await join(db.sql, 'Shortcut Target', null);
-    expect(await refused(() => db.sql`insert into eightfold.profiles (user_id, referral_code, referrer_id)
-                                values (gen_random_uuid(), 'ABCDEFGH', ${a.id})`)).toBe('EF108');
+    expect(
+      await refused(
+        () => db.sql`insert into eightfold.profiles (user_id, referral_code, referrer_id)
+                                values (gen_random_uuid(), 'ABCDEFGH', ${a.id})`,
+      ),
+    ).toBe('EF108');
   });
 });
 

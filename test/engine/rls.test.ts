@@ -35,8 +35,12 @@ describe('referrer', () => {
   });
 
   it('sees the downline with masked names and amounts, and no contact data', async () => {
-    const rows = await as(db.sql, 'authenticated', referrer.id, (tx) =>
-      tx`select user_id, masked_name, level, leg_id, active, earned::text from public.my_downline() order by level`);
+    const rows = await as(
+      db.sql,
+      'authenticated',
+      referrer.id,
+      (tx) => tx`select user_id, masked_name, level, leg_id, active, earned::text from public.my_downline() order by level`,
+    );
     expect(rows).toEqual([
       { user_id: buyer.id, masked_name: 'Bina B.', level: 1, leg_id: buyer.id, active: true, earned: '200.00' },
       { user_id: grandkid.id, masked_name: 'Gopal G.', level: 2, leg_id: buyer.id, active: true, earned: '20.00' },
@@ -51,8 +55,12 @@ describe('referrer', () => {
   });
 
   it('reads their own profile through public.my_profile', async () => {
-    const [me] = await as(db.sql, 'authenticated', referrer.id, (tx) =>
-      tx`select user_id, referral_code, direct_referrals::int, max_direct_referrals from public.my_profile`);
+    const [me] = await as(
+      db.sql,
+      'authenticated',
+      referrer.id,
+      (tx) => tx`select user_id, referral_code, direct_referrals::int, max_direct_referrals from public.my_profile`,
+    );
     expect(me).toEqual({ user_id: referrer.id, referral_code: referrer.code, direct_referrals: 1, max_direct_referrals: 8 });
   });
 });
@@ -67,17 +75,19 @@ describe('buyer', () => {
     });
   });
 
-  it('cannot see their referrer\'s downline or earnings', async () => {
+  it("cannot see their referrer's downline or earnings", async () => {
     const rows = await as(db.sql, 'authenticated', buyer.id, (tx) => tx`select user_id from public.my_downline()`);
     expect(rows.map((r) => r.user_id)).toEqual([grandkid.id]);
   });
 });
 
 describe('stranger', () => {
-  it('sees nothing of the referrer\'s tree', async () => {
+  it("sees nothing of the referrer's tree", async () => {
     await as(db.sql, 'authenticated', stranger.id, async (tx) => {
       for (const t of tables) {
-        const rows = await tx.unsafe(`select * from eightfold.${t} where ${t === 'purchases' ? 'buyer_id' : t === 'earnings' ? 'beneficiary_id' : t === 'refunds' ? 'purchase_id' : 'user_id'}::text <> '${stranger.id}'`);
+        const rows = await tx.unsafe(
+          `select * from eightfold.${t} where ${t === 'purchases' ? 'buyer_id' : t === 'earnings' ? 'beneficiary_id' : t === 'refunds' ? 'purchase_id' : 'user_id'}::text <> '${stranger.id}'`,
+        );
         expect(rows, t).toEqual([]);
       }
       expect(await tx`select * from public.my_downline()`).toEqual([]);

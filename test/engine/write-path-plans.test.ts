@@ -42,12 +42,14 @@ describe('write-path plans', () => {
 
     // Action: every connection records its purchases one call at a time.
     try {
-      await Promise.all(conns.map(async (c, k) => {
-        for (let i = 0; i < PER_CONNECTION; i++) {
-          const buyer = users[20 + ((i * 7 + k * 13) % 40)]!; // at depth 2 or more: two earnings each
-          await c`select * from eightfold.record_purchase(${buyer.id}, ${`${1500 + (i % 100)}.00`}::numeric, ${randomUUID()})`;
-        }
-      }));
+      await Promise.all(
+        conns.map(async (c, k) => {
+          for (let i = 0; i < PER_CONNECTION; i++) {
+            const buyer = users[20 + ((i * 7 + k * 13) % 40)]!; // at depth 2 or more: two earnings each
+            await c`select * from eightfold.record_purchase(${buyer.id}, ${`${1500 + (i % 100)}.00`}::numeric, ${randomUUID()})`;
+          }
+        }),
+      );
     } finally {
       // A backend reports its statistics when it ends.
       await Promise.all(conns.map((c) => c.end()));
@@ -85,18 +87,25 @@ describe('write-path plans', () => {
     await db.sql`analyze eightfold.refunds`;
     const conns = Array.from({ length: 3 }, () => postgres(db.url, { max: 1, onnotice: () => {} }));
     await Promise.all(conns.map((c) => c`select 1`));
-    const stats = async () => Object.fromEntries((await db.sql<{ relname: string; seq_scan: number; n_tup_ins: number }[]>`
+    const stats = async () =>
+      Object.fromEntries(
+        (
+          await db.sql<{ relname: string; seq_scan: number; n_tup_ins: number }[]>`
       select relname, seq_scan::int as seq_scan, n_tup_ins::int as n_tup_ins from pg_stat_user_tables
-      where schemaname = 'eightfold' and relname in ('purchases', 'refunds', 'earnings')`).map((r) => [r.relname, r]));
+      where schemaname = 'eightfold' and relname in ('purchases', 'refunds', 'earnings')`
+        ).map((r) => [r.relname, r]),
+      );
     const before = await stats();
 
     // Action: a partial refund of every purchase, on 3 long-lived connections.
     try {
-      await Promise.all(conns.map(async (c, k) => {
-        for (let i = k; i < ids.length; i += conns.length) {
-          await c`select * from eightfold.refund_purchase(${ids[i]!}, ${randomUUID()}, 500.00)`;
-        }
-      }));
+      await Promise.all(
+        conns.map(async (c, k) => {
+          for (let i = k; i < ids.length; i += conns.length) {
+            await c`select * from eightfold.refund_purchase(${ids[i]!}, ${randomUUID()}, 500.00)`;
+          }
+        }),
+      );
     } finally {
       await Promise.all(conns.map((c) => c.end()));
     }

@@ -31,7 +31,8 @@ async function npmStart(env: Record<string, string>) {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const deadline = Date.now() + 90_000;
   while (!out.includes('Running. Press Ctrl-C to stop.')) {
-    if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null) throw new Error(`npm start did not come up:\n${out}`);
+    if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`npm start did not come up:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { child, exited, output: () => out };

@@ -28,7 +28,7 @@ let cluster: EmbeddedCluster;
 let admin: Sql;
 let server: ServerProcess;
 let referrer: string;
-let buyers: string[] = [];
+const buyers: string[] = [];
 let feed: LiveFeed;
 const received: string[] = [];
 /** The subscriber's status changes, for the failure message. */
@@ -99,11 +99,15 @@ beforeAll(async () => {
   });
   // A stream without a Last-Event-ID is "live from now": it must be open before the first
   // purchase of the load, or that purchase is not its to get.
-  await until(() => opened, 20_000, 'the subscriber\'s stream to open');
-  await until(async () => {
-    const [row] = await admin<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where query ilike 'listen %'`;
-    return row!.n > 0;
-  }, 10_000, 'the live listener');
+  await until(() => opened, 20_000, "the subscriber's stream to open");
+  await until(
+    async () => {
+      const [row] = await admin<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where query ilike 'listen %'`;
+      return row!.n > 0;
+    },
+    10_000,
+    'the live listener',
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -167,7 +171,13 @@ describe('the server under database and process faults', () => {
     await until(async () => (await listenerBackends()) > 0, 5000, 'the listener to listen again');
     const retried = await load.settle(load.buyerOf);
     const ledger = await checkLedger(admin, 'fault-restart', load.acknowledgedRefs());
-    report.postgresRestart = { ...during, unavailableWhileDown: downCounts.unavailable, recoveryMs: Math.round(recoveryMs), retriedAfterwards: retried, ...ledger };
+    report.postgresRestart = {
+      ...during,
+      unavailableWhileDown: downCounts.unavailable,
+      recoveryMs: Math.round(recoveryMs),
+      retriedAfterwards: retried,
+      ...ledger,
+    };
     expect(downCounts.unavailable).toBeGreaterThan(0);
     expect(during.otherErrors).toBe(0);
     expect(during.retryAfterMissing).toBe(0);
@@ -197,9 +207,11 @@ describe('the server under database and process faults', () => {
 
   it('4. the SSE subscriber got every ledger row of its user exactly once, through all of the above', async () => {
     const ledger = async () =>
-      (await admin<{ id: string }[]>`
+      (
+        await admin<{ id: string }[]>`
         select created_xid::text || '-' || earning_id::text as id from eightfold.earnings
-        where beneficiary_id = ${referrer} order by created_xid, earning_id`).map((r) => r.id);
+        where beneficiary_id = ${referrer} order by created_xid, earning_id`
+      ).map((r) => r.id);
     const expected = await ledger();
     await until(() => received.length >= expected.length, 20_000, 'the subscriber to catch up').catch((err: Error) => {
       const got = new Set(received);

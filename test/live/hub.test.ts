@@ -103,8 +103,10 @@ describe('a client resuming far back', () => {
         await new Promise((r) => setTimeout(r, 15)); // a slow but steady reader
       }
       const ids = [...text.matchAll(/^id: (\S+)\nevent: earning$/gm)].map((m) => m[1]);
-      const ledger = (await db.sql`select created_xid::text || '-' || earning_id as id from eightfold.earnings
-                                   where beneficiary_id = ${p.id} order by created_xid, earning_id`).map((r) => r.id);
+      const ledger = (
+        await db.sql`select created_xid::text || '-' || earning_id as id from eightfold.earnings
+                                   where beneficiary_id = ${p.id} order by created_xid, earning_id`
+      ).map((r) => r.id);
       expect(ids).toEqual(ledger);
       expect(hub.stats.dropped).toBe(0);
       await reader.cancel();
@@ -125,7 +127,12 @@ describe('closed clients', () => {
     // One user churning 16 streams at a time, 10,000 times: the hub under test, not the
     // per-user stream cap and rate limit (test/api/limits.test.ts, test/live/sse.test.ts).
     server = await startApiServer(
-      { sql: db.sql, verifier: createVerifier({ jwtSecret: SECRET }), config: { mode: 'local', limits: { rate: NO_RATE_LIMITS, streamsPerUser: 0 } }, live: hub },
+      {
+        sql: db.sql,
+        verifier: createVerifier({ jwtSecret: SECRET }),
+        config: { mode: 'local', limits: { rate: NO_RATE_LIMITS, streamsPerUser: 0 } },
+        live: hub,
+      },
       { port: 0, host: '127.0.0.1' },
     );
     user = await join(db.sql, 'Churning User', null);

@@ -30,28 +30,30 @@ interface Message {
 
 async function messagesFor(user: TestUser): Promise<Message[]> {
   return sql<Message[]>`select id, topic, event, extension, private, payload from realtime.messages
-                        where topic = ${'earnings:' + user.id} order by (payload->>'earning_id')::bigint`;
+                        where topic = ${`earnings:${user.id}`} order by (payload->>'earning_id')::bigint`;
 }
 
 /** Supabase Realtime's private-join check (lib/realtime/tenants/authorization.ex). */
 async function canJoin(topic: string, role: 'authenticated' | 'anon', sub: string | null): Promise<boolean> {
-  return sql.begin(async (tx) => {
-    const probe = randomUUID();
-    await tx`insert into realtime.messages (id, topic, extension, private, payload)
+  return sql
+    .begin(async (tx) => {
+      const probe = randomUUID();
+      await tx`insert into realtime.messages (id, topic, extension, private, payload)
              values (${probe}, ${topic}, 'broadcast', true, '{}')`;
-    const claims = sub ? { sub, role, aud: 'authenticated' } : { role };
-    await tx`select set_config('role', ${role}, true),
+      const claims = sub ? { sub, role, aud: 'authenticated' } : { role };
+      await tx`select set_config('role', ${role}, true),
                     set_config('realtime.topic', ${topic}, true),
                     set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
                     set_config('request.jwt.claim.sub', ${sub ?? ''}, true),
                     set_config('request.jwt.claim.role', ${role}, true)`;
-    const seen = await tx`select id from realtime.messages where id = ${probe}`;
-    await tx`select set_config('role', 'none', true)`.catch(() => undefined);
-    throw Object.assign(new Error('rollback'), { seen: seen.length === 1 });
-  }).catch((e: { seen?: boolean }) => {
-    if (e.seen === undefined) throw e;
-    return e.seen;
-  });
+      const seen = await tx`select id from realtime.messages where id = ${probe}`;
+      await tx`select set_config('role', 'none', true)`.catch(() => undefined);
+      throw Object.assign(new Error('rollback'), { seen: seen.length === 1 });
+    })
+    .catch((e: { seen?: boolean }) => {
+      if (e.seen === undefined) throw e;
+      return e.seen;
+    });
 }
 
 describe('broadcast of earnings from the database', () => {
@@ -178,10 +180,12 @@ describe('broadcast of earnings from the database', () => {
   it('does not broadcast rows of a rolled-back transaction', async () => {
     const p = await join(sql, 'Roll Parent', null);
     const b = await join(sql, 'Roll Buyer', p);
-    await sql.begin(async (tx) => {
-      await tx`select eightfold.record_purchase(${b.id}, 5000, ${randomUUID()})`;
-      throw new Error('abort');
-    }).catch(() => undefined);
+    await sql
+      .begin(async (tx) => {
+        await tx`select eightfold.record_purchase(${b.id}, 5000, ${randomUUID()})`;
+        throw new Error('abort');
+      })
+      .catch(() => undefined);
     expect(await messagesFor(p)).toEqual([]);
   });
 

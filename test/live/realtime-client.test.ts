@@ -88,8 +88,10 @@ class FakeRealtimeSocket {
     if (typeof data !== 'string') return; // client broadcasts: not used here
     const f = JSON.parse(data) as Frame;
     const [, , topic, event, payload] = f;
-    if (event === 'heartbeat') return this.#reply(f, 'ok', {});
-    if (event === 'phx_leave') return this.#reply(f, 'ok', {});
+    if (event === 'heartbeat' || event === 'phx_leave') {
+      this.#reply(f, 'ok', {});
+      return;
+    }
     if (event !== 'phx_join') return;
     const sub = topic.replace(/^realtime:/, '');
     const config = payload.config as { private?: boolean };
@@ -111,9 +113,18 @@ class FakeRealtimeSocket {
     const joinRef = this.joined.get(row.topic);
     if (joinRef === undefined) return;
     this.onmessage?.({
-      data: JSON.stringify([joinRef, null, `realtime:${row.topic}`, 'broadcast', {
-        type: 'broadcast', event: row.event, meta: { id: row.id }, payload: row.payload,
-      }]),
+      data: JSON.stringify([
+        joinRef,
+        null,
+        `realtime:${row.topic}`,
+        'broadcast',
+        {
+          type: 'broadcast',
+          event: row.event,
+          meta: { id: row.id },
+          payload: row.payload,
+        },
+      ]),
     });
   }
 
@@ -169,8 +180,13 @@ describe('subscribeToEarnings over supabase-js', () => {
     await until(() => got.length === 2, 2000, 'earnings');
     expect(got[0]).toEqual(rows[0]!.payload);
     expect(got[0]).toMatchObject({
-      kind: 'commission', status: 'credited', amount: '7500.00', level: 1, leg_id: buyer.id,
-      purchase_id: purchaseId, source_name: 'Chitra M.',
+      kind: 'commission',
+      status: 'credited',
+      amount: '7500.00',
+      level: 1,
+      leg_id: buyer.id,
+      purchase_id: purchaseId,
+      source_name: 'Chitra M.',
       totals: { credited: '7500.00', reversed: '0.00', forfeited: '0.00', net: '7500.00' },
     });
     expect(got[1]!.totals.net).toBe('7600.00');

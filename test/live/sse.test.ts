@@ -75,16 +75,18 @@ function listen(baseUrl: string, token: string, opts: { stream?: 'earnings' | 'a
       sources.push(this);
     }
   }
-  const feed = trackFeed(subscribeLiveEarnings({
-    baseUrl,
-    token,
-    stream: opts.stream,
-    lastEventId: opts.lastEventId,
-    EventSource: Tracked,
-    reconnectMs: 50,
-    onEarning: (e, id) => events.push({ id, e }),
-    onStatus: (s) => (status = s),
-  }));
+  const feed = trackFeed(
+    subscribeLiveEarnings({
+      baseUrl,
+      token,
+      stream: opts.stream,
+      lastEventId: opts.lastEventId,
+      EventSource: Tracked,
+      reconnectMs: 50,
+      onEarning: (e, id) => events.push({ id, e }),
+      onStatus: (s) => (status = s),
+    }),
+  );
   return { feed, events, sources, open: () => status === 'open' };
 }
 
@@ -302,13 +304,19 @@ describe('who may open a stream', () => {
       expect(await get(path), path).toEqual({ status: 401, code: 'invalid_token' });
     }
     // Not even next to a good Authorization header.
-    expect(await get(`/v1/live/earnings?access_token=${SERVICE_KEY}`, { authorization: `Bearer ${await tokenFor(u)}` })).toEqual({ status: 401, code: 'invalid_token' });
+    expect(await get(`/v1/live/earnings?access_token=${SERVICE_KEY}`, { authorization: `Bearer ${await tokenFor(u)}` })).toEqual({
+      status: 401,
+      code: 'invalid_token',
+    });
     // Nor a token passed as a ticket, nor a ticket of another server (another key).
     expect(await get(`/v1/live/earnings?ticket=${await tokenFor(u)}`)).toEqual({ status: 401, code: 'invalid_token' });
     expect(await get(`/v1/live/all?ticket=${SERVICE_KEY}`)).toEqual({ status: 401, code: 'invalid_token' });
     const other = await startNode(db.sql);
     try {
-      expect(await get(`/v1/live/earnings?ticket=${await ticketFor(other, await tokenFor(u))}`)).toEqual({ status: 401, code: 'invalid_token' });
+      expect(await get(`/v1/live/earnings?ticket=${await ticketFor(other, await tokenFor(u))}`)).toEqual({
+        status: 401,
+        code: 'invalid_token',
+      });
     } finally {
       await stopNode(other);
     }
@@ -336,13 +344,19 @@ describe('who may open a stream', () => {
   it("refuses a user asking for another user's stream: 403 forbidden", async () => {
     const a = await join(db.sql, 'User A', null);
     const b = await join(db.sql, 'User B', null);
-    expect(await get(`/v1/live/earnings?user_id=${b.id}&ticket=${await ticketFor(node, await tokenFor(a))}`)).toEqual({ status: 403, code: 'forbidden' });
+    expect(await get(`/v1/live/earnings?user_id=${b.id}&ticket=${await ticketFor(node, await tokenFor(a))}`)).toEqual({
+      status: 403,
+      code: 'forbidden',
+    });
   });
 
   it('holds a user to 5 streams at once: the 6th is 429 too_many_streams, and closing one frees a place', async () => {
     const u = await join(db.sql, 'Many Tabs', null);
     const token = await tokenFor(u);
-    const sources = Array.from({ length: 5 }, () => new FetchEventSource(`${node.server.url}/v1/live/earnings`, { authorization: `Bearer ${token}` }));
+    const sources = Array.from(
+      { length: 5 },
+      () => new FetchEventSource(`${node.server.url}/v1/live/earnings`, { authorization: `Bearer ${token}` }),
+    );
     try {
       await until(() => sources.every((es) => es.readyState === FetchEventSource.OPEN), 5000, 'five open');
       const sixth = await fetch(`${node.server.url}/v1/live/earnings`, { headers: { authorization: `Bearer ${token}` } });
@@ -350,11 +364,15 @@ describe('who may open a stream', () => {
       expect(sixth.headers.get('retry-after')).toBeTruthy();
       expect(((await sixth.json()) as { error: { code: string } }).error.code).toBe('too_many_streams');
       sources.pop()!.close();
-      await until(async () => {
-        const res = await fetch(`${node.server.url}/v1/live/earnings`, { headers: { authorization: `Bearer ${token}` } });
-        await res.body?.cancel().catch(() => undefined);
-        return res.status === 200;
-      }, 5000, 'a place freed');
+      await until(
+        async () => {
+          const res = await fetch(`${node.server.url}/v1/live/earnings`, { headers: { authorization: `Bearer ${token}` } });
+          await res.body?.cancel().catch(() => undefined);
+          return res.status === 200;
+        },
+        5000,
+        'a place freed',
+      );
     } finally {
       for (const es of sources) es.close();
     }
@@ -363,7 +381,10 @@ describe('who may open a stream', () => {
   it('refuses a user on the operator stream: 403 service_only', async () => {
     const a = await join(db.sql, 'Not Operator', null);
     expect(await get('/v1/live/all', { authorization: `Bearer ${await tokenFor(a)}` })).toEqual({ status: 403, code: 'service_only' });
-    expect(await get('/v1/live/operator/earnings', { authorization: `Bearer ${await tokenFor(a)}` })).toEqual({ status: 403, code: 'service_only' });
+    expect(await get('/v1/live/operator/earnings', { authorization: `Bearer ${await tokenFor(a)}` })).toEqual({
+      status: 403,
+      code: 'service_only',
+    });
   });
 
   it('refuses a malformed Last-Event-ID: 400 validation_failed', async () => {
@@ -374,11 +395,13 @@ describe('who may open a stream', () => {
     });
   });
 
-  it('lets the service open any user\'s stream with user_id', async () => {
+  it("lets the service open any user's stream with user_id", async () => {
     const parent = await join(db.sql, 'Watched Parent', null);
     const buyer = await join(db.sql, 'Watched Buyer', parent);
     const events: string[] = [];
-    const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?user_id=${parent.id}&purpose=support&ticket=${await ticketFor(node, SERVICE_KEY)}`);
+    const es = new FetchEventSource(
+      `${node.server.url}/v1/live/earnings?user_id=${parent.id}&purpose=support&ticket=${await ticketFor(node, SERVICE_KEY)}`,
+    );
     es.addEventListener('earning', (ev) => events.push(JSON.parse(String(ev.data)).amount));
     await until(() => es.readyState === FetchEventSource.OPEN, 5000, 'open');
     await buy(db.sql, buyer, '5000.00');
@@ -389,10 +412,16 @@ describe('who may open a stream', () => {
     expect([...log]).toEqual([{ what: 'live_earnings', purpose: 'support', accessor_role: 'service_role' }]);
   });
 
-  it('refuses the service a user\'s stream without a purpose (400 purpose_required), and logs nothing', async () => {
+  it("refuses the service a user's stream without a purpose (400 purpose_required), and logs nothing", async () => {
     const watched = await join(db.sql, 'Unwatched Person', null);
-    expect(await get(`/v1/live/earnings?user_id=${watched.id}&ticket=${await ticketFor(node, SERVICE_KEY)}`)).toEqual({ status: 400, code: 'purpose_required' });
-    expect(await get(`/v1/live/earnings?user_id=${watched.id}&purpose=nosy&ticket=${await ticketFor(node, SERVICE_KEY)}`)).toEqual({ status: 400, code: 'purpose_unknown' });
+    expect(await get(`/v1/live/earnings?user_id=${watched.id}&ticket=${await ticketFor(node, SERVICE_KEY)}`)).toEqual({
+      status: 400,
+      code: 'purpose_required',
+    });
+    expect(await get(`/v1/live/earnings?user_id=${watched.id}&purpose=nosy&ticket=${await ticketFor(node, SERVICE_KEY)}`)).toEqual({
+      status: 400,
+      code: 'purpose_unknown',
+    });
     const [n] = await db.sql`select count(*)::int as n from eightfold.access_log where subject_id = ${watched.id}`;
     expect(n!.n).toBe(0);
   });

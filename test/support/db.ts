@@ -57,16 +57,9 @@ export function useTestDatabase(): TestDb {
 }
 
 /** Runs fn in a transaction as a persona; commits unless `rollback` is set. */
-export async function as<T>(
-  sql: Sql,
-  persona: Persona,
-  userId: string | null,
-  fn: (tx: TransactionSql) => Promise<T>,
-): Promise<T> {
+export async function as<T>(sql: Sql, persona: Persona, userId: string | null, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
   return sql.begin(async (tx) => {
-    const claims = userId
-      ? { sub: userId, role: persona, aud: 'authenticated' }
-      : { role: persona };
+    const claims = userId ? { sub: userId, role: persona, aud: 'authenticated' } : { role: persona };
     await tx`select set_config('role', ${persona}, true),
                     set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
     return fn(tx);
@@ -80,11 +73,7 @@ export interface TestUser {
 }
 
 /** Signs a user up the way Supabase Auth does: a row in auth.users with metadata. */
-export async function signUp(
-  sql: Sql,
-  name: string,
-  opts: { referralCode?: string; email?: string } = {},
-): Promise<TestUser> {
+export async function signUp(sql: Sql, name: string, opts: { referralCode?: string; email?: string } = {}): Promise<TestUser> {
   const id = randomUUID();
   const meta: Record<string, string> = { display_name: name };
   if (opts.referralCode !== undefined) meta.referral_code = opts.referralCode;
@@ -102,12 +91,7 @@ export async function join(sql: Sql, name: string, referrer: TestUser | null): P
   return u;
 }
 
-export async function buy(
-  sql: Sql,
-  buyer: TestUser,
-  amount: string,
-  opts: { profit?: string; ref?: string } = {},
-): Promise<string> {
+export async function buy(sql: Sql, buyer: TestUser, amount: string, opts: { profit?: string; ref?: string } = {}): Promise<string> {
   const [row] = await sql<{ purchase_id: string }[]>`
     select purchase_id from eightfold.record_purchase(${buyer.id}, ${amount}::numeric,
       ${opts.ref ?? randomUUID()}, ${opts.profit ?? null}::numeric)`;

@@ -71,7 +71,11 @@ export async function makeBatch(
   return row!;
 }
 
-export interface Item { payout_item_id: string; user_id: string; amount: string }
+export interface Item {
+  payout_item_id: string;
+  user_id: string;
+  amount: string;
+}
 
 export async function itemsOf(sql: Sql, payoutId: string): Promise<Item[]> {
   return sql<Item[]>`select payout_item_id::text, user_id, amount::text from eightfold.payout_items

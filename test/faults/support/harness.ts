@@ -206,15 +206,15 @@ export interface LedgerCheck {
 /** Every acknowledged purchase is in the ledger once, with its commissions once; reconcile() is empty. */
 export async function checkLedger(sql: Sql, prefix: string, acknowledged: string[]): Promise<LedgerCheck> {
   const rows = await sql<{ external_ref: string; n: number }[]>`
-    select external_ref, count(*)::int as n from eightfold.purchases where external_ref like ${prefix + '-%'} group by external_ref`;
+    select external_ref, count(*)::int as n from eightfold.purchases where external_ref like ${`${prefix}-%`} group by external_ref`;
   const present = new Map(rows.map((r) => [r.external_ref, r.n]));
   const lost = acknowledged.filter((ref) => !present.has(ref)).length;
   const [dup] = await sql<{ purchases: number; earnings: number }[]>`
-    select (select count(*)::int from (select external_ref from eightfold.purchases where external_ref like ${prefix + '-%'}
+    select (select count(*)::int from (select external_ref from eightfold.purchases where external_ref like ${`${prefix}-%`}
                                        group by external_ref having count(*) > 1) d) as purchases,
            (select count(*)::int from (select e.purchase_id, e.level from eightfold.earnings e
                                        join eightfold.purchases p on p.purchase_id = e.purchase_id
-                                       where p.external_ref like ${prefix + '-%'} and e.kind = 'commission'
+                                       where p.external_ref like ${`${prefix}-%`} and e.kind = 'commission'
                                        group by e.purchase_id, e.level having count(*) > 1) d) as earnings`;
   const [rec] = await sql<{ n: number }[]>`select count(*)::int as n from eightfold.reconcile()`;
   return { acknowledgedInTotal: acknowledged.length, lost, duplicated: dup!.purchases + dup!.earnings, reconcileDifferences: rec!.n };

@@ -11,7 +11,9 @@ import postgres from 'postgres';
 // then fail as Node would.
 process.on('unhandledRejection', (err, promise) => {
   const p = promise as { constructor?: { name?: string }; string?: string };
-  console.log(`unhandled rejection: ${(err as { code?: string }).code ?? String(err)} of a ${p.constructor?.name ?? 'promise'} ${p.string ?? ''}`);
+  console.log(
+    `unhandled rejection: ${(err as { code?: string }).code ?? String(err)} of a ${p.constructor?.name ?? 'promise'} ${p.string ?? ''}`,
+  );
   console.log((err as Error).stack);
   process.exit(1);
 });
@@ -21,8 +23,7 @@ if (!url) throw new Error('usage: terminated-connection.ts <database url>');
 const sql = postgres(url, { max: 3, onnotice: () => {} });
 const admin = postgres(url, { max: 1, onnotice: () => {} });
 const out: Record<string, unknown> = {};
-const settle = <T>(p: Promise<T>, ms = 5000) =>
-  Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
+const settle = <T>(p: Promise<T>, ms = 5000) => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
 const codeOf = (e: unknown) => (e as { code?: string }).code ?? String(e);
 
 // 1. A transaction whose backend dies mid-statement: the driver's own ROLLBACK used to be
@@ -61,7 +62,11 @@ const codeOf = (e: unknown) => (e as { code?: string }).code ?? String(e);
 {
   let listens = 0;
   let notified = 0;
-  await sql.listen('eightfold_fault_probe', () => notified++, () => listens++);
+  await sql.listen(
+    'eightfold_fault_probe',
+    () => notified++,
+    () => listens++,
+  );
   for (let i = 0; i < 3; i++) {
     const before = listens;
     await admin`select pg_terminate_backend(pid) from pg_stat_activity

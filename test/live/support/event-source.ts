@@ -77,8 +77,7 @@ export class FetchEventSource {
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         buf += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buf.search(/\r\n|\n|\r/)) >= 0) {
+        for (let nl = buf.search(/\r\n|\n|\r/); nl >= 0; nl = buf.search(/\r\n|\n|\r/)) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + (buf[nl] === '\r' && buf[nl + 1] === '\n' ? 2 : 1));
           if (line === '') {
