@@ -160,8 +160,13 @@ async function singleLoad(url: string, sql: Sql, statement: string, conns: numbe
   return { tps, wal: (w!.bytes as number) / Math.max(count, 1) };
 }
 
+/** The live path (running totals, Realtime messages, the SSE wake-up) on or off. */
 async function setLive(sql: Sql, on: boolean) {
-  await sql.unsafe(`alter table eightfold.earnings ${on ? 'enable' : 'disable'} trigger earnings_mark_unpublished`);
+  // earnings_mark_unpublished since 20261201000300; earnings_publish before (to bench older versions).
+  const [t] = await sql<{ name: string }[]>`
+    select tgname as name from pg_trigger
+    where tgrelid = 'eightfold.earnings'::regclass and tgname in ('earnings_mark_unpublished', 'earnings_publish')`;
+  await sql.unsafe(`alter table eightfold.earnings ${on ? 'enable' : 'disable'} trigger ${t!.name}`);
 }
 
 // The HTTP server: the same process `npm start` runs, against the bench database ----------

@@ -61,9 +61,11 @@ $$;
 revoke execute on function eightfold.take_payout_lock() from public;
 
 -- One row per credited commission (of p_user, or of p_earning, or all with both null).
--- Not security definer and no `set search_path` (every name is qualified): the planner
--- inlines it into the caller, so a per-user or per-earning call reads only that user's or
--- that earning's rows through the indexes.
+-- plpgsql with a pinned search_path (as every function here): each call's query is planned
+-- for its own parameters (custom plans), so `p_user is null or beneficiary_id = p_user`
+-- reduces to the index lookup it is and a balance reads only that user's rows. (A SQL
+-- function with a pinned search_path is not inlined, and PostgreSQL 17 plans its body once
+-- with the parameters unknown: it would read every commission.)
 create function eightfold.commission_lifecycle(
   p_user uuid default null,
   p_now timestamptz default now(),
@@ -84,49 +86,54 @@ returns table (
   paid numeric,
   remaining numeric
 )
-language sql stable
+language plpgsql stable
+set search_path = ''
 as $$
-  select c.earning_id, c.beneficiary_id, c.created_at, c.plan_id, c.amount,
-         coalesce(-r.reversed, 0),
-         c.amount + coalesce(r.reversed, 0),
-         av.available_at,
-         av.available_at <= p_now or al.lines > 0,
-         case when ev.voided then 'voided'
-              when ev.held then 'held'
-              when al.open_lines > 0 then 'in_payout'
-              when al.paid_lines > 0 then 'paid'
-              when av.available_at <= p_now then 'available'
-              else 'pending' end,
-         coalesce(al.in_payout, 0),
-         coalesce(al.paid, 0),
-         c.amount + coalesce(r.reversed, 0) - coalesce(al.in_payout, 0) - coalesce(al.paid, 0)
-  from eightfold.earnings c
-  join eightfold.commission_plans p on p.plan_id = c.plan_id
-  left join lateral (
-    select sum(x.amount) as reversed from eightfold.earnings x where x.reverses_id = c.earning_id
-  ) r on true
-  left join lateral (
-    select bool_or(e.action = 'void') as voided,
-           (array_agg(e.action order by e.commission_event_id desc) filter (where e.action <> 'void'))[1] = 'hold' as held,
-           max(e.effective_at) filter (where e.action = 'release') as released_at
-    from eightfold.commission_events e where e.earning_id = c.earning_id
-  ) ev on true
-  left join lateral (
-    select sum(l.amount) filter (where s.state is null) as in_payout,
-           sum(l.amount) filter (where s.state = 'paid') as paid,
-           count(*) filter (where s.state is null) as open_lines,
-           count(*) filter (where s.state = 'paid') as paid_lines,
-           count(*) filter (where s.state is distinct from 'failed') as lines
-    from eightfold.payout_lines l
-    left join eightfold.payout_item_events s on s.payout_item_id = l.payout_item_id
-    where l.earning_id = c.earning_id
-  ) al on true
-  cross join lateral (
-    select least(c.created_at + pg_catalog.make_interval(hours => p.hold_days * 24), ev.released_at) as available_at
-  ) av
-  where c.kind = 'commission' and c.status = 'credited'
-    and (p_user is null or c.beneficiary_id = p_user)
-    and (p_earning is null or c.earning_id = p_earning)
+#variable_conflict use_column
+begin
+  return query
+    select c.earning_id, c.beneficiary_id, c.created_at, c.plan_id, c.amount,
+           coalesce(-r.reversed, 0),
+           c.amount + coalesce(r.reversed, 0),
+           av.available_at,
+           av.available_at <= p_now or al.lines > 0,
+           case when ev.voided then 'voided'
+                when ev.held then 'held'
+                when al.open_lines > 0 then 'in_payout'
+                when al.paid_lines > 0 then 'paid'
+                when av.available_at <= p_now then 'available'
+                else 'pending' end,
+           coalesce(al.in_payout, 0),
+           coalesce(al.paid, 0),
+           c.amount + coalesce(r.reversed, 0) - coalesce(al.in_payout, 0) - coalesce(al.paid, 0)
+    from eightfold.earnings c
+    join eightfold.commission_plans p on p.plan_id = c.plan_id
+    left join lateral (
+      select sum(x.amount) as reversed from eightfold.earnings x where x.reverses_id = c.earning_id
+    ) r on true
+    left join lateral (
+      select bool_or(e.action = 'void') as voided,
+             (array_agg(e.action order by e.commission_event_id desc) filter (where e.action <> 'void'))[1] = 'hold' as held,
+             max(e.effective_at) filter (where e.action = 'release') as released_at
+      from eightfold.commission_events e where e.earning_id = c.earning_id
+    ) ev on true
+    left join lateral (
+      select sum(l.amount) filter (where s.state is null) as in_payout,
+             sum(l.amount) filter (where s.state = 'paid') as paid,
+             count(*) filter (where s.state is null) as open_lines,
+             count(*) filter (where s.state = 'paid') as paid_lines,
+             count(*) filter (where s.state is distinct from 'failed') as lines
+      from eightfold.payout_lines l
+      left join eightfold.payout_item_events s on s.payout_item_id = l.payout_item_id
+      where l.earning_id = c.earning_id
+    ) al on true
+    cross join lateral (
+      select least(c.created_at + pg_catalog.make_interval(hours => p.hold_days * 24), ev.released_at) as available_at
+    ) av
+    where c.kind = 'commission' and c.status = 'credited'
+      and (p_user is null or c.beneficiary_id = p_user)
+      and (p_earning is null or c.earning_id = p_earning);
+end
 $$;
 revoke execute on function eightfold.commission_lifecycle(uuid, timestamptz, bigint) from public;
 grant execute on function eightfold.commission_lifecycle(uuid, timestamptz, bigint) to service_role;
