@@ -13,7 +13,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TransactionSql } from 'postgres';
 import { asCaller, asService, requireService } from '../context.ts';
 import { ApiError, DB_ERRORS } from '../errors.ts';
-import { IdempotencyKey, idempotencyKeyProblem, MoneyOut, Timestamp, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { textProblem } from '../input.ts';
+import { IdempotencyKey, MoneyOut, Timestamp, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
 
 // Shape only; the database decides what amounts are allowed (EF201, EF202, EF203).
 const Decimal = z
@@ -95,8 +96,11 @@ export const NewUser = z
 
 export const MAX_BATCH = 10_000;
 
-// Text that PostgreSQL can store and that means one thing (functions/routes/common.ts).
-const CleanText = z.string().refine((s) => idempotencyKeyProblem(`x${s}`) === null, 'must be well-formed Unicode without NUL');
+// Text that PostgreSQL can store and that means one thing (functions/input.ts).
+const CleanText = z.string().superRefine((s, ctx) => {
+  const problem = textProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** One item of a batch, as the HTTP route and `npm run import` check it before the database does. */
 export const BatchPurchase = z
