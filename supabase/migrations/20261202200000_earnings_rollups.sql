@@ -1,0 +1,248 @@
+-- Earnings rollups kept by the write path (issue 9): per beneficiary × level, × leg,
+-- × source and × 15-minute UTC bucket, the sums and counts every earnings report needs,
+-- so a report reads a handful of rows whatever the size of the ledger.
+--
+-- One statement trigger on eightfold.earnings (AFTER INSERT, over the transition table)
+-- adds a statement's rows with one upsert per rollup, its keys sorted so concurrent
+-- statements take the row locks in the same order. The ledger is append-only (no update,
+-- delete or truncate), so inserts are the only change a rollup has to follow: commissions
+-- from purchases and reversals from refunds alike. They are derived data:
+-- eightfold.reconcile_rollups() (20261202200200) recomputes them from the ledger.
+--
+-- Measures, the same split as every report (20261125002000_report_helpers.sql):
+--   credited    = commissions paid to an active beneficiary
+--   reversed    = what refunds took back from credited commissions (positive)
+--   forfeited   = forfeited commissions net of their reversals
+--   net         = credited - reversed
+--   commissions, reversals = row counts by kind
+-- Buckets: 15 minutes of UTC (date_bin from 2000-01-01 00:00 UTC): every time zone in
+-- use today is offset from UTC by a whole number of quarter hours, so a local day, week
+-- or month is a whole number of buckets; over-time reads also handle the rest exactly
+-- (20261202200300).
+--
+-- RLS: a rollup row is readable by its beneficiary (authenticated) and the service; the
+-- analyst role has no grant here (its views are aggregates without user ids). Only the
+-- trigger (definer rights) writes.
+
+create table eightfold.earnings_by_level (
+  beneficiary_id uuid not null references eightfold.profiles (user_id),
+  level smallint not null,
+  credited numeric not null default 0,
+  reversed numeric not null default 0,
+  forfeited numeric not null default 0,
+  net numeric not null default 0,
+  commissions bigint not null default 0,
+  reversals bigint not null default 0,
+  primary key (beneficiary_id, level)
+);
+comment on table eightfold.earnings_by_level is
+  'Rollup of the ledger per beneficiary and level (credited, reversed, forfeited, net, counts). Kept by the earnings trigger; derived data (reconcile_rollups).';
+
+create table eightfold.earnings_by_leg (
+  beneficiary_id uuid not null references eightfold.profiles (user_id),
+  leg_id uuid not null references eightfold.profiles (user_id),
+  credited numeric not null default 0,
+  reversed numeric not null default 0,
+  forfeited numeric not null default 0,
+  net numeric not null default 0,
+  commissions bigint not null default 0,
+  reversals bigint not null default 0,
+  primary key (beneficiary_id, leg_id)
+);
+comment on table eightfold.earnings_by_leg is
+  'Rollup of the ledger per beneficiary and leg (the direct referral the money came through). Kept by the earnings trigger; derived data.';
+
+create table eightfold.earnings_by_source (
+  beneficiary_id uuid not null references eightfold.profiles (user_id),
+  source_id uuid not null references eightfold.profiles (user_id),
+  -- The source's node id: the last key of the by-source order (net, forfeited, node).
+  source_node bigint not null,
+  -- The lowest level the source paid this beneficiary at.
+  level smallint not null,
+  credited numeric not null default 0,
+  reversed numeric not null default 0,
+  forfeited numeric not null default 0,
+  net numeric not null default 0,
+  commissions bigint not null default 0,
+  reversals bigint not null default 0,
+  primary key (beneficiary_id, source_id)
+);
+comment on table eightfold.earnings_by_source is
+  'Rollup of the ledger per beneficiary and source (the buyer). Kept by the earnings trigger; derived data.';
+-- The by-source order (net desc, forfeited desc, node), read a page at a time.
+create index earnings_by_source_order_idx on eightfold.earnings_by_source
+  (beneficiary_id, net desc, forfeited desc, source_node);
+
+create table eightfold.earnings_by_quarter (
+  beneficiary_id uuid not null references eightfold.profiles (user_id),
+  bucket timestamptz not null,
+  credited numeric not null default 0,
+  reversed numeric not null default 0,
+  forfeited numeric not null default 0,
+  net numeric not null default 0,
+  commissions bigint not null default 0,
+  reversals bigint not null default 0,
+  primary key (beneficiary_id, bucket),
+  constraint earnings_by_quarter_aligned check (bucket = date_bin('15 minutes', bucket, timestamptz '2000-01-01 00:00:00+00'))
+);
+comment on table eightfold.earnings_by_quarter is
+  'Rollup of the ledger per beneficiary and 15-minute UTC bucket (by created_at). Over-time reports sum these into local days, weeks and months. Derived data.';
+
+alter table eightfold.earnings_by_level enable row level security;
+alter table eightfold.earnings_by_leg enable row level security;
+alter table eightfold.earnings_by_source enable row level security;
+alter table eightfold.earnings_by_quarter enable row level security;
+revoke all on eightfold.earnings_by_level, eightfold.earnings_by_leg, eightfold.earnings_by_source,
+  eightfold.earnings_by_quarter from public, anon, authenticated, service_role;
+grant select on eightfold.earnings_by_level, eightfold.earnings_by_leg, eightfold.earnings_by_source,
+  eightfold.earnings_by_quarter to authenticated, service_role;
+-- NOTE: no insert, update or delete is granted: only the trigger below writes.
+create policy earnings_by_level_select_own on eightfold.earnings_by_level
+  for select to authenticated using (beneficiary_id = (select auth.uid()));
+create policy earnings_by_leg_select_own on eightfold.earnings_by_leg
+  for select to authenticated using (beneficiary_id = (select auth.uid()));
+create policy earnings_by_source_select_own on eightfold.earnings_by_source
+  for select to authenticated using (beneficiary_id = (select auth.uid()));
+create policy earnings_by_quarter_select_own on eightfold.earnings_by_quarter
+  for select to authenticated using (beneficiary_id = (select auth.uid()));
+create policy earnings_by_level_select_service on eightfold.earnings_by_level
+  for select to service_role using (true);
+create policy earnings_by_leg_select_service on eightfold.earnings_by_leg
+  for select to service_role using (true);
+create policy earnings_by_source_select_service on eightfold.earnings_by_source
+  for select to service_role using (true);
+create policy earnings_by_quarter_select_service on eightfold.earnings_by_quarter
+  for select to service_role using (true);
+
+-- The 15-minute UTC bucket of a time.
+create function eightfold.quarter_of(p_at timestamptz) returns timestamptz
+language sql immutable
+set search_path = ''
+as $$ select pg_catalog.date_bin('15 minutes', p_at, timestamptz '2000-01-01 00:00:00+00') $$;
+revoke execute on function eightfold.quarter_of(timestamptz) from public;
+comment on function eightfold.quarter_of(timestamptz) is
+  'The start of the 15-minute UTC bucket holding p_at (the key of eightfold.earnings_by_quarter).';
+
+-- Adds a statement's ledger rows to the four rollups: one sorted upsert each.
+create function eightfold.earnings_rollup() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into eightfold.earnings_by_level as r
+    (beneficiary_id, level, credited, reversed, forfeited, net, commissions, reversals)
+  select n.beneficiary_id, n.level,
+         coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
+         coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
+         coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
+         coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
+         count(*) filter (where n.kind = 'commission'),
+         count(*) filter (where n.kind = 'reversal')
+  from new_earnings n
+  group by n.beneficiary_id, n.level
+  order by n.beneficiary_id, n.level
+  on conflict (beneficiary_id, level) do update
+    set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
+        forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
+        commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals;
+
+  insert into eightfold.earnings_by_leg as r
+    (beneficiary_id, leg_id, credited, reversed, forfeited, net, commissions, reversals)
+  select n.beneficiary_id, n.leg_id,
+         coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
+         coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
+         coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
+         coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
+         count(*) filter (where n.kind = 'commission'),
+         count(*) filter (where n.kind = 'reversal')
+  from new_earnings n
+  group by n.beneficiary_id, n.leg_id
+  order by n.beneficiary_id, n.leg_id
+  on conflict (beneficiary_id, leg_id) do update
+    set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
+        forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
+        commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals;
+
+  insert into eightfold.earnings_by_source as r
+    (beneficiary_id, source_id, source_node, level, credited, reversed, forfeited, net, commissions, reversals)
+  select g.beneficiary_id, g.source_id, s.node_id, g.level, g.credited, g.reversed, g.forfeited, g.net,
+         g.commissions, g.reversals
+  from (
+    select n.beneficiary_id, n.source_id, min(n.level) as level,
+           coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0) as credited,
+           coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0) as reversed,
+           coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0) as forfeited,
+           coalesce(sum(n.amount) filter (where n.status = 'credited'), 0) as net,
+           count(*) filter (where n.kind = 'commission') as commissions,
+           count(*) filter (where n.kind = 'reversal') as reversals
+    from new_earnings n
+    group by n.beneficiary_id, n.source_id
+  ) g
+  cross join lateral (select x.node_id from eightfold.profiles x where x.user_id = g.source_id limit 1) s
+  order by g.beneficiary_id, g.source_id
+  on conflict (beneficiary_id, source_id) do update
+    set level = least(r.level, excluded.level),
+        credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
+        forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
+        commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals;
+
+  insert into eightfold.earnings_by_quarter as r
+    (beneficiary_id, bucket, credited, reversed, forfeited, net, commissions, reversals)
+  select n.beneficiary_id, eightfold.quarter_of(n.created_at),
+         coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
+         coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
+         coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
+         coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
+         count(*) filter (where n.kind = 'commission'),
+         count(*) filter (where n.kind = 'reversal')
+  from new_earnings n
+  group by 1, 2
+  order by 1, 2
+  on conflict (beneficiary_id, bucket) do update
+    set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
+        forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
+        commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals;
+  return null;
+end
+$$;
+revoke execute on function eightfold.earnings_rollup() from public;
+comment on function eightfold.earnings_rollup() is
+  'Statement trigger on eightfold.earnings: adds the statement''s rows to the earnings rollups, one sorted upsert per rollup.';
+create trigger earnings_rollup after insert on eightfold.earnings
+  referencing new table as new_earnings
+  for each statement execute function eightfold.earnings_rollup();
+
+-- What is already in the ledger.
+insert into eightfold.earnings_by_level (beneficiary_id, level, credited, reversed, forfeited, net, commissions, reversals)
+select n.beneficiary_id, n.level,
+       coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
+       coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
+       coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
+       coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
+       count(*) filter (where n.kind = 'commission'), count(*) filter (where n.kind = 'reversal')
+from eightfold.earnings n group by 1, 2;
+insert into eightfold.earnings_by_leg (beneficiary_id, leg_id, credited, reversed, forfeited, net, commissions, reversals)
+select n.beneficiary_id, n.leg_id,
+       coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
+       coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
+       coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
+       coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
+       count(*) filter (where n.kind = 'commission'), count(*) filter (where n.kind = 'reversal')
+from eightfold.earnings n group by 1, 2;
+insert into eightfold.earnings_by_source (beneficiary_id, source_id, source_node, level, credited, reversed, forfeited, net, commissions, reversals)
+select n.beneficiary_id, n.source_id, min(s.node_id), min(n.level),
+       coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
+       coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
+       coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
+       coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
+       count(*) filter (where n.kind = 'commission'), count(*) filter (where n.kind = 'reversal')
+from eightfold.earnings n join eightfold.profiles s on s.user_id = n.source_id group by 1, 2;
+insert into eightfold.earnings_by_quarter (beneficiary_id, bucket, credited, reversed, forfeited, net, commissions, reversals)
+select n.beneficiary_id, eightfold.quarter_of(n.created_at),
+       coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
+       coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
+       coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
+       coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
+       count(*) filter (where n.kind = 'commission'), count(*) filter (where n.kind = 'reversal')
+from eightfold.earnings n group by 1, 2;
