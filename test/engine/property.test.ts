@@ -1,13 +1,15 @@
 // Property: for random trees, statuses, purchases (single and in batches) and refunds,
 // every user's balances in the database equal those of a small reference model written in
 // TypeScript, to the paisa; each batch item gets the outcome and code the model predicts;
-// and eightfold.reconcile(), reconcile_references() and live_totals_drift() find nothing.
+// and eightfold.reconcile(), reconcile_references(), live_totals_drift() and
+// reconcile_rollups() find nothing; the reports read from the rollups equal the old queries.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { createTestDatabase, signUp, sqlstate, type TestUser } from '../support/db.ts';
 import { ingestPurchases, recordPurchases, expectLedgerWhole } from '../support/purchases.ts';
+import { loadReference, expectReportsMatchReference } from '../support/report-reference.ts';
 
 type Status = 'active' | 'inactive' | 'suspended';
 type Op =
@@ -133,6 +135,8 @@ async function run(sql: Sql, ops: Op[]) {
     }).toEqual({ user: i, ...expected[i] });
   });
   await expectLedgerWhole(sql);
+  // The reports read from the rollups equal the old ledger-scan queries (a few users a run).
+  await expectReportsMatchReference(sql, users.slice(0, 6).map((u) => u.id), [['day', 'Asia/Kolkata']]);
 }
 
 /** What the plan pays for a purchase, as the model sees the tree and statuses now. */
@@ -351,6 +355,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 describe('the ledger against a reference model', () => {
   it('matches the model to the paisa and reconciles, for random programs', async () => {
     const db = await createTestDatabase();
+    await loadReference(db.sql);
     let runs = 0;
     try {
       await fc.assert(

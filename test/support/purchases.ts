@@ -45,6 +45,7 @@ export async function expectLedgerWhole(sql: Sql): Promise<void> {
   expect(await sql`select * from eightfold.reconcile()`).toEqual([]);
   expect(await sql`select * from eightfold.reconcile_references()`).toEqual([]);
   expect(await sql`select * from eightfold.live_totals_drift()`).toEqual([]);
+  expect(await sql`select * from eightfold.reconcile_rollups()`).toEqual([]);
 }
 
 export async function counts(sql: Sql): Promise<{ purchases: number; earnings: number }> {

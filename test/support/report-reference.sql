@@ -3,7 +3,7 @@
 -- (referral analytics), verbatim but for their schema. Tests load this into a `reference`
 -- schema and compare the rollup reads with it on random workloads (test/engine/rollups.test.ts).
 create schema if not exists reference;
-create function reference.earnings_summary(p_user uuid, p_from timestamptz default null, p_to timestamptz default null)
+create or replace function reference.earnings_summary(p_user uuid, p_from timestamptz default null, p_to timestamptz default null)
 returns json
 language plpgsql stable
 security definer
@@ -82,7 +82,7 @@ begin
 end
 $$;
 
-create function reference.earnings_over_time(
+create or replace function reference.earnings_over_time(
   p_user uuid, p_bucket text, p_from timestamptz, p_to timestamptz, p_tz text default 'UTC'
 ) returns table (
   bucket_start date, credited text, reversed text, forfeited text, net text, commissions bigint
@@ -142,7 +142,7 @@ begin
 end
 $$;
 
-create function reference.referral_analytics(p_user uuid)
+create or replace function reference.referral_analytics(p_user uuid)
 returns json
 language plpgsql stable
 security definer

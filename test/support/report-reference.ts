@@ -1,0 +1,55 @@
+// The reports as they were before the rollups, kept as the reference the rollup reads are
+// compared with (test/support/report-reference.sql: the old ledger-scan and tree-walk
+// queries, in a schema of their own).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import type { Sql } from 'postgres';
+
+const REFERENCE_SQL = readFileSync(path.join(import.meta.dirname, 'report-reference.sql'), 'utf8');
+
+/** Creates the `reference` schema with the old report functions in this database. */
+export async function loadReference(sql: Sql): Promise<void> {
+  await sql.unsafe(REFERENCE_SQL);
+}
+
+/** Over-time settings compared by default: buckets, zones with :00, :30 and :45 offsets. */
+export const OVER_TIME_CASES: [bucket: string, tz: string][] = [
+  ['day', 'UTC'],
+  ['day', 'Asia/Kolkata'],
+  ['week', 'Asia/Kathmandu'],
+  ['month', 'America/St_Johns'],
+];
+
+/**
+ * For each user: the all-time summary, referral analytics and over-time buckets (around
+ * now, with range edges off the quarter hour) from the rollups equal the reference, as
+ * JSON text (same keys, order, numbers and decimal strings).
+ */
+export async function expectReportsMatchReference(sql: Sql, userIds: string[], cases = OVER_TIME_CASES): Promise<void> {
+  if (userIds.length === 0) return;
+  const [loaded] = await sql`select to_regnamespace('reference') is not null as yes`;
+  if (!loaded!.yes) await loadReference(sql);
+  const rows = await sql<{ user_id: string; report: string; rollup: string; reference: string }[]>`
+    with u as (select unnest(${userIds}::uuid[]) as user_id),
+    r as (
+      select u.user_id, 'summary' as report,
+             eightfold.earnings_summary(u.user_id)::text as rollup, reference.earnings_summary(u.user_id)::text as reference
+      from u
+      union all
+      select u.user_id, 'referral_analytics',
+             eightfold.referral_analytics(u.user_id)::text, reference.referral_analytics(u.user_id)::text
+      from u
+      union all
+      select u.user_id, 'over_time ' || c.bucket || ' ' || c.tz,
+             (select json_agg(t order by t.bucket_start)::text
+              from eightfold.earnings_over_time(u.user_id, c.bucket, now() - interval '40 days 7 minutes',
+                                                now() + interval '1 day 3 minutes', c.tz) t),
+             (select json_agg(t order by t.bucket_start)::text
+              from reference.earnings_over_time(u.user_id, c.bucket, now() - interval '40 days 7 minutes',
+                                                now() + interval '1 day 3 minutes', c.tz) t)
+      from u cross join unnest(${cases.map((c) => c[0])}::text[], ${cases.map((c) => c[1])}::text[]) as c (bucket, tz)
+    )
+    select * from r where rollup is distinct from reference`;
+  expect(rows).toEqual([]);
+}
