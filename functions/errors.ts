@@ -184,6 +184,7 @@ Object.assign(DB_ERRORS, {
   },
   EF617: { code: 'isolation_unsupported', status: 409, title: 'Payout operations run in a READ COMMITTED transaction.' },
   EF618: { code: 'payout_state_invalid', status: 400, title: 'A payout item is marked paid or failed.' },
+  EF750: { code: 'cursor_invalid', status: 400, title: 'The page cursor is not one this report gave out: start again without it.' },
 } satisfies Record<string, ErrorInfo>);
 
 /** Seconds a client is asked to wait after a 503 (the Retry-After header). */

@@ -7,15 +7,19 @@
 //   GET /v1/reports/earnings/summary      totals, by level, by leg, by source
 //   GET /v1/reports/earnings/over-time    day / week / month buckets over [from, to)
 //   GET /v1/reports/earnings/recent       ledger rows, newest first, keyset-paged
-//   GET /v1/reports/earnings/export.csv   the rows of [from, to) as CSV (<= 366 days)
+//   GET /v1/reports/earnings/by-source    every source, net first, keyset-paged by cursor
+//   GET /v1/reports/earnings/export.csv   the rows of [from, to) as CSV (<= 366 days),
+//                                         streamed through a cursor (constant memory)
 //   GET /v1/reports/referrals             downline per level and per leg, top legs
 // Dates: `2026-11-01` (midnight, in `tz` for over-time, else UTC) or an ISO date-time
 // with offset. Ranges are half-open: from <= t < to.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Sql, TransactionSql } from 'postgres';
+import type { AppDeps } from '../context.ts';
+import type { Caller } from '../auth.ts';
 import { canonicalTimeZone } from '../timezones.ts';
 import { ApiError } from '../errors.ts';
-import { asCaller, requireCaller, subjectOf } from '../context.ts';
+import { asCaller, requireCaller, runAs, subjectOf } from '../context.ts';
 import { DateTimeParam, Limit, MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
 import { PurposeParam, purposeFor } from './purpose.ts';
 
@@ -63,9 +67,20 @@ const Summary = z
     by_level: z.array(Totals.extend({ level: z.number().int(), commissions: z.number().int() })),
     by_leg: z.array(Totals.extend({ leg_id: Uuid, masked_name: z.string(), commissions: z.number().int() })),
     by_source: z.array(Totals.extend({ source_id: Uuid, masked_name: z.string(), level: z.number().int(), commissions: z.number().int() })),
-    by_source_total: z.number().int().openapi({ description: 'Number of sources; by_source holds the top 100 by net.' }),
+    by_source_total: z
+      .number()
+      .int()
+      .openapi({ description: 'Number of sources; by_source holds the top 100 by net (all of them: /earnings/by-source).' }),
   })
   .openapi('EarningsSummary');
+
+const SourcePage = z
+  .object({
+    user_id: Uuid,
+    items: z.array(Totals.extend({ source_id: Uuid, masked_name: z.string(), level: z.number().int(), commissions: z.number().int() })),
+    next_cursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next page; null on the last page.' }),
+  })
+  .openapi('EarningsBySourcePage');
 
 const Bucket = z
   .object({ bucket_start: z.string().openapi({ example: '2026-11-01' }), commissions: z.number().int() })
@@ -166,6 +181,128 @@ export function csvCell(value: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** Rows a streamed export reads from its cursor at a time. */
+const EXPORT_BATCH = 1000;
+
+class Cancelled extends Error {}
+
+/**
+ * Runs producer in its own task and hands what it emits to the consumer one chunk at a
+ * time: the producer waits while a chunk is unread, so memory stays constant however much
+ * it produces. return() (the client went away) makes the producer's next emit throw
+ * Cancelled, which it may catch to end early.
+ */
+function handoff<T>(producer: (emit: (v: T) => Promise<void>) => Promise<void>): AsyncIterator<T> {
+  const queue: T[] = [];
+  let done = false;
+  let failure: unknown = null;
+  let cancelled = false;
+  let wakeConsumer: (() => void) | null = null;
+  let wakeProducer: (() => void) | null = null;
+  const wake = () => {
+    const w = wakeConsumer;
+    wakeConsumer = null;
+    w?.();
+  };
+  producer(async (v) => {
+    if (cancelled) throw new Cancelled();
+    queue.push(v);
+    wake();
+    if (queue.length > 1) await new Promise<void>((r) => (wakeProducer = r));
+    if (cancelled) throw new Cancelled();
+  }).then(
+    () => {
+      done = true;
+      wake();
+    },
+    (err) => {
+      failure = err ?? new Error('export failed');
+      done = true;
+      wake();
+    },
+  );
+  return {
+    async next() {
+      for (;;) {
+        if (queue.length > 0) {
+          const value = queue.shift()!;
+          const w = wakeProducer;
+          wakeProducer = null;
+          w?.();
+          return { value, done: false };
+        }
+        if (failure && !(failure instanceof Cancelled)) throw failure;
+        if (done) return { value: undefined, done: true };
+        await new Promise<void>((r) => (wakeConsumer = r));
+      }
+    },
+    async return() {
+      cancelled = true;
+      const w = wakeProducer;
+      wakeProducer = null;
+      w?.();
+      return { value: undefined, done: true };
+    },
+  };
+}
+
+/**
+ * The CSV of an export, streamed: one transaction as the caller reads the export through
+ * a cursor, EXPORT_BATCH rows at a time, each batch sent before the next is read. The
+ * first batch is awaited before answering, so a refused export (bad range, unknown user,
+ * missing purpose) is still a 4xx with its code; a client that goes away ends the read.
+ */
+async function csvExport(
+  deps: AppDeps,
+  caller: Caller,
+  query: (tx: TransactionSql) => ReturnType<TransactionSql['unsafe']>,
+  readOnly: boolean,
+): Promise<ReadableStream<Uint8Array>> {
+  const encoder = new TextEncoder();
+  const chunks = handoff<string>((emit) =>
+    runAs(
+      deps,
+      caller,
+      async (tx) => {
+        await emit(`${CSV_COLUMNS.join(',')}\r\n`);
+        try {
+          for await (const rows of query(tx).cursor(EXPORT_BATCH)) {
+            let text = '';
+            for (const r of rows) text += `${CSV_COLUMNS.map((k) => csvCell((r as Record<string, unknown>)[k])).join(',')}\r\n`;
+            await emit(text);
+          }
+        } catch (err) {
+          // The client went away: end the read; the transaction commits what it wrote
+          // (the access-log entry of an operator's read).
+          if (!(err instanceof Cancelled)) throw err;
+        }
+      },
+      { readOnly },
+    ),
+  );
+  const header = await chunks.next();
+  const first = await chunks.next(); // the export's first batch, or its error
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(header.value ?? ''));
+      if (first.done) controller.close();
+      else controller.enqueue(encoder.encode(first.value));
+    },
+    async pull(controller) {
+      try {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      } catch (err) {
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await chunks.return?.();
+    },
+  }, { highWaterMark: 1 });
+}
+
 export function reportRoutes() {
   const app = router();
   app.use('*', requireCaller);
@@ -193,6 +330,44 @@ export function reportRoutes() {
           purpose
             ? tx`select public.user_earnings_summary(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose}) as r`
             : tx`select public.my_earnings_summary(${at(tx, q.from)}, ${at(tx, q.to)}) as r`,
+        { readOnly: !purpose },
+      );
+      return c.json(row!.r as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/earnings/by-source',
+      summary: 'Earnings by source user (masked names), net first, every source a page at a time',
+      description: 'Pass next_cursor from one page as cursor to get the next; next_cursor is null on the last page. A cursor that was altered answers 400 cursor_invalid.',
+      tags: ['reports'],
+      security: bearerSecurity,
+      request: {
+        query: z.object({
+          limit: Limit(500, 50),
+          cursor: z.string().max(400).optional().openapi({ description: 'next_cursor of the previous page' }),
+          user_id: UserParam,
+          purpose: PurposeParam,
+        }),
+      },
+      responses: {
+        200: { description: 'One page', content: { 'application/json': { schema: SourcePage } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const user = subjectOf(c, q.user_id);
+      const purpose = purposeFor(c, q.purpose);
+      const cursor = q.cursor ?? null;
+      const [row] = await asCaller(
+        c,
+        (tx) =>
+          purpose
+            ? tx`select public.user_earnings_by_source(${user}, ${q.limit}, ${cursor}, ${purpose}) as r`
+            : tx`select public.my_earnings_by_source(${q.limit}, ${cursor}) as r`,
         { readOnly: !purpose },
       );
       return c.json(row!.r as never, 200);
@@ -310,18 +485,17 @@ export function reportRoutes() {
       const q = c.req.valid('query');
       const user = subjectOf(c, q.user_id);
       const purpose = purposeFor(c, q.purpose);
-      const rows = await asCaller(
-        c,
+      const body = await csvExport(
+        c.var.deps,
+        c.var.caller,
         (tx) =>
           purpose
             ? tx`select * from public.user_earnings_export(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})`
             : tx`select * from public.my_earnings_export(${at(tx, q.from)}, ${at(tx, q.to)})`,
-        { readOnly: !purpose },
+        !purpose,
       );
-      const lines = [CSV_COLUMNS.join(',')];
-      for (const r of rows) lines.push(CSV_COLUMNS.map((k) => csvCell((r as Record<string, unknown>)[k])).join(','));
       const name = `earnings-${user}-${q.from}-${q.to}.csv`.replace(/[^A-Za-z0-9._-]/g, '_');
-      return c.body(`${lines.join('\r\n')}\r\n`, 200, {
+      return c.body(body, 200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="${name}"`,
       });

@@ -20,12 +20,16 @@
 -- or month is a whole number of buckets; over-time reads also handle the rest exactly
 -- (20261202200300).
 --
+-- No foreign keys on the rollups: every key comes from a ledger row whose own keys are
+-- checked, profiles are never deleted, and a foreign-key check per upserted row would be
+-- most of the rollups' write cost. reconcile_rollups() is their integrity check.
+--
 -- RLS: a rollup row is readable by its beneficiary (authenticated) and the service; the
 -- analyst role has no grant here (its views are aggregates without user ids). Only the
 -- trigger (definer rights) writes.
 
 create table eightfold.earnings_by_level (
-  beneficiary_id uuid not null references eightfold.profiles (user_id),
+  beneficiary_id uuid not null,
   level smallint not null,
   credited numeric not null default 0,
   reversed numeric not null default 0,
@@ -39,8 +43,8 @@ comment on table eightfold.earnings_by_level is
   'Rollup of the ledger per beneficiary and level (credited, reversed, forfeited, net, counts). Kept by the earnings trigger; derived data (reconcile_rollups).';
 
 create table eightfold.earnings_by_leg (
-  beneficiary_id uuid not null references eightfold.profiles (user_id),
-  leg_id uuid not null references eightfold.profiles (user_id),
+  beneficiary_id uuid not null,
+  leg_id uuid not null,
   credited numeric not null default 0,
   reversed numeric not null default 0,
   forfeited numeric not null default 0,
@@ -53,8 +57,8 @@ comment on table eightfold.earnings_by_leg is
   'Rollup of the ledger per beneficiary and leg (the direct referral the money came through). Kept by the earnings trigger; derived data.';
 
 create table eightfold.earnings_by_source (
-  beneficiary_id uuid not null references eightfold.profiles (user_id),
-  source_id uuid not null references eightfold.profiles (user_id),
+  beneficiary_id uuid not null,
+  source_id uuid not null,
   -- The source's node id: the last key of the by-source order (net, forfeited, node).
   source_node bigint not null,
   -- The lowest level the source paid this beneficiary at.
@@ -74,7 +78,7 @@ create index earnings_by_source_order_idx on eightfold.earnings_by_source
   (beneficiary_id, net desc, forfeited desc, source_node);
 
 create table eightfold.earnings_by_quarter (
-  beneficiary_id uuid not null references eightfold.profiles (user_id),
+  beneficiary_id uuid not null,
   bucket timestamptz not null,
   credited numeric not null default 0,
   reversed numeric not null default 0,

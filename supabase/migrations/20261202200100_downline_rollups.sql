@@ -23,11 +23,13 @@
 --   purchases insert: a user's first purchase adds one to bought, the first qualifying
 --     one to qualified (refunds change neither: the purchase stays recorded);
 --   profiles insert adds nothing: a new profile has no referrer yet.
+-- No foreign keys, as for the earnings rollups (20261202200000): the keys come from
+-- profiles, which are never deleted, and a check per upserted row would double the cost.
 -- Derived data: eightfold.reconcile_rollups() recomputes it from the tree (20261202200200).
 
 create table eightfold.downline_by_level (
-  user_id uuid not null references eightfold.profiles (user_id),
-  leg_id uuid not null references eightfold.profiles (user_id),
+  user_id uuid not null,
+  leg_id uuid not null,
   level smallint not null check (level between 1 and 64),
   members integer not null default 0,
   active integer not null default 0,
@@ -43,7 +45,7 @@ comment on table eightfold.downline_by_level is
 create index downline_by_level_deep_idx on eightfold.downline_by_level (user_id) where level = 64;
 
 create table eightfold.buyers (
-  user_id uuid primary key references eightfold.profiles (user_id),
+  user_id uuid primary key,
   qualified boolean not null
 );
 comment on table eightfold.buyers is
