@@ -15,6 +15,7 @@
 //   npm run bench                         # the full run (under 10 minutes here)
 //   npm run bench -- --quick              # a smoke run of every part (seconds)
 //   npm run bench -- --reps 5 --seconds 10 --out results.json
+//   npm run bench -- --only scale [--users N]   # reports at 10k and 1M users (scripts/bench/scale.ts)
 //
 // Single-purchase load comes from pgbench when it is on PATH (a C client, so the client
 // costs little of the CPU the database needs), otherwise from a postgres.js loop; the
@@ -32,6 +33,7 @@ import autocannon from 'autocannon';
 import { startEmbedded, freePort } from '../../functions/node/embedded.ts';
 import { migrate, ROOT } from '../../functions/node/migrate.ts';
 import { benchUserIdSql, buildProductTree, buildRawTree, randomTree } from './tree.ts';
+import { runScale } from './scale.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -43,6 +45,10 @@ const { values: opts } = parseArgs({
     growth: { type: 'string' },
     out: { type: 'string' },
     only: { type: 'string' },
+    calls: { type: 'string' },
+    'export-rows': { type: 'string' },
+    'pg-port': { type: 'string' },
+    'http-port': { type: 'string' },
   },
 });
 const quick = opts.quick!;
@@ -337,6 +343,20 @@ let breakdownRows: unknown[] = [];
 // Main ---------------------------------------------------------------------------------
 
 async function main() {
+  if (ONLY.has('scale')) {
+    // Its own trees and databases (10k and --users, default 1M): scripts/bench/scale.ts.
+    await runScale({
+      quick,
+      users: opts.users,
+      calls: opts.calls,
+      exportRows: opts['export-rows'],
+      pgPort: opts['pg-port'],
+      httpPort: opts['http-port'],
+      out: opts.out,
+    });
+    ONLY.delete('scale');
+    if (ONLY.size === 0) return;
+  }
   const started = Date.now();
   log(
     `Eightfold bench${quick ? ' (--quick: a smoke run, not figures to quote)' : ''}: ${USERS} users, ${REPS} repetitions of ${SECONDS} s, bulk ${BULK}, growth ${GROWTH}`,

@@ -3,7 +3,7 @@
 -- so a report reads a handful of rows whatever the size of the ledger.
 --
 -- One statement trigger on eightfold.earnings (AFTER INSERT, over the transition table)
--- adds a statement's rows with one upsert per rollup, its keys sorted so concurrent
+-- adds a statement's rows with one upsert per rollup (one statement for the four), its keys sorted so concurrent
 -- statements take the row locks in the same order. The ledger is append-only (no update,
 -- delete or truncate), so inserts are the only change a rollup has to follow: commissions
 -- from purchases and reversals from refunds alike. They are derived data:
@@ -59,8 +59,6 @@ comment on table eightfold.earnings_by_leg is
 create table eightfold.earnings_by_source (
   beneficiary_id uuid not null,
   source_id uuid not null,
-  -- The source's node id: the last key of the by-source order (net, forfeited, node).
-  source_node bigint not null,
   -- The lowest level the source paid this beneficiary at.
   level smallint not null,
   credited numeric not null default 0,
@@ -73,9 +71,9 @@ create table eightfold.earnings_by_source (
 );
 comment on table eightfold.earnings_by_source is
   'Rollup of the ledger per beneficiary and source (the buyer). Kept by the earnings trigger; derived data.';
--- The by-source order (net desc, forfeited desc, node), read a page at a time.
-create index earnings_by_source_order_idx on eightfold.earnings_by_source
-  (beneficiary_id, net desc, forfeited desc, source_node);
+-- No index on the by-source order (net desc, forfeited desc, the source's node id): it
+-- would make every upsert a non-HOT update; a page sorts one beneficiary's sources, read
+-- by the key, and takes the node ids from profiles then.
 
 create table eightfold.earnings_by_quarter (
   beneficiary_id uuid not null,
@@ -92,6 +90,12 @@ create table eightfold.earnings_by_quarter (
 comment on table eightfold.earnings_by_quarter is
   'Rollup of the ledger per beneficiary and 15-minute UTC bucket (by created_at). Over-time reports sum these into local days, weeks and months. Derived data.';
 
+-- Room on each page for the next version of a row, so an upsert's update stays on its
+-- page (HOT: no index entry written).
+alter table eightfold.earnings_by_level set (fillfactor = 80);
+alter table eightfold.earnings_by_leg set (fillfactor = 80);
+alter table eightfold.earnings_by_source set (fillfactor = 80);
+alter table eightfold.earnings_by_quarter set (fillfactor = 80);
 alter table eightfold.earnings_by_level enable row level security;
 alter table eightfold.earnings_by_leg enable row level security;
 alter table eightfold.earnings_by_source enable row level security;
@@ -127,53 +131,18 @@ revoke execute on function eightfold.quarter_of(timestamptz) from public;
 comment on function eightfold.quarter_of(timestamptz) is
   'The start of the 15-minute UTC bucket holding p_at (the key of eightfold.earnings_by_quarter).';
 
--- Adds a statement's ledger rows to the four rollups: one sorted upsert each.
+-- Adds a statement's ledger rows to the four rollups: one sorted upsert each, all four in
+-- one statement (data-modifying CTEs), so a purchase pays for one statement, not four.
 create function eightfold.earnings_rollup() returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  insert into eightfold.earnings_by_level as r
-    (beneficiary_id, level, credited, reversed, forfeited, net, commissions, reversals)
-  select n.beneficiary_id, n.level,
-         coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
-         coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
-         coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
-         coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
-         count(*) filter (where n.kind = 'commission'),
-         count(*) filter (where n.kind = 'reversal')
-  from new_earnings n
-  group by n.beneficiary_id, n.level
-  order by n.beneficiary_id, n.level
-  on conflict (beneficiary_id, level) do update
-    set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
-        forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
-        commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals;
-
-  insert into eightfold.earnings_by_leg as r
-    (beneficiary_id, leg_id, credited, reversed, forfeited, net, commissions, reversals)
-  select n.beneficiary_id, n.leg_id,
-         coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
-         coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
-         coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
-         coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
-         count(*) filter (where n.kind = 'commission'),
-         count(*) filter (where n.kind = 'reversal')
-  from new_earnings n
-  group by n.beneficiary_id, n.leg_id
-  order by n.beneficiary_id, n.leg_id
-  on conflict (beneficiary_id, leg_id) do update
-    set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
-        forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
-        commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals;
-
-  insert into eightfold.earnings_by_source as r
-    (beneficiary_id, source_id, source_node, level, credited, reversed, forfeited, net, commissions, reversals)
-  select g.beneficiary_id, g.source_id, s.node_id, g.level, g.credited, g.reversed, g.forfeited, g.net,
-         g.commissions, g.reversals
-  from (
-    select n.beneficiary_id, n.source_id, min(n.level) as level,
+  with g as materialized (
+    -- The statement's rows per beneficiary, level, leg, source and quarter hour: the
+    -- finest grouping, summed further for each rollup.
+    select n.beneficiary_id, n.level, n.leg_id, n.source_id, eightfold.quarter_of(n.created_at) as bucket,
            coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0) as credited,
            coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0) as reversed,
            coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0) as forfeited,
@@ -181,28 +150,47 @@ begin
            count(*) filter (where n.kind = 'commission') as commissions,
            count(*) filter (where n.kind = 'reversal') as reversals
     from new_earnings n
-    group by n.beneficiary_id, n.source_id
-  ) g
-  cross join lateral (select x.node_id from eightfold.profiles x where x.user_id = g.source_id limit 1) s
-  order by g.beneficiary_id, g.source_id
-  on conflict (beneficiary_id, source_id) do update
-    set level = least(r.level, excluded.level),
-        credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
-        forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
-        commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals;
-
+    group by 1, 2, 3, 4, 5
+  ),
+  by_level as (
+    insert into eightfold.earnings_by_level as r
+      (beneficiary_id, level, credited, reversed, forfeited, net, commissions, reversals)
+    select g.beneficiary_id, g.level, sum(g.credited), sum(g.reversed), sum(g.forfeited), sum(g.net),
+           sum(g.commissions), sum(g.reversals)
+    from g group by 1, 2 order by 1, 2
+    on conflict (beneficiary_id, level) do update
+      set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
+          forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
+          commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals
+  ),
+  by_leg as (
+    insert into eightfold.earnings_by_leg as r
+      (beneficiary_id, leg_id, credited, reversed, forfeited, net, commissions, reversals)
+    select g.beneficiary_id, g.leg_id, sum(g.credited), sum(g.reversed), sum(g.forfeited), sum(g.net),
+           sum(g.commissions), sum(g.reversals)
+    from g group by 1, 2 order by 1, 2
+    on conflict (beneficiary_id, leg_id) do update
+      set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
+          forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
+          commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals
+  ),
+  by_source as (
+    insert into eightfold.earnings_by_source as r
+      (beneficiary_id, source_id, level, credited, reversed, forfeited, net, commissions, reversals)
+    select g.beneficiary_id, g.source_id, min(g.level), sum(g.credited), sum(g.reversed), sum(g.forfeited), sum(g.net),
+           sum(g.commissions), sum(g.reversals)
+    from g group by 1, 2 order by 1, 2
+    on conflict (beneficiary_id, source_id) do update
+      set level = least(r.level, excluded.level),
+          credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
+          forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
+          commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals
+  )
   insert into eightfold.earnings_by_quarter as r
     (beneficiary_id, bucket, credited, reversed, forfeited, net, commissions, reversals)
-  select n.beneficiary_id, eightfold.quarter_of(n.created_at),
-         coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
-         coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
-         coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
-         coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
-         count(*) filter (where n.kind = 'commission'),
-         count(*) filter (where n.kind = 'reversal')
-  from new_earnings n
-  group by 1, 2
-  order by 1, 2
+  select g.beneficiary_id, g.bucket, sum(g.credited), sum(g.reversed), sum(g.forfeited), sum(g.net),
+         sum(g.commissions), sum(g.reversals)
+  from g group by 1, 2 order by 1, 2
   on conflict (beneficiary_id, bucket) do update
     set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
         forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
@@ -234,14 +222,14 @@ select n.beneficiary_id, n.leg_id,
        coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
        count(*) filter (where n.kind = 'commission'), count(*) filter (where n.kind = 'reversal')
 from eightfold.earnings n group by 1, 2;
-insert into eightfold.earnings_by_source (beneficiary_id, source_id, source_node, level, credited, reversed, forfeited, net, commissions, reversals)
-select n.beneficiary_id, n.source_id, min(s.node_id), min(n.level),
+insert into eightfold.earnings_by_source (beneficiary_id, source_id, level, credited, reversed, forfeited, net, commissions, reversals)
+select n.beneficiary_id, n.source_id, min(n.level),
        coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
        coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
        coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
        coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
        count(*) filter (where n.kind = 'commission'), count(*) filter (where n.kind = 'reversal')
-from eightfold.earnings n join eightfold.profiles s on s.user_id = n.source_id group by 1, 2;
+from eightfold.earnings n group by 1, 2;
 insert into eightfold.earnings_by_quarter (beneficiary_id, bucket, credited, reversed, forfeited, net, commissions, reversals)
 select n.beneficiary_id, eightfold.quarter_of(n.created_at),
        coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),

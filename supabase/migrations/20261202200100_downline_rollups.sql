@@ -51,6 +51,7 @@ create table eightfold.buyers (
 comment on table eightfold.buyers is
   'Users with at least one purchase recorded; qualified once one of them was over the threshold. Kept by the purchases trigger; derived data.';
 
+alter table eightfold.downline_by_level set (fillfactor = 80);
 alter table eightfold.downline_by_level enable row level security;
 alter table eightfold.buyers enable row level security;
 revoke all on eightfold.downline_by_level, eightfold.buyers from public, anon, authenticated, service_role;
@@ -179,9 +180,16 @@ as $$
 declare
   v record;
 begin
-  -- Only buyers that are new, or newly qualified, reach the upsert (a repeat buyer costs
-  -- one index probe); the upsert decides races between transactions: the second first
-  -- purchase of a user waits for the first and then changes nothing.
+  -- Only buyers that are new, or newly qualified, reach the upsert: a repeat buyer costs
+  -- this one probe of eightfold.buyers. The upsert decides races between transactions:
+  -- the second first purchase of a user waits for the first and then changes nothing.
+  if not exists (
+    select 1 from new_purchases n
+    where not exists (select 1 from eightfold.buyers b
+                      where b.user_id = n.buyer_id and (b.qualified or not n.qualifies))
+  ) then
+    return null;
+  end if;
   with cand as (
     select n.buyer_id, bool_or(n.qualifies) as qualifies from new_purchases n group by n.buyer_id
   ),

@@ -35,13 +35,13 @@ as $$
   ),
   m_source as (
     select n.beneficiary_id, n.source_id,
-           row(min(s.node_id), min(n.level),
+           row(min(n.level),
                coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0),
                coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0),
                coalesce(sum(n.amount) filter (where n.status = 'forfeited'), 0),
                coalesce(sum(n.amount) filter (where n.status = 'credited'), 0),
                count(*) filter (where n.kind = 'commission'), count(*) filter (where n.kind = 'reversal'))::text as v
-    from eightfold.earnings n join eightfold.profiles s on s.user_id = n.source_id group by 1, 2
+    from eightfold.earnings n group by 1, 2
   ),
   m_quarter as (
     select n.beneficiary_id, eightfold.quarter_of(n.created_at) as bucket,
@@ -91,7 +91,7 @@ as $$
     union all
     select 'earnings_by_source', coalesce(s.beneficiary_id, m.beneficiary_id)::text || '/' || coalesce(s.source_id, m.source_id), s.v, m.v
     from (select r.beneficiary_id, r.source_id,
-                 row(r.source_node, r.level, r.credited, r.reversed, r.forfeited, r.net, r.commissions, r.reversals)::text as v
+                 row(r.level, r.credited, r.reversed, r.forfeited, r.net, r.commissions, r.reversals)::text as v
           from eightfold.earnings_by_source r) s
     full join m_source m on m.beneficiary_id = s.beneficiary_id and m.source_id = s.source_id
     where s.v is distinct from m.v

@@ -260,9 +260,11 @@ begin
                'source_id', s.source_id, 'masked_name', eightfold.mask_name(p.display_name), 'level', s.level,
                'credited', eightfold.money(s.credited), 'reversed', eightfold.money(s.reversed),
                'forfeited', eightfold.money(s.forfeited), 'net', eightfold.money(s.net), 'commissions', s.commissions)
-             order by s.net desc, s.forfeited desc, s.source_node)
-      from (select * from eightfold.earnings_by_source x where x.beneficiary_id = p_user
-            order by x.net desc, x.forfeited desc, x.source_node limit 100) s
+             order by s.net desc, s.forfeited desc, p.node_id)
+      from (select x.*, y.node_id from eightfold.earnings_by_source x
+            join eightfold.profiles y on y.user_id = x.source_id
+            where x.beneficiary_id = p_user
+            order by x.net desc, x.forfeited desc, y.node_id limit 100) s
       join eightfold.profiles p on p.user_id = s.source_id), '[]'::json),
     'by_source_total', (select count(*) from eightfold.earnings_by_source x where x.beneficiary_id = p_user)
   ) into v_result;
@@ -444,27 +446,27 @@ language plpgsql immutable
 set search_path = ''
 as $$
 declare
-  v_text text;
   v_parts text[];
 begin
   if p_cursor is null then
     return;
   end if;
-  begin
-    if p_cursor !~ '^[A-Za-z0-9_-]{1,200}$' then
-      raise exception using errcode = '22023';
-    end if;
-    v_text := convert_from(decode(translate(p_cursor, '-_', '+/') || repeat('=', (4 - length(p_cursor) % 4) % 4), 'base64'), 'UTF8');
-    v_parts := regexp_match(v_text, '^v1:(-?[0-9]{1,16}\.[0-9]{2}):(-?[0-9]{1,16}\.[0-9]{2}):([1-9][0-9]{0,17})$');
-    if v_parts is null then
-      raise exception using errcode = '22023';
-    end if;
-    net := v_parts[1]::numeric;
-    forfeited := v_parts[2]::numeric;
-    node := v_parts[3]::bigint;
-  exception when others then
+  if p_cursor ~ '^[A-Za-z0-9_-]{1,200}$' then
+    begin
+      v_parts := regexp_match(
+        convert_from(decode(translate(p_cursor, '-_', '+/') || repeat('=', (4 - length(p_cursor) % 4) % 4), 'base64'), 'UTF8'),
+        '^v1:(-?[0-9]{1,16}\.[0-9]{2}):(-?[0-9]{1,16}\.[0-9]{2}):([1-9][0-9]{0,17})$');
+    exception when others then
+      -- Not base64, or not UTF-8 inside: not a cursor this report gave out.
+      v_parts := null;
+    end;
+  end if;
+  if v_parts is null then
     raise exception 'the page cursor is not one this report gave out' using errcode = 'EF750', column = 'cursor';
-  end;
+  end if;
+  net := v_parts[1]::numeric;
+  forfeited := v_parts[2]::numeric;
+  node := v_parts[3]::bigint;
 end
 $$;
 revoke execute on function eightfold.source_cursor_decode(text) from public;
@@ -489,14 +491,15 @@ begin
   select * into c from eightfold.source_cursor_decode(p_cursor);
   perform eightfold.check_user(p_user);
   with page as materialized (
-    select x.source_id, x.source_node, x.level, x.credited, x.reversed, x.forfeited, x.net, x.commissions
+    select x.source_id, y.node_id as source_node, x.level, x.credited, x.reversed, x.forfeited, x.net, x.commissions
     from eightfold.earnings_by_source x
+    join eightfold.profiles y on y.user_id = x.source_id
     where x.beneficiary_id = p_user
       and (c.node is null
            or x.net < c.net
            or (x.net = c.net and (x.forfeited < c.forfeited
-                                  or (x.forfeited = c.forfeited and x.source_node > c.node))))
-    order by x.net desc, x.forfeited desc, x.source_node
+                                  or (x.forfeited = c.forfeited and y.node_id > c.node))))
+    order by x.net desc, x.forfeited desc, y.node_id
     limit p_limit
   ),
   items as (
