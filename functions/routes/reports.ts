@@ -282,25 +282,28 @@ async function csvExport(
   );
   const header = await chunks.next();
   const first = await chunks.next(); // the export's first batch, or its error
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(encoder.encode(header.value ?? ''));
-      if (first.done) controller.close();
-      else controller.enqueue(encoder.encode(first.value));
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        controller.enqueue(encoder.encode(header.value ?? ''));
+        if (first.done) controller.close();
+        else controller.enqueue(encoder.encode(first.value));
+      },
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(encoder.encode(next.value));
+        } catch (err) {
+          controller.error(err);
+        }
+      },
+      async cancel() {
+        await chunks.return?.();
+      },
     },
-    async pull(controller) {
-      try {
-        const next = await chunks.next();
-        if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
-      } catch (err) {
-        controller.error(err);
-      }
-    },
-    async cancel() {
-      await chunks.return?.();
-    },
-  }, { highWaterMark: 1 });
+    { highWaterMark: 1 },
+  );
 }
 
 export function reportRoutes() {
@@ -341,7 +344,8 @@ export function reportRoutes() {
       method: 'get',
       path: '/earnings/by-source',
       summary: 'Earnings by source user (masked names), net first, every source a page at a time',
-      description: 'Pass next_cursor from one page as cursor to get the next; next_cursor is null on the last page. A cursor that was altered answers 400 cursor_invalid.',
+      description:
+        'Pass next_cursor from one page as cursor to get the next; next_cursor is null on the last page. A cursor that was altered answers 400 cursor_invalid.',
       tags: ['reports'],
       security: bearerSecurity,
       request: {

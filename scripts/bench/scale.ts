@@ -50,14 +50,20 @@ const pct = (xs: number[], p: number) => {
 const PURCHASE_CHUNK = 10_000;
 
 /** About two purchases per user (amounts 500.00 to 2999.99, so about 4 in 5 qualify). */
-async function buyAll(sql: Sql, n: number, total: number, onProgress: (d: number) => void, buyer = (k: string) => `1 + (${k} * 7919) % ${n}`) {
+async function buyAll(
+  sql: Sql,
+  n: number,
+  total: number,
+  onProgress: (d: number) => void,
+  buyer = (k: string) => `1 + (${k} * 7919) % ${n}`,
+) {
   for (let from = 0; from < total; from += PURCHASE_CHUNK) {
     const to = Math.min(total, from + PURCHASE_CHUNK) - 1;
     await sql.unsafe(`
       select count(*) from eightfold.ingest_purchases(array(
         select row(${benchUserIdSql(buyer('k'))}, (500 + (k * 104729) % 250000 / 100.0)::numeric(12, 2), null, 'INR',
                    'scale-' || k, null)::eightfold.purchase_item
-        from generate_series(${from}, ${to}) k))`);
+        from generate_series(${from}::bigint, ${to}::bigint) k))`);
     onProgress(to + 1);
   }
 }
@@ -76,7 +82,7 @@ interface Built {
   reconcile: number | null;
 }
 
-async function build(adminUrl: string, n: number, exportRows: number): Promise<Built> {
+export async function build(adminUrl: string, n: number, exportRows: number): Promise<Built> {
   const db = `scale_${n}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`drop database if exists ${db}`);
@@ -124,12 +130,13 @@ async function build(adminUrl: string, n: number, exportRows: number): Promise<B
     await sql.unsafe(`
       select count(*) from eightfold.ingest_purchases(array(
         select row(${benchUserIdSql(`${heavyBase + 1} + k % 8`)}, 1500.00, null, 'INR', 'export-' || k, null)::eightfold.purchase_item
-        from generate_series(${from}, ${to}) k))`);
+        from generate_series(${from}::bigint, ${to}::bigint) k))`);
     hb.update(to + 1);
   }
   hb.stop();
   await sql`vacuum analyze`;
-  const [size] = await sql`select pg_size_pretty(pg_database_size(current_database())) as s, pg_database_size(current_database())::float8 as b,
+  const [size] =
+    await sql`select pg_size_pretty(pg_database_size(current_database())) as s, pg_database_size(current_database())::float8 as b,
     (select count(*)::int from eightfold.purchases) as purchases, (select count(*)::int from eightfold.earnings) as earnings`;
   const root = benchUserId(1);
   const [leg] = await sql`select leg_id::text as id, sum(members)::int as below from eightfold.downline_by_level
@@ -142,9 +149,12 @@ async function build(adminUrl: string, n: number, exportRows: number): Promise<B
                where beneficiary_id <> ${benchUserId(heavyBase)} group by 1)
     select beneficiary_id::text as id, rows from e order by rows, beneficiary_id
     offset (select count(*) / 2 from e) limit 1`;
-  const [typBelow] = await sql`select coalesce(sum(members), 0)::int as below from eightfold.downline_by_level where user_id = ${typical!.id}`;
+  const [typBelow] =
+    await sql`select coalesce(sum(members), 0)::int as below from eightfold.downline_by_level where user_id = ${typical!.id}`;
   const rowsOf = async (id: string) =>
-    (await sql`select coalesce(sum(commissions + reversals), 0)::int as n from eightfold.earnings_by_level where beneficiary_id = ${id}`)[0]!.n as number;
+    (
+      await sql`select coalesce(sum(commissions + reversals), 0)::int as n from eightfold.earnings_by_level where beneficiary_id = ${id}`
+    )[0]!.n as number;
   const rootRows = await rowsOf(root);
   const legRows = await rowsOf(leg!.id as string);
   let reconcile: number | null = null;
@@ -225,7 +235,10 @@ function reportPaths(): { name: string; path: string }[] {
   return [
     { name: 'summary (totals, by level, by leg, top sources)', path: '/v1/reports/earnings/summary' },
     { name: 'by source, first page of 50', path: '/v1/reports/earnings/by-source?limit=50' },
-    { name: 'over time, a year of days, Asia/Kolkata', path: `/v1/reports/earnings/over-time?bucket=day&from=${yearAgo}&to=${tomorrow}&tz=Asia/Kolkata` },
+    {
+      name: 'over time, a year of days, Asia/Kolkata',
+      path: `/v1/reports/earnings/over-time?bucket=day&from=${yearAgo}&to=${tomorrow}&tz=Asia/Kolkata`,
+    },
     { name: 'referral analytics', path: '/v1/reports/referrals' },
     { name: 'recent earnings, 50 rows', path: '/v1/reports/earnings/recent?limit=50' },
   ];
@@ -246,7 +259,9 @@ async function timeReports(base: string, secret: string, b: Built, calls: number
       }
       const t: Timing = { size: b.n, report: r.name, role: u.role, calls, p50: pct(ms, 50), p95: pct(ms, 95) };
       out.push(t);
-      log(`  ${String(b.n).padStart(9)}  ${u.role.padEnd(12)} ${r.name.padEnd(48)} p50 ${fmt(t.p50, 2).padStart(7)} ms  p95 ${fmt(t.p95, 2).padStart(7)} ms   load ${load()}`);
+      log(
+        `  ${String(b.n).padStart(9)}  ${u.role.padEnd(12)} ${r.name.padEnd(48)} p50 ${fmt(t.p50, 2).padStart(7)} ms  p95 ${fmt(t.p95, 2).padStart(7)} ms   load ${load()}`,
+      );
     }
   }
   return out;
@@ -333,7 +348,9 @@ export async function runScale(o: ScaleOptions): Promise<void> {
   const calls = Number(o.calls ?? (o.quick ? 20 : 200));
   const exportRows = Number(o.exportRows ?? Math.min(big, 1_000_000));
   const sizes = big === small ? [small] : [small, big];
-  log(`Eightfold scale bench${o.quick ? ' (--quick: a smoke run)' : ''}: ${sizes.join(' and ')} users, ${calls} calls per report, export of ${exportRows} rows`);
+  log(
+    `Eightfold scale bench${o.quick ? ' (--quick: a smoke run)' : ''}: ${sizes.join(' and ')} users, ${calls} calls per report, export of ${exportRows} rows`,
+  );
   log(`Machine: ${cpus().length} cores (${cpus()[0]?.model}), load ${load()}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'eightfold-scale-'));
   chmodSync(dir, 0o755);
@@ -383,7 +400,8 @@ export async function runScale(o: ScaleOptions): Promise<void> {
         log(`  ${t.role.padEnd(12)} ${t.report.padEnd(48)} ${fmt(t.p95 / s.p95, 2)}`);
       }
     }
-    const at = (report: string, role: string) => timings.find((t) => t.size === big && t.report.startsWith(report) && t.role === role)?.p95 ?? NaN;
+    const at = (report: string, role: string) =>
+      timings.find((t) => t.size === big && t.report.startsWith(report) && t.role === role)?.p95 ?? NaN;
     const bigBuilt = built.at(-1)!;
     const bigExport = exports.at(-1) as { rows: number; growth: number };
     const ratios = timings
@@ -391,12 +409,42 @@ export async function runScale(o: ScaleOptions): Promise<void> {
       .map((t) => t.p95 / timings.find((x) => x.size === small && x.report === t.report && x.role === t.role)!.p95);
     const targets = [
       { measure: `summary p95 at ${fmt(big)}, root`, value: at('summary', 'root'), target: '< 10 ms', met: at('summary', 'root') < 10 },
-      { measure: `summary p95 at ${fmt(big)}, typical`, value: at('summary', 'typical'), target: '< 10 ms', met: at('summary', 'typical') < 10 },
-      { measure: `referral analytics p95 at ${fmt(big)}, root`, value: at('referral', 'root'), target: '< 20 ms', met: at('referral', 'root') < 20 },
-      { measure: `over time (a year of days) p95 at ${fmt(big)}, root`, value: at('over time', 'root'), target: '< 20 ms', met: at('over time', 'root') < 20 },
-      { measure: `${fmt(big)} / ${fmt(small)} p95, worst report`, value: ratios.length ? Math.max(...ratios) : NaN, target: '<= 1.5', met: Math.max(...ratios) <= 1.5 },
-      { measure: `CSV export of ${fmt(bigExport.rows)} rows: RSS growth MB`, value: bigExport.growth / 1e6, target: '< 50 MB', met: bigExport.growth / 1e6 < 50 },
-      { measure: 'cost of the rollups on single purchases', value: (cost?.cost ?? NaN) * 100, target: '<= 10 %', met: (cost?.cost ?? 1) <= 0.1 },
+      {
+        measure: `summary p95 at ${fmt(big)}, typical`,
+        value: at('summary', 'typical'),
+        target: '< 10 ms',
+        met: at('summary', 'typical') < 10,
+      },
+      {
+        measure: `referral analytics p95 at ${fmt(big)}, root`,
+        value: at('referral', 'root'),
+        target: '< 20 ms',
+        met: at('referral', 'root') < 20,
+      },
+      {
+        measure: `over time (a year of days) p95 at ${fmt(big)}, root`,
+        value: at('over time', 'root'),
+        target: '< 20 ms',
+        met: at('over time', 'root') < 20,
+      },
+      {
+        measure: `${fmt(big)} / ${fmt(small)} p95, worst report`,
+        value: ratios.length ? Math.max(...ratios) : NaN,
+        target: '<= 1.5',
+        met: Math.max(...ratios) <= 1.5,
+      },
+      {
+        measure: `CSV export of ${fmt(bigExport.rows)} rows: RSS growth MB`,
+        value: bigExport.growth / 1e6,
+        target: '< 50 MB',
+        met: bigExport.growth / 1e6 < 50,
+      },
+      {
+        measure: 'cost of the rollups on single purchases',
+        value: (cost?.cost ?? NaN) * 100,
+        target: '<= 10 %',
+        met: (cost?.cost ?? 1) <= 0.1,
+      },
       {
         measure: `${fmt(big)}-user tree + ${fmt(2 * big)} purchases build, s`,
         value: bigBuilt.treeSeconds + bigBuilt.purchaseSeconds,
@@ -405,7 +453,8 @@ export async function runScale(o: ScaleOptions): Promise<void> {
       },
     ];
     log(`\nTargets (issue 9), load ${load()}:`);
-    for (const t of targets) log(`  ${t.measure.padEnd(56)} ${fmt(t.value, 2).padStart(10)}  target ${t.target.padEnd(8)} ${t.met ? 'met' : 'MISSED'}`);
+    for (const t of targets)
+      log(`  ${t.measure.padEnd(56)} ${fmt(t.value, 2).padStart(10)}  target ${t.target.padEnd(8)} ${t.met ? 'met' : 'MISSED'}`);
     Object.assign(result, { built, timings, exports, cost, targets, seconds_total: (Date.now() - started) / 1000 });
     const out = o.out ?? path.join(ROOT, 'bench-results', `scale-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     mkdirSync(path.dirname(out), { recursive: true });

@@ -213,6 +213,10 @@ revoke execute on function eightfold.referral_analytics_scan(uuid) from public;
 comment on function eightfold.referral_analytics_scan(uuid) is
   'Internal: referral analytics computed by walking the downline (for downlines deeper than the 64 levels the rollup keeps).';
 
+-- Money is written out inline, `(coalesce(x, 0)::numeric(20, 2)::text)`, exactly as
+-- eightfold.money does: a call of that function per amount (its pinned search_path keeps
+-- the planner from inlining it) was most of the time of a year of daily buckets.
+
 -- Summary -----------------------------------------------------------------------------------
 
 create or replace function eightfold.earnings_summary(p_user uuid, p_from timestamptz default null, p_to timestamptz default null)
@@ -234,32 +238,32 @@ begin
     'to', p_to,
     'totals', (
       select json_build_object(
-        'credited', eightfold.money(sum(t.credited)),
-        'reversed', eightfold.money(sum(t.reversed)),
-        'forfeited', eightfold.money(sum(t.forfeited)),
-        'net', eightfold.money(sum(t.net)),
+        'credited', (coalesce(sum(t.credited), 0)::numeric(20, 2)::text),
+        'reversed', (coalesce(sum(t.reversed), 0)::numeric(20, 2)::text),
+        'forfeited', (coalesce(sum(t.forfeited), 0)::numeric(20, 2)::text),
+        'net', (coalesce(sum(t.net), 0)::numeric(20, 2)::text),
         'commissions', coalesce(sum(t.commissions), 0),
         'reversals', coalesce(sum(t.reversals), 0))
       from eightfold.earnings_by_level t where t.beneficiary_id = p_user),
     'by_level', coalesce((
       select json_agg(json_build_object(
-               'level', l.level, 'credited', eightfold.money(l.credited), 'reversed', eightfold.money(l.reversed),
-               'forfeited', eightfold.money(l.forfeited), 'net', eightfold.money(l.net), 'commissions', l.commissions)
+               'level', l.level, 'credited', (coalesce(l.credited, 0)::numeric(20, 2)::text), 'reversed', (coalesce(l.reversed, 0)::numeric(20, 2)::text),
+               'forfeited', (coalesce(l.forfeited, 0)::numeric(20, 2)::text), 'net', (coalesce(l.net, 0)::numeric(20, 2)::text), 'commissions', l.commissions)
              order by l.level)
       from eightfold.earnings_by_level l where l.beneficiary_id = p_user), '[]'::json),
     'by_leg', coalesce((
       select json_agg(json_build_object(
                'leg_id', g.leg_id, 'masked_name', eightfold.mask_name(p.display_name),
-               'credited', eightfold.money(g.credited), 'reversed', eightfold.money(g.reversed),
-               'forfeited', eightfold.money(g.forfeited), 'net', eightfold.money(g.net), 'commissions', g.commissions)
+               'credited', (coalesce(g.credited, 0)::numeric(20, 2)::text), 'reversed', (coalesce(g.reversed, 0)::numeric(20, 2)::text),
+               'forfeited', (coalesce(g.forfeited, 0)::numeric(20, 2)::text), 'net', (coalesce(g.net, 0)::numeric(20, 2)::text), 'commissions', g.commissions)
              order by g.net desc, g.forfeited desc, p.node_id)
       from eightfold.earnings_by_leg g join eightfold.profiles p on p.user_id = g.leg_id
       where g.beneficiary_id = p_user), '[]'::json),
     'by_source', coalesce((
       select json_agg(json_build_object(
                'source_id', s.source_id, 'masked_name', eightfold.mask_name(p.display_name), 'level', s.level,
-               'credited', eightfold.money(s.credited), 'reversed', eightfold.money(s.reversed),
-               'forfeited', eightfold.money(s.forfeited), 'net', eightfold.money(s.net), 'commissions', s.commissions)
+               'credited', (coalesce(s.credited, 0)::numeric(20, 2)::text), 'reversed', (coalesce(s.reversed, 0)::numeric(20, 2)::text),
+               'forfeited', (coalesce(s.forfeited, 0)::numeric(20, 2)::text), 'net', (coalesce(s.net, 0)::numeric(20, 2)::text), 'commissions', s.commissions)
              order by s.net desc, s.forfeited desc, p.node_id)
       from (select x.*, y.node_id from eightfold.earnings_by_source x
             join eightfold.profiles y on y.user_id = x.source_id
@@ -348,10 +352,10 @@ begin
       where not q.whole
     )
     select b.bucket_start,
-           eightfold.money(sum(e.credited)),
-           eightfold.money(sum(e.reversed)),
-           eightfold.money(sum(e.forfeited)),
-           eightfold.money(sum(e.net)),
+           (coalesce(sum(e.credited), 0)::numeric(20, 2)::text),
+           (coalesce(sum(e.reversed), 0)::numeric(20, 2)::text),
+           (coalesce(sum(e.forfeited), 0)::numeric(20, 2)::text),
+           (coalesce(sum(e.net), 0)::numeric(20, 2)::text),
            coalesce(sum(e.commissions), 0)::bigint
     from b left join e on e.bucket_start = b.bucket_start
     group by b.bucket_start
@@ -423,12 +427,12 @@ begin
                'leg_id', g.leg_id, 'masked_name', g.masked_name, 'leg_status', g.leg_status, 'joined_at', g.referred_at,
                'members', g.members, 'depth', g.depth, 'active', g.active, 'not_active', g.not_active,
                'bought', g.bought, 'qualified', g.qualified,
-               'conversion', round(g.bought::numeric / g.members, 4)::text, 'earned', eightfold.money(g.earned))
+               'conversion', round(g.bought::numeric / g.members, 4)::text, 'earned', (coalesce(g.earned, 0)::numeric(20, 2)::text))
              order by g.node_id)
       from legs g), '[]'::json),
     'top_legs', coalesce((
       select json_agg(json_build_object('leg_id', t.leg_id, 'masked_name', t.masked_name,
-                                          'earned', eightfold.money(t.earned), 'members', t.members)
+                                          'earned', (coalesce(t.earned, 0)::numeric(20, 2)::text), 'members', t.members)
              order by t.earned desc, t.members desc, t.node_id)
       from (select * from legs order by earned desc, members desc, node_id limit 3) t), '[]'::json)
   ) into v_result;
@@ -505,8 +509,8 @@ begin
   items as (
     select json_agg(json_build_object(
              'source_id', s.source_id, 'masked_name', eightfold.mask_name(p.display_name), 'level', s.level,
-             'credited', eightfold.money(s.credited), 'reversed', eightfold.money(s.reversed),
-             'forfeited', eightfold.money(s.forfeited), 'net', eightfold.money(s.net), 'commissions', s.commissions)
+             'credited', (coalesce(s.credited, 0)::numeric(20, 2)::text), 'reversed', (coalesce(s.reversed, 0)::numeric(20, 2)::text),
+             'forfeited', (coalesce(s.forfeited, 0)::numeric(20, 2)::text), 'net', (coalesce(s.net, 0)::numeric(20, 2)::text), 'commissions', s.commissions)
            order by s.net desc, s.forfeited desc, s.source_node) as items,
            count(*) as n
     from page s join eightfold.profiles p on p.user_id = s.source_id

@@ -118,7 +118,8 @@ describe('GET /v1/reports/earnings/export.csv streams', () => {
     const lines = text.trimEnd().split('\r\n');
     expect(lines).toHaveLength(ROWS + 1);
     expect(chunks).toBeGreaterThan(1);
-    const ids = await api.db.sql`select earning_id::text as id from eightfold.earnings where beneficiary_id = ${top.id} order by earning_id`;
+    const ids = await api.db
+      .sql`select earning_id::text as id from eightfold.earnings where beneficiary_id = ${top.id} order by earning_id`;
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(ids.map((r) => r.id));
     expect(await openExports()).toBe(0);
   });

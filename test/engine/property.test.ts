@@ -136,7 +136,11 @@ async function run(sql: Sql, ops: Op[]) {
   });
   await expectLedgerWhole(sql);
   // The reports read from the rollups equal the old ledger-scan queries (a few users a run).
-  await expectReportsMatchReference(sql, users.slice(0, 6).map((u) => u.id), [['day', 'Asia/Kolkata']]);
+  await expectReportsMatchReference(
+    sql,
+    users.slice(0, 6).map((u) => u.id),
+    [['day', 'Asia/Kolkata']],
+  );
 }
 
 /** What the plan pays for a purchase, as the model sees the tree and statuses now. */

@@ -16,11 +16,6 @@ const users: TestUser[] = [];
 let lateJoins = 0;
 const rs = (paise: number) => `${Math.floor(paise / 100)}.${String(paise % 100).padStart(2, '0')}`;
 
-async function children(id: string): Promise<number> {
-  const [r] = await db.sql`select count(*)::int as n from eightfold.profiles where referrer_id = ${id}`;
-  return r!.n;
-}
-
 /** A random program: a seeded mix of every change the rollups follow. */
 async function workload(seed: number, n: number) {
   const rand = prng(seed);
@@ -156,7 +151,8 @@ describe('earnings by source, a page at a time', () => {
   }
 
   it('lists every source once, net first, as the ledger groups them', async () => {
-    const [busiest] = await db.sql`select beneficiary_id from eightfold.earnings group by 1 order by count(distinct source_id) desc limit 1`;
+    const [busiest] =
+      await db.sql`select beneficiary_id from eightfold.earnings group by 1 order by count(distinct source_id) desc limit 1`;
     const user = busiest!.beneficiary_id as string;
     const expected = await db.sql`
       select g.source_id, g.level::int, eightfold.money(g.net) as net, eightfold.money(g.forfeited) as forfeited
