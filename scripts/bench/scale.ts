@@ -302,8 +302,8 @@ async function exportRss(base: string, pid: number, secret: string, b: Built) {
 /** 1 - tps(on) / tps(off) of record_purchase on 4 connections, rollup triggers on and off, interleaved. */
 async function rollupCost(url: string, n: number, seconds: number) {
   const TRIGGERS = [
-    ['eightfold.earnings', 'earnings_rollup'],
-    ['eightfold.purchases', 'downline_rollup_purchases'],
+    ['eightfold.earnings', 'earnings_z_rollup_mark'],
+    ['eightfold.purchases', 'buyers_rollup_stage'],
     ['eightfold.profiles', 'downline_rollup_profiles'],
   ];
   const admin = postgres(url, { max: 1, onnotice: () => {} });

@@ -2,12 +2,13 @@
 -- × source and × 15-minute UTC bucket, the sums and counts every earnings report needs,
 -- so a report reads a handful of rows whatever the size of the ledger.
 --
--- One statement trigger on eightfold.earnings (AFTER INSERT, over the transition table)
--- adds a statement's rows with one upsert per rollup (one statement for the four), its keys sorted so concurrent
--- statements take the row locks in the same order. The ledger is append-only (no update,
--- delete or truncate), so inserts are the only change a rollup has to follow: commissions
--- from purchases and reversals from refunds alike. They are derived data:
--- eightfold.reconcile_rollups() (20261202200200) recomputes them from the ledger.
+-- At its commit, a transaction's ledger rows are added (eightfold.earnings_rollup_apply,
+-- called by the commit trigger of 20261202200150) with one upsert per rollup, all four in
+-- one statement, keys sorted so concurrent commits take the row locks in the same order.
+-- The ledger is append-only (no update, delete or truncate), so inserts are the only
+-- change a rollup has to follow: commissions from purchases and reversals from refunds
+-- alike. They are derived data: eightfold.reconcile_rollups() (20261202200200) recomputes
+-- them from the ledger.
 --
 -- Measures, the same split as every report (20261125002000_report_helpers.sql):
 --   credited    = commissions paid to an active beneficiary
@@ -131,17 +132,26 @@ revoke execute on function eightfold.quarter_of(timestamptz) from public;
 comment on function eightfold.quarter_of(timestamptz) is
   'The start of the 15-minute UTC bucket holding p_at (the key of eightfold.earnings_by_quarter).';
 
--- Adds a statement's ledger rows to the four rollups: one sorted upsert each, all four in
--- one statement (data-modifying CTEs), so a purchase pays for one statement, not four.
-create function eightfold.earnings_rollup() returns trigger
-language plpgsql
-security definer
+-- Adds a transaction's ledger rows (those with earning_id > p_after) to the four rollups:
+-- one sorted upsert each, all four in one statement (data-modifying CTEs). Called once per
+-- transaction, at its commit (20261202200150), so the rollup rows a purchase touches are
+-- locked only while it commits: two transactions paying the same referrer never wait for
+-- each other's whole transaction. Returns the last earning_id added (null: none).
+create function eightfold.earnings_rollup_apply(p_xid xid8, p_after bigint) returns bigint
+language plpgsql volatile
 set search_path = ''
 as $$
+declare
+  v_last bigint;
 begin
-  with g as materialized (
-    -- The statement's rows per beneficiary, level, leg, source and quarter hour: the
-    -- finest grouping, summed further for each rollup.
+  with n as materialized (
+    select x.earning_id, x.beneficiary_id, x.level, x.leg_id, x.source_id, x.created_at, x.kind, x.status, x.amount
+    from eightfold.earnings x
+    where x.created_xid = p_xid and x.earning_id > p_after
+  ),
+  g as materialized (
+    -- Per beneficiary, level, leg, source and quarter hour: the finest grouping, summed
+    -- further for each rollup.
     select n.beneficiary_id, n.level, n.leg_id, n.source_id, eightfold.quarter_of(n.created_at) as bucket,
            coalesce(sum(n.amount) filter (where n.kind = 'commission' and n.status = 'credited'), 0) as credited,
            coalesce(-sum(n.amount) filter (where n.kind = 'reversal' and n.status = 'credited'), 0) as reversed,
@@ -149,7 +159,7 @@ begin
            coalesce(sum(n.amount) filter (where n.status = 'credited'), 0) as net,
            count(*) filter (where n.kind = 'commission') as commissions,
            count(*) filter (where n.kind = 'reversal') as reversals
-    from new_earnings n
+    from n
     group by 1, 2, 3, 4, 5
   ),
   by_level as (
@@ -185,25 +195,25 @@ begin
           credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
           forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
           commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals
+  ),
+  by_quarter as (
+    insert into eightfold.earnings_by_quarter as r
+      (beneficiary_id, bucket, credited, reversed, forfeited, net, commissions, reversals)
+    select g.beneficiary_id, g.bucket, sum(g.credited), sum(g.reversed), sum(g.forfeited), sum(g.net),
+           sum(g.commissions), sum(g.reversals)
+    from g group by 1, 2 order by 1, 2
+    on conflict (beneficiary_id, bucket) do update
+      set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
+          forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
+          commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals
   )
-  insert into eightfold.earnings_by_quarter as r
-    (beneficiary_id, bucket, credited, reversed, forfeited, net, commissions, reversals)
-  select g.beneficiary_id, g.bucket, sum(g.credited), sum(g.reversed), sum(g.forfeited), sum(g.net),
-         sum(g.commissions), sum(g.reversals)
-  from g group by 1, 2 order by 1, 2
-  on conflict (beneficiary_id, bucket) do update
-    set credited = r.credited + excluded.credited, reversed = r.reversed + excluded.reversed,
-        forfeited = r.forfeited + excluded.forfeited, net = r.net + excluded.net,
-        commissions = r.commissions + excluded.commissions, reversals = r.reversals + excluded.reversals;
-  return null;
+  select max(n.earning_id) into v_last from n;
+  return v_last;
 end
 $$;
-revoke execute on function eightfold.earnings_rollup() from public;
-comment on function eightfold.earnings_rollup() is
-  'Statement trigger on eightfold.earnings: adds the statement''s rows to the earnings rollups, one sorted upsert per rollup.';
-create trigger earnings_rollup after insert on eightfold.earnings
-  referencing new table as new_earnings
-  for each statement execute function eightfold.earnings_rollup();
+revoke execute on function eightfold.earnings_rollup_apply(xid8, bigint) from public;
+comment on function eightfold.earnings_rollup_apply(xid8, bigint) is
+  'Internal: adds the ledger rows of transaction p_xid after earning p_after to the earnings rollups (one sorted upsert per rollup); returns the last earning_id added.';
 
 -- What is already in the ledger.
 insert into eightfold.earnings_by_level (beneficiary_id, level, credited, reversed, forfeited, net, commissions, reversals)

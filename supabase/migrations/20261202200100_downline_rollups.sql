@@ -15,13 +15,14 @@
 -- building it quadratic). A user with members at level 64 has a downline deeper than the
 -- rollup keeps; referral analytics reads the tree for them as before (20261202200300).
 --
--- Kept by three statement triggers (AFTER, over transition tables), each ending in one
--- sorted upsert through eightfold.downline_apply:
---   profiles update: a join adds the joining user and their whole downline (from their
---     own rollup rows, read before this statement's changes) to the new ancestors; a
---     status change moves one count from the old status to the new;
---   purchases insert: a user's first purchase adds one to bought, the first qualifying
---     one to qualified (refunds change neither: the purchase stays recorded);
+-- Kept through eightfold.downline_apply, one sorted upsert each time:
+--   profiles update (a statement trigger over the transition tables, in the statement):
+--     a join adds the joining user and their whole downline (from their own rollup rows,
+--     read before this statement's changes) to the new ancestors; a status change moves
+--     one count from the old status to the new;
+--   purchases (at the commit of the transaction, 20261202200150): a user's first purchase
+--     adds one to bought, the first qualifying one to qualified (refunds change neither:
+--     the purchase stays recorded);
 --   profiles insert adds nothing: a new profile has no referrer yet.
 -- No foreign keys, as for the earnings rollups (20261202200000): the keys come from
 -- profiles, which are never deleted, and a check per upserted row would double the cost.
@@ -171,56 +172,38 @@ create trigger downline_rollup_profiles after update on eightfold.profiles
   referencing old table as old_rows new table as new_rows
   for each statement execute function eightfold.downline_rollup_profiles();
 
--- First purchases and first qualifying purchases.
-create function eightfold.downline_rollup_purchases() returns trigger
-language plpgsql
-security definer
+-- First purchases and first qualifying purchases, applied at the commit of the
+-- transaction that recorded them (20261202200150 stages the candidates): the buyers
+-- upsert decides races between transactions (the second first purchase of a user waits
+-- for the first to commit and then changes nothing), then the new buyers and the newly
+-- qualified are added to their ancestors' counts.
+create function eightfold.buyers_rollup_apply(p_buyers uuid[], p_qualifies boolean[]) returns void
+language plpgsql volatile
 set search_path = ''
 as $$
 declare
   v record;
 begin
-  -- Only buyers that are new, or newly qualified, reach the upsert: a repeat buyer costs
-  -- this one probe of eightfold.buyers. The upsert decides races between transactions:
-  -- the second first purchase of a user waits for the first and then changes nothing.
-  if not exists (
-    select 1 from new_purchases n
-    where not exists (select 1 from eightfold.buyers b
-                      where b.user_id = n.buyer_id and (b.qualified or not n.qualifies))
-  ) then
-    return null;
-  end if;
-  with cand as (
-    select n.buyer_id, bool_or(n.qualifies) as qualifies from new_purchases n group by n.buyer_id
-  ),
-  need as (
-    select c.buyer_id, c.qualifies
-    from cand c
-    left join lateral (select b.qualified from eightfold.buyers b where b.user_id = c.buyer_id limit 1) b on true
-    where b.qualified is null or (c.qualifies and not b.qualified)
-  ),
-  changed as (
+  with changed as (
     insert into eightfold.buyers as b (user_id, qualified)
-    select need.buyer_id, need.qualifies from need order by need.buyer_id
+    select c.user_id, c.qualifies
+    from unnest(p_buyers, p_qualifies) as c (user_id, qualifies)
+    order by c.user_id
     on conflict (user_id) do update set qualified = true
       where not b.qualified and excluded.qualified
     returning b.user_id, b.qualified, (b.xmax = 0) as fresh
   )
-  select array_agg(c.user_id) as origin, array_agg(0) as off, array_agg(0) as members,
+  select array_agg(c.user_id) as origin, array_agg(0) as off, array_agg(0) as zero,
          array_agg(c.fresh::int) as bought, array_agg(c.qualified::int) as qualified
   into v from changed c;
   if v.origin is not null then
-    perform eightfold.downline_apply(v.origin, v.off, v.members, v.members, v.members, v.members, v.bought, v.qualified);
+    perform eightfold.downline_apply(v.origin, v.off, v.zero, v.zero, v.zero, v.zero, v.bought, v.qualified);
   end if;
-  return null;
 end
 $$;
-revoke execute on function eightfold.downline_rollup_purchases() from public;
-comment on function eightfold.downline_rollup_purchases() is
-  'Statement trigger on eightfold.purchases: records first and first qualifying purchases in eightfold.buyers and adds them to the downline rollup.';
-create trigger downline_rollup_purchases after insert on eightfold.purchases
-  referencing new table as new_purchases
-  for each statement execute function eightfold.downline_rollup_purchases();
+revoke execute on function eightfold.buyers_rollup_apply(uuid[], boolean[]) from public;
+comment on function eightfold.buyers_rollup_apply(uuid[], boolean[]) is
+  'Internal: records first and first qualifying purchases in eightfold.buyers (p_buyers sorted, one each) and adds them to the downline rollup.';
 
 -- What is already there: buyers, then every (ancestor, leg, level <= 64) of the tree.
 insert into eightfold.buyers (user_id, qualified)

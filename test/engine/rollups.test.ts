@@ -229,3 +229,48 @@ describe('rollup rows are private', () => {
     ).toBe('42501');
   });
 });
+
+describe('rollups under concurrent writers', () => {
+  it('let a purchase commit while another one paying the same referrer is still open', async () => {
+    const parent = await signUp(db.sql, 'Shared Parent');
+    const a = await signUp(db.sql, 'First Buyer', { referralCode: parent.code });
+    const b = await signUp(db.sql, 'Second Buyer', { referralCode: parent.code });
+    const open = await db.sql.reserve();
+    try {
+      await open`begin`;
+      await open`select eightfold.record_purchase(${a.id}, 2000.00, ${randomUUID()}, null)`;
+      // The open transaction holds no rollup row: this one commits without waiting.
+      const t = Date.now();
+      await db.sql.begin(async (tx) => {
+        await tx`set local lock_timeout = '3s'`;
+        await tx`select eightfold.record_purchase(${b.id}, 3000.00, ${randomUUID()}, null)`;
+      });
+      expect(Date.now() - t).toBeLessThan(3000);
+      await open`commit`;
+    } finally {
+      open.release();
+    }
+    await expectLedgerWhole(db.sql);
+  });
+
+  it('add 8 connections of purchases under shared ancestors, first buyers included, with no deadlock and nothing lost', async () => {
+    const top = await signUp(db.sql, 'Busy Top');
+    const mids: TestUser[] = [];
+    for (let i = 0; i < 4; i++) mids.push(await signUp(db.sql, `Busy Mid ${i}`, { referralCode: top.code }));
+    const leaves: TestUser[] = [];
+    for (let i = 0; i < 16; i++) leaves.push(await signUp(db.sql, `Busy Leaf ${i}`, { referralCode: mids[i % 4]!.code }));
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, c) => {
+        for (let k = 0; k < 12; k++) {
+          const buyer = leaves[(c * 5 + k) % leaves.length]!;
+          await db.sql.begin(async (tx) => {
+            await tx`select eightfold.record_purchase(${buyer.id}, ${k % 3 === 0 ? '900.00' : '1500.00'}::numeric, ${randomUUID()}, null)`;
+            if (k % 4 === 0) await tx`select eightfold.record_purchase(${mids[c % 4]!.id}, 2500.00, ${randomUUID()}, null)`;
+          });
+        }
+      }),
+    );
+    await expectLedgerWhole(db.sql);
+    await expectReportsMatchReference(db.sql, [top.id, mids[0]!.id], [['day', 'UTC']]);
+  });
+});
