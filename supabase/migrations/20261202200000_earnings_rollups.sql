@@ -41,7 +41,7 @@ create table eightfold.earnings_by_level (
   primary key (beneficiary_id, level)
 );
 comment on table eightfold.earnings_by_level is
-  'Rollup of the ledger per beneficiary and level (credited, reversed, forfeited, net, counts). Kept by the earnings trigger; derived data (reconcile_rollups).';
+  'Rollup of the ledger per beneficiary and level (credited, reversed, forfeited, net, counts). Added at each commit (earnings_rollup_apply); derived data (reconcile_rollups).';
 
 create table eightfold.earnings_by_leg (
   beneficiary_id uuid not null,
@@ -55,7 +55,7 @@ create table eightfold.earnings_by_leg (
   primary key (beneficiary_id, leg_id)
 );
 comment on table eightfold.earnings_by_leg is
-  'Rollup of the ledger per beneficiary and leg (the direct referral the money came through). Kept by the earnings trigger; derived data.';
+  'Rollup of the ledger per beneficiary and leg (the direct referral the money came through). Added at each commit (earnings_rollup_apply); derived data.';
 
 create table eightfold.earnings_by_source (
   beneficiary_id uuid not null,
@@ -71,7 +71,7 @@ create table eightfold.earnings_by_source (
   primary key (beneficiary_id, source_id)
 );
 comment on table eightfold.earnings_by_source is
-  'Rollup of the ledger per beneficiary and source (the buyer). Kept by the earnings trigger; derived data.';
+  'Rollup of the ledger per beneficiary and source (the buyer). Added at each commit (earnings_rollup_apply); derived data.';
 -- No index on the by-source order (net desc, forfeited desc, the source's node id): it
 -- would make every upsert a non-HOT update; a page sorts one beneficiary's sources, read
 -- by the key, and takes the node ids from profiles then.
@@ -140,6 +140,7 @@ comment on function eightfold.quarter_of(timestamptz) is
 create function eightfold.earnings_rollup_apply(p_xid xid8, p_after bigint) returns bigint
 language plpgsql volatile
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
 as $$
 declare
   v_last bigint;

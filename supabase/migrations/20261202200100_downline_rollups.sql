@@ -41,7 +41,7 @@ create table eightfold.downline_by_level (
   primary key (user_id, leg_id, level)
 );
 comment on table eightfold.downline_by_level is
-  'Per user, leg and level (1..64) of their downline: members, active, inactive, suspended, bought, qualified. Kept by triggers on profiles and purchases; derived data (reconcile_rollups).';
+  'Per user, leg and level (1..64) of their downline: members, active, inactive, suspended, bought, qualified. Kept by the profiles trigger and at each commit (buyers_rollup_apply); derived data (reconcile_rollups).';
 -- "Is this downline deeper than the rollup keeps?" as a probe.
 create index downline_by_level_deep_idx on eightfold.downline_by_level (user_id) where level = 64;
 
@@ -50,7 +50,7 @@ create table eightfold.buyers (
   qualified boolean not null
 );
 comment on table eightfold.buyers is
-  'Users with at least one purchase recorded; qualified once one of them was over the threshold. Kept by the purchases trigger; derived data.';
+  'Users with at least one purchase recorded; qualified once one of them was over the threshold. Added at each commit (buyers_rollup_apply); derived data.';
 
 alter table eightfold.downline_by_level set (fillfactor = 80);
 alter table eightfold.downline_by_level enable row level security;
@@ -77,6 +77,7 @@ create function eightfold.downline_apply(
 ) returns void
 language sql volatile
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
 as $$
   with recursive d as (
     select * from unnest(p_origin, p_offset, p_members, p_active, p_inactive, p_suspended, p_bought, p_qualified)
@@ -112,6 +113,7 @@ create function eightfold.downline_rollup_profiles() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
 as $$
 declare
   j record;
@@ -180,6 +182,7 @@ create trigger downline_rollup_profiles after update on eightfold.profiles
 create function eightfold.buyers_rollup_apply(p_buyers uuid[], p_qualifies boolean[]) returns void
 language plpgsql volatile
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
 as $$
 declare
   v record;

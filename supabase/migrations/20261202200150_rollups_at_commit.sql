@@ -51,6 +51,7 @@ create function eightfold.earnings_rollup_mark() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
 as $$
 begin
   insert into eightfold.rollup_pending (xid) values (pg_catalog.pg_current_xact_id()) on conflict do nothing;
@@ -68,6 +69,7 @@ create function eightfold.earnings_rollups_at_commit() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
 as $$
 declare
   v_after bigint;
@@ -96,6 +98,7 @@ create function eightfold.buyers_rollup_stage() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
 as $$
 begin
   insert into eightfold.rollup_pending_buyers (xid, buyer_id, qualifies)
@@ -117,6 +120,7 @@ create function eightfold.buyers_rollups_at_commit() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
 as $$
 declare
   v_buyers uuid[];
