@@ -12,16 +12,17 @@
 --   buyers_rollup_stage (statement, after insert on purchases): stages in
 --     eightfold.rollup_pending_buyers the buyers whose purchase may be their first, or
 --     first qualifying (a repeat buyer costs one probe of eightfold.buyers and stages
---     nothing); at commit buyers_rollups_at_commit adds them to the downline rollup
---     (eightfold.buyers_rollup_apply).
+--     nothing); at commit they are added to the downline rollup
+--     (eightfold.buyers_rollup_apply), by earnings_rollups_at_commit when the transaction
+--     wrote ledger rows, else by buyers_rollups_at_commit.
 --
 -- Commit order, so that no two committing transactions wait for each other in a cycle:
 -- deferred triggers fire in the order they were queued. The ledger mark is named to come
 -- after every other trigger on earnings, so its work runs after the live path's running
--- totals (live_pending's trigger, queued by earnings_mark_unpublished); the buyers stage
--- (named before purchases_pay) runs before both and touches only buyers and the downline
--- rollup. Every transaction thus takes downline rows, then running totals, then earnings
--- rollups, each set in key order.
+-- totals (live_pending's trigger, queued by earnings_mark_unpublished), and it adds the
+-- transaction's staged buyers too. Every transaction with ledger rows thus takes running
+-- totals, then earnings rollups, then buyers and downline rows, each set in key order; one
+-- without ledger rows takes only buyers and downline rows, in key order.
 --
 -- Joins and status changes stay in their statement (20261202200100): they lock the
 -- profiles they change anyway. Inside the writing transaction, before its commit, the
@@ -82,6 +83,10 @@ begin
   if v_last is not null then
     perform pg_catalog.set_config('eightfold.rollups_added_through', v_last::text, true);
   end if;
+  -- Then the transaction's staged buyers, here rather than in their own trigger, so that
+  -- every transaction with ledger rows takes running totals, earnings rollups, downline
+  -- rows in that order.
+  perform eightfold.buyers_rollups_apply_staged(new.xid);
   delete from eightfold.rollup_pending p where p.xid = new.xid;
   return null;
 end
@@ -116,9 +121,9 @@ create trigger buyers_rollup_stage after insert on eightfold.purchases
   referencing new table as new_purchases
   for each statement execute function eightfold.buyers_rollup_stage();
 
-create function eightfold.buyers_rollups_at_commit() returns trigger
-language plpgsql
-security definer
+-- The staged buyers of transaction p_xid, added to the downline rollup and cleared.
+create function eightfold.buyers_rollups_apply_staged(p_xid xid8) returns void
+language plpgsql volatile
 set search_path = ''
 set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
 as $$
@@ -126,22 +131,41 @@ declare
   v_buyers uuid[];
   v_qualifies boolean[];
 begin
-  -- The first staged row of the transaction does it all; the others find nothing left.
   select array_agg(b.buyer_id order by b.buyer_id), array_agg(b.qualifies order by b.buyer_id)
   into v_buyers, v_qualifies
   from (select p.buyer_id, bool_or(p.qualifies) as qualifies
-        from eightfold.rollup_pending_buyers p where p.xid = new.xid
+        from eightfold.rollup_pending_buyers p where p.xid = p_xid
         group by p.buyer_id) b;
   if v_buyers is not null then
     perform eightfold.buyers_rollup_apply(v_buyers, v_qualifies);
-    delete from eightfold.rollup_pending_buyers p where p.xid = new.xid;
+    delete from eightfold.rollup_pending_buyers p where p.xid = p_xid;
+  end if;
+end
+$$;
+revoke execute on function eightfold.buyers_rollups_apply_staged(xid8) from public;
+comment on function eightfold.buyers_rollups_apply_staged(xid8) is
+  'Internal: adds the staged first purchases of transaction p_xid to the downline rollup and clears them.';
+
+create function eightfold.buyers_rollups_at_commit() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (as the write path, 20261201000200)
+as $$
+begin
+  -- A transaction with ledger rows adds its buyers in earnings_rollups_at_commit, after
+  -- the running totals and the earnings rollups (the commit order above); one without
+  -- any (only purchases under the threshold) adds them here. Either way the first call
+  -- does it all and the others find nothing left.
+  if not exists (select 1 from eightfold.rollup_pending p where p.xid = new.xid) then
+    perform eightfold.buyers_rollups_apply_staged(new.xid);
   end if;
   return null;
 end
 $$;
 revoke execute on function eightfold.buyers_rollups_at_commit() from public;
 comment on function eightfold.buyers_rollups_at_commit() is
-  'Deferred trigger on eightfold.rollup_pending_buyers: at commit, adds the transaction''s first and first qualifying purchases to the downline rollup, set-based.';
+  'Deferred trigger on eightfold.rollup_pending_buyers: at commit, adds the transaction''s first and first qualifying purchases to the downline rollup when it wrote no ledger rows (else earnings_rollups_at_commit does, in the commit order).';
 create constraint trigger buyers_rollups_at_commit
   after insert on eightfold.rollup_pending_buyers
   deferrable initially deferred

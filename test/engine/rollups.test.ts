@@ -258,14 +258,24 @@ describe('rollups under concurrent writers', () => {
     const mids: TestUser[] = [];
     for (let i = 0; i < 4; i++) mids.push(await signUp(db.sql, `Busy Mid ${i}`, { referralCode: top.code }));
     const leaves: TestUser[] = [];
-    for (let i = 0; i < 16; i++) leaves.push(await signUp(db.sql, `Busy Leaf ${i}`, { referralCode: mids[i % 4]!.code }));
+    for (let i = 0; i < 32; i++) leaves.push(await signUp(db.sql, `Busy Leaf ${i}`, { referralCode: mids[i % 4]!.code }));
+    for (const m of mids) await db.sql`select eightfold.record_purchase(${m.id}, 1500.00, ${randomUUID()}, null)`;
+    // Each transaction mixes a repeat buyer (ledger rows for top) and a first buyer (the
+    // downline counts of mid and top), in either order, under or over the threshold.
     await Promise.all(
       Array.from({ length: 8 }, async (_, c) => {
-        for (let k = 0; k < 12; k++) {
-          const buyer = leaves[(c * 5 + k) % leaves.length]!;
+        for (let k = 0; k < 8; k++) {
+          const first = leaves[(c * 4 + k) % leaves.length]!;
+          const repeat = mids[(c + k) % 4]!;
+          const amount = k % 3 === 0 ? '900.00' : '1500.00';
           await db.sql.begin(async (tx) => {
-            await tx`select eightfold.record_purchase(${buyer.id}, ${k % 3 === 0 ? '900.00' : '1500.00'}::numeric, ${randomUUID()}, null)`;
-            if (k % 4 === 0) await tx`select eightfold.record_purchase(${mids[c % 4]!.id}, 2500.00, ${randomUUID()}, null)`;
+            if (k % 2 === 0) {
+              await tx`select eightfold.record_purchase(${repeat.id}, 2500.00, ${randomUUID()}, null)`;
+              await tx`select eightfold.record_purchase(${first.id}, ${amount}::numeric, ${randomUUID()}, null)`;
+            } else {
+              await tx`select eightfold.record_purchase(${first.id}, ${amount}::numeric, ${randomUUID()}, null)`;
+              await tx`select eightfold.record_purchase(${repeat.id}, 2500.00, ${randomUUID()}, null)`;
+            }
           });
         }
       }),
