@@ -22,7 +22,13 @@ const schema = z
     DATABASE_URL: z.string().url().optional(),
     EIGHTFOLD_DATA_DIR: z.string().default(path.join(ROOT, '.data/pg')),
     EIGHTFOLD_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
-    EIGHTFOLD_SEED_DEMO: z.enum(['auto', 'never']).default('auto'),
+    // The demo program (functions/node/demo.ts) into an empty database. auto: only into the
+    // embedded database, never into DATABASE_URL's; 1: also into DATABASE_URL's (same as
+    // `npm start -- --demo`); 0: never. `never` is the deprecated spelling of 0.
+    EIGHTFOLD_SEED_DEMO: z
+      .enum(['auto', '0', '1', 'never'])
+      .default('auto')
+      .transform((v) => (v === 'never' ? '0' : v)),
     // 1: create a new embedded cluster with initdb --no-sync (seconds faster; for throwaway
     // data dirs such as tests and CI, not for data you keep).
     EIGHTFOLD_PG_INIT_NOSYNC: z.enum(['0', '1']).default('0'),
