@@ -66,11 +66,11 @@ export function demoSql(): string {
   out.push("-- The users (Supabase Auth's table); the sign-up trigger makes their profiles.");
   out.push('insert into auth.users (id, aud, role, email, raw_user_meta_data, created_at, updated_at) values');
   out.push(
-    DEMO_USERS.map(
+    `${DEMO_USERS.map(
       (u) =>
         `  (${lit(u.id)}, 'authenticated', 'authenticated', ${lit(demoEmail(u))}, ` +
         `${lit(JSON.stringify({ display_name: u.name, notice_version: DEMO_NOTICE }))}::jsonb, now(), now())`,
-    ).join(',\n') + ';',
+    ).join(',\n')};`,
   );
   out.push('', "-- Who referred whom (by the referrer's code, as a sign-up with a code does).");
   for (const u of DEMO_USERS) {

@@ -13,6 +13,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { limitsOf, loadConfig } from './config.ts';
+import { databaseUrlOf } from '../config.ts';
 import { databasePool } from './database.ts';
 import { loggable } from '../app.ts';
 import { assertLocalBind, loadLocalSecrets } from './local-mode.ts';
@@ -37,7 +38,7 @@ const config = loadConfig({
   ...(flags.demo ? { EIGHTFOLD_SEED_DEMO: '1' } : {}),
 });
 let cluster: EmbeddedCluster | undefined;
-let databaseUrl = config.DATABASE_URL;
+let databaseUrl = databaseUrlOf(config);
 const authMode = config.EIGHTFOLD_AUTH_MODE ?? (databaseUrl ? 'supabase' : 'local');
 try {
   assertLocalBind(authMode, config.EIGHTFOLD_API_HOST, config.EIGHTFOLD_LOCAL_ALLOW_REMOTE === '1');

@@ -49,6 +49,9 @@ beforeAll(async () => {
       EIGHTFOLD_JWT_SECRET: SECRET,
       EIGHTFOLD_SERVICE_KEY: SERVICE,
       EIGHTFOLD_PORT: String(port),
+      EIGHTFOLD_CORS_ORIGINS: 'https://app.example.com',
+      // A deprecated name still works (with a warning): the new one wins when both are set.
+      SUPABASE_JWT_SECRET: 'a-deprecated-secret-that-the-new-name-overrides',
       NO_COLOR: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,6 +123,17 @@ describe('Supabase Edge Function under Deno', () => {
       body: `{"buyer_id":"${leaf.id}","amount":"2000.00","external_ref":"deno-\\ud800"}`,
     });
     expect([blank.status, ((await blank.json()) as any).error.code]).toEqual([400, 'external_ref_invalid']);
+  });
+
+  it('reads the same configuration as Node (functions/config.ts): CORS from the function secret, deprecated names with a warning', async () => {
+    const pre = await fetch(`${base}/v1/reports/earnings/summary`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+    });
+    expect([pre.status, pre.headers.get('access-control-allow-origin')]).toEqual([204, 'https://app.example.com']);
+    const other = await fetch(`${base}/health`, { headers: { origin: 'https://evil.example.com' } });
+    expect([other.status, other.headers.get('access-control-allow-origin')]).toEqual([403, null]);
+    expect(output).toContain('SUPABASE_JWT_SECRET is deprecated: set EIGHTFOLD_JWT_SECRET instead.');
   });
 
   it('demo tokens do not exist on the function', async () => {
