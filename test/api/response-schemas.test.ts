@@ -11,9 +11,9 @@ describe('response schema check', () => {
     expect(() =>
       checkResponse(api.app(), 'GET', '/v1/reports/earnings/summary?from=2026-01-01', 200, { totals: 5 }, 'application/json'),
     ).toThrow(/GET \/v1\/reports\/earnings\/summary answered 200 with a body that is not its documented schema/);
-    expect(() => checkResponse(api.app(), 'POST', '/v1/ingest/purchases/00000000-0000-4000-8000-000000000001/refunds', 201, {}, 'application/json')).toThrow(
-      /\/v1\/ingest\/purchases\/\{purchase_id\}\/refunds answered 201/,
-    );
+    expect(() =>
+      checkResponse(api.app(), 'POST', '/v1/ingest/purchases/00000000-0000-4000-8000-000000000001/refunds', 201, {}, 'application/json'),
+    ).toThrow(/\/v1\/ingest\/purchases\/\{purchase_id\}\/refunds answered 201/);
     expect(() => checkResponse(api.app(), 'GET', '/health', 200, { status: 7 }, 'application/json')).toThrow(/health/);
     const res = await api.call('GET', '/health');
     expect(res.status).toBe(200);
