@@ -155,6 +155,15 @@ export type Database = {
         Args: { batch_key: string; cutoff?: string }
         Returns: Json
       }
+      create_user: {
+        Args: {
+          display_name?: string
+          email?: string
+          referral_code?: string
+          user_id?: string
+        }
+        Returns: string
+      }
       export_my_data: { Args: Record<PropertyKey, never>; Returns: Json }
       hold_commission: {
         Args: { earning_id: number; reason: string }
@@ -312,6 +321,17 @@ export type Database = {
         Args: { language?: string; notice_version?: string }
         Returns: Json
       }
+      record_purchase: {
+        Args: {
+          amount: string
+          buyer_id: string
+          currency?: string
+          external_ref: string
+          profit?: string
+          purchased_at?: string
+        }
+        Returns: Json
+      }
       record_purchases: {
         Args: { items: Json }
         Returns: {
@@ -322,6 +342,18 @@ export type Database = {
           item: number
           outcome: string
           purchase_id: string
+        }[]
+      }
+      refund_purchase: {
+        Args: {
+          amount?: string
+          external_ref: string
+          purchase_id: string
+          reason?: string
+        }
+        Returns: {
+          refund_id: string
+          replayed: boolean
         }[]
       }
       release_commission: {
