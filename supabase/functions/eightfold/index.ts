@@ -7,9 +7,9 @@
 // and SUPABASE_SERVICE_ROLE_KEY; the rest are function secrets (EIGHTFOLD_JWT_SECRET,
 // EIGHTFOLD_CORS_ORIGINS, ...). EIGHTFOLD_PORT: local runs only (deno run), the port.
 import postgres from 'postgres';
-import { createApp } from '../../../functions/app.ts';
-import { createVerifier } from '../../../functions/auth.ts';
-import { appConfigFrom, databaseUrlOf, loadSharedConfig, supabaseVerifierOptions } from '../../../functions/config.ts';
+// The app itself: functions/ bundled into ../_shared/eightfold.js by `npm run gen:edge`, so
+// everything the function needs is under supabase/functions/.
+import { appConfigFrom, createApp, createVerifier, databaseUrlOf, loadSharedConfig, supabaseVerifierOptions } from '../_shared/eightfold.js';
 
 const env = Deno.env.toObject();
 const { config, warnings } = loadSharedConfig(env);
