@@ -9,7 +9,14 @@
 import postgres from 'postgres';
 // The app itself: functions/ bundled into ../_shared/eightfold.js by `npm run gen:edge`, so
 // everything the function needs is under supabase/functions/.
-import { appConfigFrom, createApp, createVerifier, databaseUrlOf, loadSharedConfig, supabaseVerifierOptions } from '../_shared/eightfold.js';
+import {
+  appConfigFrom,
+  createApp,
+  createVerifier,
+  databaseUrlOf,
+  loadSharedConfig,
+  supabaseVerifierOptions,
+} from '../_shared/eightfold.js';
 
 const env = Deno.env.toObject();
 const { config, warnings } = loadSharedConfig(env);
