@@ -40,7 +40,7 @@ export interface AppOptions {
 }
 
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
-  const root = new OpenAPIHono<AppEnv>({ defaultHook: defaultHook as never });
+  const root = new OpenAPIHono<AppEnv>({ defaultHook: defaultHook });
   const app = options.basePath ? root.basePath(options.basePath) : root;
   const logError = options.logError ?? ((err: unknown) => console.error('[eightfold api] unexpected error', loggable(err)));
 

@@ -4,7 +4,7 @@
 // document is generated from the same schemas).
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
-import type { Env } from 'hono';
+
 import { API_ERRORS, ApiError, type ApiErrorName } from '../errors.ts';
 import type { AppEnv } from '../context.ts';
 
@@ -33,7 +33,7 @@ export const ErrorBody = z
   .openapi('Error');
 
 /** Turns a failed zod validation into the API's 400, naming the first bad field. */
-export const defaultHook: Hook<unknown, Env, string, unknown> = (result) => {
+export const defaultHook: Hook<any, AppEnv, any, any> = (result) => {
   if (!result.success) {
     const issue = result.error.issues[0];
     let field: string | undefined = issue?.path.length ? issue.path.map(String).join('.') : undefined;
@@ -48,7 +48,7 @@ export const defaultHook: Hook<unknown, Env, string, unknown> = (result) => {
 };
 
 export function router(): OpenAPIHono<AppEnv> {
-  return new OpenAPIHono<AppEnv>({ defaultHook: defaultHook as never });
+  return new OpenAPIHono<AppEnv>({ defaultHook: defaultHook });
 }
 
 /** Error responses every authenticated route may give, for the OpenAPI document. */
