@@ -26,8 +26,18 @@ interface JsonReturns {
   user_referral_analytics: Returning<'user_referral_analytics', Schemas['ReferralAnalytics'] | null>;
   operator_overview: Returning<'operator_overview', Schemas['OperatorOverview']>; // GET /v1/operator/overview
   my_balance: Returning<'my_balance', Schemas['Balance']>; // GET /v1/me/balance
-  user_balance: Returning<'user_balance', Schemas['Balance']>; // GET /v1/operator/users/{user_id}/balance
-  my_privacy: Returning<'my_privacy', Schemas['MyPrivacy']>; // GET /v1/me
+  user_balance: Returning<'user_balance', Schemas['Balance']>; // GET /v1/operator/balances/{user_id}
+  my_privacy: Returning<'my_privacy', Schemas['MyPrivacy'] | null>; // GET /v1/me (null: no profile)
+  my_payouts: Returning<'my_payouts', Schemas['PayoutsPage']>; // GET /v1/me/payouts
+  create_payout_batch: Returning<'create_payout_batch', Schemas['PayoutBatch']>; // POST /v1/operator/payouts
+  payout_batches: Returning<'payout_batches', Schemas['PayoutBatchesPage']>; // GET /v1/operator/payouts
+  payout_batch: Returning<'payout_batch', Schemas['PayoutBatch']>; // GET /v1/operator/payouts/{payout_id}
+  mark_payout_item_paid: Returning<'mark_payout_item_paid', Schemas['PayoutItem'] & { replayed: boolean }>;
+  mark_payout_item_failed: Returning<'mark_payout_item_failed', Schemas['PayoutItem'] & { replayed: boolean }>;
+  commission_lifecycle: Returning<'commission_lifecycle', Schemas['CommissionLifecycle']>; // GET /v1/operator/earnings/{earning_id}
+  hold_commission: Returning<'hold_commission', Schemas['CommissionLifecycle']>; // POST /v1/operator/earnings/{earning_id}/hold (release, void)
+  release_commission: Returning<'release_commission', Schemas['CommissionLifecycle']>;
+  void_commission: Returning<'void_commission', Schemas['CommissionLifecycle']>;
 }
 
 export type Database = Merge<Generated, { public: Merge<Generated['public'], { Functions: Merge<Functions, JsonReturns> }> }>;
