@@ -175,3 +175,20 @@ export const IdempotencyKey = z
     description:
       'Your unique reference (idempotency key): 1 to 200 characters, not blank, well-formed Unicode. Kept exactly as sent; the same key again replays the original.',
   });
+
+/** A schema's shape as a database row: a plain string field may arrive as a Date (a timestamp). */
+type Loosen<T> = T extends string
+  ? string extends T
+    ? string | Date
+    : T
+  : T extends (infer U)[]
+    ? Loosen<U>[]
+    : T extends object
+      ? { [K in keyof T]: Loosen<T[K]> }
+      : T;
+/** The row type to give a query whose row is sent as the body of schema S (tx<DbRow<typeof S>[]>`...`). */
+export type DbRow<S extends z.ZodType> = Loosen<z.infer<S>>;
+/** What a value becomes in a JSON body: Dates as ISO strings, as c.json (JSON.stringify) writes them. */
+export type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+/** A value typed as it is sent (identity at run time: JSON.stringify turns the Dates into strings). */
+export const asJson = <T>(value: T): Json<T> => value as unknown as Json<T>;

@@ -318,6 +318,7 @@ var IdempotencyKey = z.string().superRefine((key, ctx) => {
 }).openapi({
   description: "Your unique reference (idempotency key): 1 to 200 characters, not blank, well-formed Unicode. Kept exactly as sent; the same key again replays the original."
 });
+var asJson = (value) => value;
 
 // functions/app.ts
 import { secureHeaders } from "hono/secure-headers";
@@ -918,7 +919,7 @@ async function profileOf(tx, userId) {
            r.referral_code as referrer_code, p.depth, p.referred_at, p.status_changed_at, p.created_at
     from eightfold.profiles p left join eightfold.profiles r on r.user_id = p.referrer_id
     where p.user_id = ${userId}`;
-  return p;
+  return asJson(p);
 }
 function ingestRoutes() {
   const app = router();
@@ -1160,7 +1161,7 @@ function ingestRoutes() {
         const reversals = await tx`
           select ${EARNING_COLUMNS(tx)} from eightfold.earnings
           where refund_id = ${r.refund_id} order by level`;
-        return { replayed: r.replayed, refund, reversals: [...reversals] };
+        return { replayed: r.replayed, refund: asJson(refund), reversals: asJson([...reversals]) };
       });
       return c.json(result, result.replayed ? 200 : 201);
     }
@@ -1191,6 +1192,7 @@ var DirectReferral = z5.object({
   direct_referrals: z5.number().int(),
   earned: MoneyOut
 }).openapi("DirectReferral");
+var Joined = z5.object({ referrer_code: z5.string(), depth: z5.number().int(), referred_at: z5.string() }).openapi("Joined");
 function referralRoutes() {
   const app = router();
   app.use("*", requireUser);
@@ -1214,7 +1216,7 @@ function referralRoutes() {
           description: "Joined",
           content: {
             "application/json": {
-              schema: z5.object({ referrer_code: z5.string(), depth: z5.number().int(), referred_at: z5.string() }).openapi("Joined")
+              schema: Joined
             }
           }
         },
@@ -1223,8 +1225,11 @@ function referralRoutes() {
     }),
     async (c) => {
       const { code } = c.req.valid("json");
-      const [row] = await asCaller(c, (tx) => tx`select referrer_code, depth, referred_at from public.join_referrer(${code})`);
-      return c.json(row, 200);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select referrer_code, depth, referred_at from public.join_referrer(${code})`
+      );
+      return c.json(asJson(row), 200);
     }
   );
   app.openapi(
@@ -1249,7 +1254,7 @@ function referralRoutes() {
         { readOnly: true }
       );
       if (!row) throw new ApiError("not_found", "No profile for this user.");
-      return c.json(row, 200);
+      return c.json(asJson(row), 200);
     }
   );
   app.openapi(
@@ -1276,7 +1281,7 @@ function referralRoutes() {
           from public.my_downline(1) order by joined_at, user_id`,
         { readOnly: true }
       );
-      return c.json({ referrals: [...rows] }, 200);
+      return c.json({ referrals: asJson([...rows]) }, 200);
     }
   );
   return app;
@@ -2185,8 +2190,8 @@ function meRoutes() {
       });
     }
   );
-  const consentsBody = (r) => ({ notice: r.notice, consents: r.consents });
   const ConsentsResponse = z10.object({ notice: Notice, consents: z10.array(Consent) }).openapi("MyConsents");
+  const consentsBody = (r) => ({ notice: r.notice, consents: r.consents });
   app.openapi(
     createRoute8({
       method: "get",
@@ -2302,7 +2307,7 @@ function meRoutes() {
       );
       const items = [...rows];
       const next = items.length === q.limit ? String(items[items.length - 1].access_id) : null;
-      return c.json({ items, next_before: next }, 200);
+      return c.json({ items: asJson(items), next_before: next }, 200);
     }
   );
   return app;
@@ -2364,10 +2369,20 @@ var Settings = z12.object({
   updated_at: z12.string()
 }).openapi("PrivacySettings");
 var UserParams = z12.object({ user_id: Uuid });
+var OperatorAccessEntry = z12.object({
+  access_id: z12.string(),
+  accessed_at: z12.string(),
+  subject_id: Uuid,
+  accessor_role: z12.string(),
+  accessor: z12.string(),
+  what: z12.string(),
+  purpose: z12.string(),
+  detail: z12.record(z12.string(), z12.unknown())
+});
 async function settingsOf(tx) {
   const [s] = await tx`select erasure_grace_hours, erasure_warning_hours, inactive_account_retention_days,
                               access_log_retention_days, updated_at from eightfold.privacy_settings`;
-  return s;
+  return asJson(s);
 }
 function privacyOperatorRoutes() {
   const app = router();
@@ -2392,7 +2407,13 @@ function privacyOperatorRoutes() {
       }
     }),
     async (c) => {
-      const rows = await asCaller(c, (tx) => tx`select purpose, description from public.access_purposes()`, { readOnly: true });
+      const rows = await asCaller(
+        c,
+        (tx) => tx`select purpose, description from public.access_purposes()`,
+        {
+          readOnly: true
+        }
+      );
       return c.json({ purposes: [...rows] }, 200);
     }
   );
@@ -2417,18 +2438,7 @@ function privacyOperatorRoutes() {
           content: {
             "application/json": {
               schema: z12.object({
-                items: z12.array(
-                  z12.object({
-                    access_id: z12.string(),
-                    accessed_at: z12.string(),
-                    subject_id: Uuid,
-                    accessor_role: z12.string(),
-                    accessor: z12.string(),
-                    what: z12.string(),
-                    purpose: z12.string(),
-                    detail: z12.record(z12.string(), z12.unknown())
-                  })
-                ),
+                items: z12.array(OperatorAccessEntry),
                 next_before: z12.string().nullable()
               }).openapi("OperatorAccessLogPage")
             }
@@ -2447,7 +2457,7 @@ function privacyOperatorRoutes() {
       );
       const items = [...rows];
       const next = items.length === q.limit ? String(items[items.length - 1].access_id) : null;
-      return c.json({ items, next_before: next }, 200);
+      return c.json({ items: asJson(items), next_before: next }, 200);
     }
   );
   app.openapi(
