@@ -222,6 +222,10 @@ export type Database = {
           user_id: string
         }[]
       }
+      my_earnings_by_source: {
+        Args: { cursor?: string; page_size?: number }
+        Returns: Json
+      }
       my_earnings_export: {
         Args: { range_end: string; range_start: string }
         Returns: {
@@ -393,6 +397,15 @@ export type Database = {
           member_id: string
           referrer_id: string
         }[]
+      }
+      user_earnings_by_source: {
+        Args: {
+          cursor?: string
+          page_size?: number
+          purpose?: string
+          user_id: string
+        }
+        Returns: Json
       }
       user_earnings_export: {
         Args: {

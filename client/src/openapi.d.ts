@@ -829,6 +829,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/earnings/by-source": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Earnings by source user (masked names), net first, every source a page at a time
+         * @description Pass next_cursor from one page as cursor to get the next; next_cursor is null on the last page. A cursor that was altered answers 400 cursor_invalid.
+         */
+        get: operations["getReportsEarningsBySource"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reports/earnings/export.csv": {
         parameters: {
             query?: never;
@@ -1252,6 +1272,33 @@ export interface components {
             /** @example 125.00 */
             reversed: string;
         };
+        EarningsBySourcePage: {
+            items: {
+                commissions: number;
+                /** @example 125.00 */
+                credited: string;
+                /** @example 125.00 */
+                forfeited: string;
+                level: number;
+                masked_name: string;
+                /** @example 125.00 */
+                net: string;
+                /** @example 125.00 */
+                reversed: string;
+                /**
+                 * Format: uuid
+                 * @example 00000000-0000-4000-8000-000000000001
+                 */
+                source_id: string;
+            }[];
+            /** @description Pass as cursor for the next page; null on the last page. */
+            next_cursor: string | null;
+            /**
+             * Format: uuid
+             * @example 00000000-0000-4000-8000-000000000001
+             */
+            user_id: string;
+        };
         EarningsPage: {
             items: components["schemas"]["EarningRow"][];
             next_before: string | null;
@@ -1304,7 +1351,7 @@ export interface components {
                  */
                 source_id: string;
             }[];
-            /** @description Number of sources; by_source holds the top 100 by net. */
+            /** @description Number of sources; by_source holds the top 100 by net (all of them: /earnings/by-source). */
             by_source_total: number;
             from: string | null;
             to: string | null;
@@ -4881,6 +4928,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MyReferralProfile"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReportsEarningsBySource: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1..500 (default 50). */
+                limit?: number;
+                /** @description Service only, and required there: why the operator reads this person's data, one of GET /v1/operator/privacy/purposes (support, dispute, payout, fraud_review, audit, legal_obligation, data_request). The read is written to the access log. */
+                purpose?: string;
+                /** @description Service only: the user the report is about. Users may omit it or pass their own id. */
+                user_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EarningsBySourcePage"];
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No or invalid credential (not_authenticated, invalid_token) */

@@ -152,7 +152,8 @@ Object.assign(DB_ERRORS, {
     title: "The external reference must be 1 to 200 characters, not only spaces."
   },
   EF617: { code: "isolation_unsupported", status: 409, title: "Payout operations run in a READ COMMITTED transaction." },
-  EF618: { code: "payout_state_invalid", status: 400, title: "A payout item is marked paid or failed." }
+  EF618: { code: "payout_state_invalid", status: 400, title: "A payout item is marked paid or failed." },
+  EF750: { code: "cursor_invalid", status: 400, title: "The page cursor is not one this report gave out: start again without it." }
 });
 var RETRY_AFTER_SECONDS = 2;
 var API_ERRORS = {
@@ -1354,8 +1355,13 @@ var Summary = z7.object({
   by_level: z7.array(Totals.extend({ level: z7.number().int(), commissions: z7.number().int() })),
   by_leg: z7.array(Totals.extend({ leg_id: Uuid, masked_name: z7.string(), commissions: z7.number().int() })),
   by_source: z7.array(Totals.extend({ source_id: Uuid, masked_name: z7.string(), level: z7.number().int(), commissions: z7.number().int() })),
-  by_source_total: z7.number().int().openapi({ description: "Number of sources; by_source holds the top 100 by net." })
+  by_source_total: z7.number().int().openapi({ description: "Number of sources; by_source holds the top 100 by net (all of them: /earnings/by-source)." })
 }).openapi("EarningsSummary");
+var SourcePage = z7.object({
+  user_id: Uuid,
+  items: z7.array(Totals.extend({ source_id: Uuid, masked_name: z7.string(), level: z7.number().int(), commissions: z7.number().int() })),
+  next_cursor: z7.string().nullable().openapi({ description: "Pass as cursor for the next page; null on the last page." })
+}).openapi("EarningsBySourcePage");
 var Bucket = z7.object({ bucket_start: z7.string().openapi({ example: "2026-11-01" }), commissions: z7.number().int() }).extend(Totals.shape).openapi("EarningsBucket");
 var LedgerItem = z7.object({
   earning_id: z7.string(),
@@ -1441,6 +1447,110 @@ function csvCell(value) {
   if (/^[=+@\t\r]/.test(s) || /^-/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
+var EXPORT_BATCH = 1e3;
+var Cancelled = class extends Error {
+};
+function handoff(producer) {
+  const queue = [];
+  let done = false;
+  let failure = null;
+  let cancelled = false;
+  let wakeConsumer = null;
+  let wakeProducer = null;
+  const wake = () => {
+    const w = wakeConsumer;
+    wakeConsumer = null;
+    w?.();
+  };
+  producer(async (v) => {
+    if (cancelled) throw new Cancelled();
+    queue.push(v);
+    wake();
+    if (queue.length > 1) await new Promise((r) => wakeProducer = r);
+    if (cancelled) throw new Cancelled();
+  }).then(
+    () => {
+      done = true;
+      wake();
+    },
+    (err) => {
+      failure = err ?? new Error("export failed");
+      done = true;
+      wake();
+    }
+  );
+  return {
+    async next() {
+      for (; ; ) {
+        if (queue.length > 0) {
+          const value = queue.shift();
+          const w = wakeProducer;
+          wakeProducer = null;
+          w?.();
+          return { value, done: false };
+        }
+        if (failure && !(failure instanceof Cancelled)) throw failure;
+        if (done) return { value: void 0, done: true };
+        await new Promise((r) => wakeConsumer = r);
+      }
+    },
+    async return() {
+      cancelled = true;
+      const w = wakeProducer;
+      wakeProducer = null;
+      w?.();
+      return { value: void 0, done: true };
+    }
+  };
+}
+async function csvExport(deps, caller, query, readOnly) {
+  const encoder = new TextEncoder();
+  const chunks = handoff(
+    (emit) => runAs(
+      deps,
+      caller,
+      async (tx) => {
+        await emit(`${CSV_COLUMNS.join(",")}\r
+`);
+        try {
+          for await (const rows of query(tx).cursor(EXPORT_BATCH)) {
+            let text = "";
+            for (const r of rows) text += `${CSV_COLUMNS.map((k) => csvCell(r[k])).join(",")}\r
+`;
+            await emit(text);
+          }
+        } catch (err) {
+          if (!(err instanceof Cancelled)) throw err;
+        }
+      },
+      { readOnly }
+    )
+  );
+  const header = await chunks.next();
+  const first = await chunks.next();
+  return new ReadableStream(
+    {
+      start(controller) {
+        controller.enqueue(encoder.encode(header.value ?? ""));
+        if (first.done) controller.close();
+        else controller.enqueue(encoder.encode(first.value));
+      },
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(encoder.encode(next.value));
+        } catch (err) {
+          controller.error(err);
+        }
+      },
+      async cancel() {
+        await chunks.return?.();
+      }
+    },
+    { highWaterMark: 1 }
+  );
+}
 function reportRoutes() {
   const app = router();
   app.use("*", requireCaller);
@@ -1464,6 +1574,40 @@ function reportRoutes() {
       const [row] = await asCaller(
         c,
         (tx) => purpose ? tx`select public.user_earnings_summary(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose}) as r` : tx`select public.my_earnings_summary(${at(tx, q.from)}, ${at(tx, q.to)}) as r`,
+        { readOnly: !purpose }
+      );
+      return c.json(row.r, 200);
+    }
+  );
+  app.openapi(
+    createRoute5({
+      method: "get",
+      path: "/earnings/by-source",
+      summary: "Earnings by source user (masked names), net first, every source a page at a time",
+      description: "Pass next_cursor from one page as cursor to get the next; next_cursor is null on the last page. A cursor that was altered answers 400 cursor_invalid.",
+      tags: ["reports"],
+      security: bearerSecurity,
+      request: {
+        query: z7.object({
+          limit: Limit(500, 50),
+          cursor: z7.string().max(400).optional().openapi({ description: "next_cursor of the previous page" }),
+          user_id: UserParam,
+          purpose: PurposeParam
+        })
+      },
+      responses: {
+        200: { description: "One page", content: { "application/json": { schema: SourcePage } } },
+        ...errorResponses(400, 401, 403, 404)
+      }
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const user = subjectOf(c, q.user_id);
+      const purpose = purposeFor(c, q.purpose);
+      const cursor = q.cursor ?? null;
+      const [row] = await asCaller(
+        c,
+        (tx) => purpose ? tx`select public.user_earnings_by_source(${user}, ${q.limit}, ${cursor}, ${purpose}) as r` : tx`select public.my_earnings_by_source(${q.limit}, ${cursor}) as r`,
         { readOnly: !purpose }
       );
       return c.json(row.r, 200);
@@ -1568,16 +1712,14 @@ function reportRoutes() {
       const q = c.req.valid("query");
       const user = subjectOf(c, q.user_id);
       const purpose = purposeFor(c, q.purpose);
-      const rows = await asCaller(
-        c,
+      const body = await csvExport(
+        c.var.deps,
+        c.var.caller,
         (tx) => purpose ? tx`select * from public.user_earnings_export(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})` : tx`select * from public.my_earnings_export(${at(tx, q.from)}, ${at(tx, q.to)})`,
-        { readOnly: !purpose }
+        !purpose
       );
-      const lines = [CSV_COLUMNS.join(",")];
-      for (const r of rows) lines.push(CSV_COLUMNS.map((k) => csvCell(r[k])).join(","));
       const name = `earnings-${user}-${q.from}-${q.to}.csv`.replace(/[^A-Za-z0-9._-]/g, "_");
-      return c.body(`${lines.join("\r\n")}\r
-`, 200, {
+      return c.body(body, 200, {
         "content-type": "text/csv; charset=utf-8",
         "content-disposition": `attachment; filename="${name}"`
       });
