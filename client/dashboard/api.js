@@ -13,10 +13,33 @@ export class ApiFailure extends Error {
   }
 }
 
+/**
+ * How the page runs, from dashboard/config.js (docs/dashboard.md#configuration): with a
+ * Supabase project URL and anon key it signs in with Supabase Auth, calls the Edge
+ * Function and goes live over Supabase Realtime; without, it is the Node server's page
+ * (same-origin API, SSE).
+ */
+export const config = Object.freeze({ ...(globalThis.EIGHTFOLD_DASHBOARD ?? {}) });
+export const supabaseMode = Boolean(config.supabaseUrl && config.supabaseAnonKey);
+const API_BASE = String(
+  config.apiUrl ?? (supabaseMode ? `${String(config.supabaseUrl).replace(/\/+$/, '')}/functions/v1/eightfold` : ''),
+).replace(/\/+$/, '');
+
+/** The URL of an API path ("/v1/..."): same-origin in Node mode, the Edge Function's in Supabase mode. */
+export const apiUrl = (path) => API_BASE + path;
+
+let supabaseClient = null;
+/** Supabase mode's Auth and Realtime clients (client/dashboard/supabase.js, loaded on first use). */
+export async function supabase() {
+  if (!supabaseMode) return null;
+  supabaseClient ??= import('./supabase.js').then((m) => m.connect(config));
+  return supabaseClient;
+}
+
 export async function request(path, { token, method = 'GET', body } = {}) {
   let res;
   try {
-    res = await fetch(path, {
+    res = await fetch(apiUrl(path), {
       method,
       headers: {
         accept: 'application/json',
@@ -98,8 +121,8 @@ export const probe = (token) =>
 export async function liveUrl(token, { all = false, userId, purpose, lastEventId } = {}) {
   const { ticket } = await request('/v1/live/ticket', { token, method: 'POST' });
   return all
-    ? `/v1/live/operator/earnings${qs({ ticket, last_event_id: lastEventId })}`
-    : `/v1/live/earnings${qs({ user_id: userId, purpose: userId ? purpose : undefined, ticket, last_event_id: lastEventId })}`;
+    ? apiUrl(`/v1/live/operator/earnings${qs({ ticket, last_event_id: lastEventId })}`)
+    : apiUrl(`/v1/live/earnings${qs({ user_id: userId, purpose: userId ? purpose : undefined, ticket, last_event_id: lastEventId })}`);
 }
 
 /** An SSE event's data, as the feed shows it. */

@@ -1,5 +1,7 @@
 // The Eightfold dashboard: sign-in, a user's earnings report with live updates, and the
-// operator's program view. Plain ES modules served by the Node server (no build step).
+// operator's program view. Plain ES modules, bundled by functions/node/dashboard.ts; the
+// same code runs on the Node server (SSE) and on a Supabase project (Supabase Auth and
+// Realtime), as dashboard/config.js says (api.js).
 // Everything the page shows is also exposed for tests and tools in `window.eightfold`
 // and in data- attributes (JSON) on the charts and totals.
 import * as api from './api.js';
@@ -11,7 +13,8 @@ const $ = (id) => document.getElementById(id);
 const SESSION_KEY = 'eightfold.session';
 
 const state = {
-  mode: null, // 'local' | 'supabase' | null (unknown: server unreachable)
+  mode: null, // the API's auth mode: 'local' | 'supabase' | null (unknown: server unreachable)
+  client: api.supabaseMode ? 'supabase' : 'node', // how this page signs in and goes live
   session: null, // { token, role: 'authenticated'|'service_role', userId, name }
   subject: null, // the user whose report is shown
   report: null, // { profile, totals, byLevel, byLeg, tree, overTime, recent }
@@ -21,7 +24,7 @@ const state = {
   loads: 0,
   error: null,
 };
-window.eightfold = { state, ready: false };
+window.eightfold = { state, ready: false, chartSizes: () => charts.sizes(), colorScheme: () => charts.scheme() };
 
 // --- Views ---------------------------------------------------------------------------
 
@@ -125,6 +128,7 @@ function saveSession(s) {
 
 function signOut(message, code) {
   closeLive();
+  if (api.supabaseMode && state.session) void api.supabase().then((sb) => sb.signOut());
   privacy.close();
   saveSession(null);
   state.report = null;
@@ -138,8 +142,9 @@ function signOut(message, code) {
 
 async function renderSignin() {
   show('signin');
-  $('demo-signin').hidden = state.mode !== 'local';
-  if (state.mode === 'local') {
+  $('demo-signin').hidden = state.mode !== 'local' || api.supabaseMode;
+  $('supabase-signin').hidden = !api.supabaseMode;
+  if (state.mode === 'local' && !api.supabaseMode) {
     const users = await guard(() => api.demoUsers());
     const list = $('demo-users');
     list.replaceChildren();
@@ -166,6 +171,28 @@ async function demoSignIn(body, name) {
   if (!t) return;
   await startSession({ token: t.access_token, role: t.role, userId: t.user_id, name: name ?? t.user_id });
 }
+
+/** Supabase mode: e-mail and password through Supabase Auth; its access token is the session's. */
+async function supabaseSignIn(email, password) {
+  signinError('');
+  let s;
+  try {
+    const sb = await api.supabase();
+    s = await sb.signIn(email, password);
+  } catch (err) {
+    signinError(`Sign-in failed: ${err?.message ?? err}`, err?.code ?? 'auth_failed');
+    return;
+  }
+  await startSession(supabaseSession(s));
+}
+
+const supabaseSession = (s) => ({
+  token: s.access_token,
+  role: api.roleOfToken(s.access_token),
+  userId: s.user?.id ?? null,
+  name: s.user?.user_metadata?.display_name ?? s.user?.email ?? null,
+  supabase: true,
+});
 
 async function tokenSignIn(token) {
   signinError('');
@@ -467,8 +494,49 @@ function setLive(s) {
 function openLive({ userId, all = false, listId }) {
   closeLive();
   live = { userId, all, listId, lastEventId: undefined };
+  if (api.supabaseMode) {
+    // Supabase Realtime: a member's own private channel. Realtime has no channel of
+    // every earning, nor an operator's view of one member's: the operator's lists are
+    // not live in this mode (docs/dashboard.md#on-a-supabase-project).
+    if (all || userId || state.session?.role === 'service_role') {
+      setLive('off');
+      return;
+    }
+    setLive('connecting');
+    void connectRealtime(live);
+    return;
+  }
   setLive('connecting');
   void connectLive(live);
+}
+
+let stopRealtime = null;
+async function connectRealtime(l) {
+  const sb = await api.supabase();
+  if (l !== live) return;
+  let joined = false;
+  stopRealtime = sb.subscribe(
+    state.session.userId,
+    (payload) => {
+      if (l !== live) return;
+      let e;
+      try {
+        e = api.normalEvent(payload, payload?.id);
+      } catch {
+        return;
+      }
+      if (e) onLiveEarning(e, l);
+    },
+    (status) => {
+      if (l !== live) return;
+      if (status === 'SUBSCRIBED') {
+        setLive('open');
+        // Realtime does not replay what was sent while the socket was away: re-read.
+        if (joined) scheduleRefresh();
+        joined = true;
+      } else setLive('down');
+    },
+  );
 }
 
 /**
@@ -538,17 +606,23 @@ async function connectLive(l) {
       return;
     }
     if (!e) return;
-    if (!state.feed.some((f) => f.earning_id === e.earning_id) && l.listId === 'feed') applyLocally(e);
-    addFeedItem(e, l.listId);
-    scheduleRefresh();
+    onLiveEarning(e, l);
   };
   es.addEventListener('expired', () => signOut('Your session has expired. Sign in again.', 'token_expired'));
   es.addEventListener('message', onEarning);
   es.addEventListener('earning', onEarning);
 }
 
+function onLiveEarning(e, l) {
+  if (!state.feed.some((f) => f.earning_id === e.earning_id) && l.listId === 'feed') applyLocally(e);
+  addFeedItem(e, l.listId);
+  scheduleRefresh();
+}
+
 function closeLive() {
   live = null;
+  stopRealtime?.();
+  stopRealtime = null;
   source?.close();
   source = null;
   setLive('off');
@@ -731,12 +805,25 @@ async function boot() {
     watchServer();
     return;
   }
-  if (state.mode === 'local') initTraffic();
+  if (state.mode === 'local' && !api.supabaseMode) initTraffic();
+  if (api.supabaseMode) {
+    // Supabase Auth keeps (and refreshes) the session; the page follows its token.
+    const sb = await api.supabase();
+    sb.onToken((token) => {
+      if (state.session?.supabase) saveSession({ ...state.session, token });
+    });
+    const s = await sb.session().catch(() => null);
+    if (s) return startSession(supabaseSession(s));
+  }
   const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
-  if (saved?.token) await startSession(saved);
+  if (saved?.token && !saved.supabase) await startSession(saved);
   else await renderSignin();
 }
 
+$('supabase-signin').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  void supabaseSignIn($('sb-email').value.trim(), $('sb-password').value);
+});
 $('token-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const token = $('token-input').value.trim();

@@ -7,7 +7,7 @@
 // Amounts stay decimal strings (money.js); nothing here does float arithmetic on money.
 // For tests and tools: JSON in #payout-balance[data-balance], #payout-history[data-items],
 // #payout-batches[data-batches], #payout-batch[data-batch]; window.eightfold.payouts.
-import { ApiFailure } from './api.js';
+import { ApiFailure, apiUrl } from './api.js';
 import { inr, normal, isZero } from './money.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,7 +19,7 @@ let seq = 0;
 async function call(path, { method = 'GET', body, text = false } = {}) {
   let res;
   try {
-    res = await fetch(path, {
+    res = await fetch(apiUrl(path), {
       method,
       headers: {
         accept: text ? 'text/csv' : 'application/json',
