@@ -3,7 +3,8 @@
 // Assertions read the page's own data (data- attributes, window.eightfold), never pixels.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { useTestDatabase } from '../support/db.ts';
 import { signAccessToken } from '../../functions/auth.ts';
@@ -25,6 +26,32 @@ describe.runIf(REQUIRE_BROWSER && !CHROMIUM)('dashboard browser tests in CI', ()
 });
 
 const ARTIFACTS = path.resolve('test-artifacts');
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeFinding {
+  id: string;
+  impact: string | null;
+  nodes: { target: string[] }[];
+}
+/**
+ * Runs axe-core (pinned) in the page and returns its serious and critical violations.
+ * The script is evaluated over the DevTools protocol, which the page's CSP does not
+ * govern, so the page's own policy stays as it is served.
+ */
+async function axeSerious(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+  const violations = await page.evaluate(
+    async () =>
+      (
+        await (window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: AxeFinding[] }> } }).axe.run(document, {
+          resultTypes: ['violations'],
+        })
+      ).violations,
+  );
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
 const ASHA = demoId(1); // the demo referrer: 8 direct referrals and a level-2 layer below
 const BALA = demoId(2); // Asha's direct referral, Jai's referrer
 const JAI = demoId(10); // Asha's level-2 user (Jai -> Bala -> Asha)
@@ -372,6 +399,95 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     expect(await page.locator('#time-error').isHidden()).toBe(true);
     const series = JSON.parse((await page.locator('#chart-over-time').getAttribute('data-series'))!) as { label: string }[];
     expect(series[0]!.label).toBe('2020-01-01');
+    await page.close();
+  });
+
+  it('has no serious or critical axe-core violations, in light and in dark mode', async () => {
+    const page = await open();
+    await page.locator('#demo-users button').first().waitFor();
+    const found: Record<string, string[]> = { signin: await axeSerious(page) };
+    await signInAsDemo(page, ASHA);
+    await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    // Enough live earnings for the feed to scroll (a scroll box must be reachable by keyboard).
+    for (let i = 0; i < 6; i++) expect((await postPurchase(JAI, '1500.00', `dashboard-axe-${i}`)).status).toBe(201);
+    await expect.poll(() => page.locator('#feed li').count(), { timeout: 3000 }).toBe(6);
+    expect(await page.locator('#feed').evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+    found.report = await axeSerious(page);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForFunction(() => (window as unknown as { eightfold: { colorScheme: () => string } }).eightfold.colorScheme() === 'dark');
+    found['report, dark'] = await axeSerious(page);
+    await page.locator('#sign-out').click();
+    await page.locator('#token-input').fill(stack.serviceKey);
+    await page.locator('#token-form button[type=submit]').click();
+    await page.waitForFunction(() => document.body.dataset.view === 'operator' && (window as unknown as { eightfold: { ready: boolean } }).eightfold.ready);
+    found['operator, dark'] = await axeSerious(page);
+    await page.emulateMedia({ colorScheme: 'light' });
+    found.operator = await axeSerious(page);
+    expect(found).toEqual({ signin: [], report: [], 'report, dark': [], 'operator, dark': [], operator: [] });
+    await page.close();
+  });
+
+  it('follows the system colour scheme (prefers-color-scheme), charts included', async () => {
+    const page = await browser.context.newPage();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`${stack.server.url}/`);
+    await signInAsDemo(page, ASHA);
+    const look = () =>
+      page.evaluate(() => ({
+        scheme: (window as unknown as { eightfold: { colorScheme: () => string } }).eightfold.colorScheme(),
+        background: getComputedStyle(document.documentElement).backgroundColor,
+        card: getComputedStyle(document.querySelector('.card')!).backgroundColor,
+        ink: getComputedStyle(document.body).color,
+      }));
+    const dark = await look();
+    expect(dark).toEqual({ scheme: 'dark', background: 'rgb(16, 22, 29)', card: 'rgb(24, 33, 43)', ink: 'rgb(230, 237, 243)' });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-dark.png'), fullPage: true });
+    // Switching the system setting switches the page and redraws the charts, without a reload.
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(look).toEqual({ scheme: 'light', background: 'rgb(245, 247, 249)', card: 'rgb(255, 255, 255)', ink: 'rgb(27, 36, 48)' });
+    await page.close();
+  });
+
+  it('gives every chart its full width after the window was resized while the report was hidden', async () => {
+    const page = await open({ width: 1280, height: 900 });
+    await signInAsDemo(page, ASHA);
+    type Sizes = Record<string, { drawn: number; box: number }>;
+    const sizes = () => page.evaluate(() => (window as unknown as { eightfold: { chartSizes: () => Sizes } }).eightfold.chartSizes());
+    // The report is hidden (signed out), the window shrinks, then the report is shown again.
+    await page.locator('#sign-out').click();
+    await page.locator('#signin').waitFor({ state: 'visible' });
+    await page.setViewportSize({ width: 700, height: 900 });
+    await page.waitForTimeout(100);
+    await page.evaluate(() => window.dispatchEvent(new Event('resize')));
+    await signInAsDemo(page, ASHA);
+    await expect
+      .poll(async () => Object.values(await sizes()).every((s) => s.box > 300 && Math.abs(s.drawn - s.box) <= 1), { timeout: 3000 })
+      .toBe(true);
+    const shown = await sizes();
+    expect(Object.keys(shown).sort()).toEqual(['chart-by-leg', 'chart-by-level', 'chart-over-time', 'chart-tree']);
+    // And the other way: hidden while the window grows.
+    await page.locator('#sign-out').click();
+    await page.setViewportSize({ width: 1200, height: 900 });
+    await page.evaluate(() => window.dispatchEvent(new Event('resize')));
+    await signInAsDemo(page, ASHA);
+    await expect
+      .poll(async () => Object.values(await sizes()).every((s) => s.box > 400 && Math.abs(s.drawn - s.box) <= 1), { timeout: 3000 })
+      .toBe(true);
+    await page.close();
+  });
+
+  it("reaches the live feed's scroll box with the keyboard", async () => {
+    const page = await open();
+    await signInAsDemo(page, ASHA);
+    await page.locator('#sign-out').focus();
+    let focused = '';
+    for (let i = 0; i < 10 && focused !== 'feed'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.id ?? '');
+    }
+    expect(focused).toBe('feed');
+    expect(await page.locator('#feed').getAttribute('aria-label')).toContain('earnings');
     await page.close();
   });
 
