@@ -7,7 +7,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { useTestDatabase } from '../support/db.ts';
-import { signAccessToken } from '../../functions/auth.ts';
+import { createVerifier, signAccessToken } from '../../functions/auth.ts';
+import { configScript } from '../../functions/node/dashboard.ts';
+import { randomUUID } from 'node:crypto';
 import { CHROMIUM, demoId, launchBrowser, startStack, type Stack } from './harness.ts';
 
 if (!CHROMIUM) {
@@ -414,12 +416,16 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     expect(await page.locator('#feed').evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
     found.report = await axeSerious(page);
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.waitForFunction(() => (window as unknown as { eightfold: { colorScheme: () => string } }).eightfold.colorScheme() === 'dark');
+    await page.waitForFunction(
+      () => (window as unknown as { eightfold: { colorScheme: () => string } }).eightfold.colorScheme() === 'dark',
+    );
     found['report, dark'] = await axeSerious(page);
     await page.locator('#sign-out').click();
     await page.locator('#token-input').fill(stack.serviceKey);
     await page.locator('#token-form button[type=submit]').click();
-    await page.waitForFunction(() => document.body.dataset.view === 'operator' && (window as unknown as { eightfold: { ready: boolean } }).eightfold.ready);
+    await page.waitForFunction(
+      () => document.body.dataset.view === 'operator' && (window as unknown as { eightfold: { ready: boolean } }).eightfold.ready,
+    );
     found['operator, dark'] = await axeSerious(page);
     await page.emulateMedia({ colorScheme: 'light' });
     found.operator = await axeSerious(page);
@@ -445,7 +451,9 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-dark.png'), fullPage: true });
     // Switching the system setting switches the page and redraws the charts, without a reload.
     await page.emulateMedia({ colorScheme: 'light' });
-    await expect.poll(look).toEqual({ scheme: 'light', background: 'rgb(245, 247, 249)', card: 'rgb(255, 255, 255)', ink: 'rgb(27, 36, 48)' });
+    await expect
+      .poll(look)
+      .toEqual({ scheme: 'light', background: 'rgb(245, 247, 249)', card: 'rgb(255, 255, 255)', ink: 'rgb(27, 36, 48)' });
     await page.close();
   });
 
@@ -488,6 +496,142 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     }
     expect(focused).toBe('feed');
     expect(await page.locator('#feed').getAttribute('aria-label')).toContain('earnings');
+    await page.close();
+  });
+
+  it('runs on a Supabase project: Supabase Auth sign-in, the API through the Edge Function, live over the private Realtime channel', async () => {
+    // There is no GoTrue and no Realtime server here. The stand-ins: the token endpoint of
+    // Supabase Auth answers a password grant with a session whose access token is a real
+    // JWT the API verifies; the Realtime socket authorizes the private join against the
+    // database's own RLS on realtime.messages (as Realtime does) and delivers the row the
+    // database wrote there, framed as Realtime frames a broadcast. The API "Edge Function"
+    // is this Node server: the same app (functions/app.ts).
+    const ANON = 'anon-key-of-the-test-project';
+    const base = stack.server.url;
+    const page = await browser.context.newPage();
+    const calls: string[] = [];
+    page.on('request', (r) => calls.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    await page.route('**/dashboard/config.js', (route) =>
+      route.fulfill({ contentType: 'text/javascript', body: configScript({ supabaseUrl: base, supabaseAnonKey: ANON, apiUrl: base }) }),
+    );
+    const grants: { apikey: string | undefined; body: Record<string, string> }[] = [];
+    await page.route('**/auth/v1/token?grant_type=password', async (route) => {
+      const body = route.request().postDataJSON() as Record<string, string>;
+      grants.push({ apikey: route.request().headers().apikey, body });
+      if (body.password !== 'correct horse') {
+        await route.fulfill({
+          status: 400,
+          contentType: 'application/json',
+          body: JSON.stringify({ code: 400, error_code: 'invalid_credentials', msg: 'Invalid login credentials' }),
+        });
+        return;
+      }
+      const access = await signAccessToken(stack.jwtSecret, { userId: ASHA }, { expiresInSeconds: 3600 });
+      await route.fulfill({
+        contentType: 'application/json',
+        body: JSON.stringify({
+          access_token: access,
+          token_type: 'bearer',
+          expires_in: 3600,
+          expires_at: Math.floor(Date.now() / 1000) + 3600,
+          refresh_token: 'refresh-token',
+          user: { id: ASHA, aud: 'authenticated', role: 'authenticated', email: 'asha@example.test', user_metadata: {}, app_metadata: {} },
+        }),
+      });
+    });
+    const verifier = createVerifier({ jwtSecret: stack.jwtSecret });
+    const authorize = async (topic: string, token: string): Promise<boolean> => {
+      const caller = await verifier.verify(token).catch(() => null);
+      if (!caller) return false;
+      return db.sql
+        .begin(async (tx) => {
+          const probe = randomUUID();
+          await tx`insert into realtime.messages (id, topic, extension, private, payload) values (${probe}, ${topic}, 'broadcast', true, '{}')`;
+          await tx`select set_config('role', ${caller.role}, true), set_config('realtime.topic', ${topic}, true),
+                          set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)`;
+          const seen = (await tx`select id from realtime.messages where id = ${probe}`).length === 1;
+          throw Object.assign(new Error('rollback'), { seen });
+        })
+        .catch((e: { seen?: boolean }) => {
+          if (e.seen === undefined) throw e;
+          return e.seen;
+        });
+    };
+    type Frame = [string | null, string | null, string, string, Record<string, unknown>];
+    const joins: { topic: string; private: unknown; ok: boolean }[] = [];
+    let deliver: ((row: { id: string; topic: string; event: string; payload: unknown }) => void) | undefined;
+    let socketUrl = '';
+    await page.routeWebSocket(/\/realtime\/v1\/websocket/, (ws) => {
+      socketUrl = ws.url();
+      const joined = new Map<string, string>();
+      ws.onMessage(async (data) => {
+        if (typeof data !== 'string') return;
+        const f = JSON.parse(data) as Frame;
+        const [joinRef, ref, topic, event, payload] = f;
+        const reply = (status: string, response: unknown) =>
+          ws.send(JSON.stringify([joinRef, ref, topic, 'phx_reply', { status, response }]));
+        if (event === 'heartbeat' || event === 'phx_leave' || event === 'access_token') return reply('ok', {});
+        if (event !== 'phx_join') return;
+        const sub = topic.replace(/^realtime:/, '');
+        const config = payload.config as { private?: boolean };
+        const ok = config?.private === true && (await authorize(sub, String(payload.access_token ?? '')));
+        joins.push({ topic: sub, private: config?.private, ok });
+        if (!ok) return reply('error', { reason: `You do not have permissions to read from this Channel topic: ${sub}` });
+        joined.set(sub, joinRef!);
+        reply('ok', { postgres_changes: [] });
+      });
+      deliver = (row) =>
+        ws.send(
+          JSON.stringify([
+            joined.get(row.topic) ?? null,
+            null,
+            `realtime:${row.topic}`,
+            'broadcast',
+            { type: 'broadcast', event: row.event, meta: { id: row.id }, payload: row.payload },
+          ]),
+        );
+    });
+
+    await page.goto(`${base}/`);
+    // Supabase mode: the e-mail form, no demo users, no demo-traffic switch.
+    await page.locator('#supabase-signin').waitFor({ state: 'visible' });
+    expect(await page.locator('#demo-signin').isHidden()).toBe(true);
+    expect(await page.locator('#traffic').isHidden()).toBe(true);
+    await page.locator('#sb-email').fill('asha@example.test');
+    await page.locator('#sb-password').fill('wrong');
+    await page.locator('#supabase-signin button[type=submit]').click();
+    await expect.poll(() => page.locator('#signin-error').textContent()).toContain('Invalid login credentials');
+    await page.locator('#sb-password').fill('correct horse');
+    await page.locator('#supabase-signin button[type=submit]').click();
+    await page.waitForFunction(() => (window as unknown as { eightfold: { ready: boolean } }).eightfold.ready === true);
+    expect(grants.map((g) => [g.apikey, g.body.email])).toEqual([
+      [ANON, 'asha@example.test'],
+      [ANON, 'asha@example.test'],
+    ]);
+    // Live through Realtime: the private channel earnings:<her id>, joined with her token.
+    await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    expect(joins).toEqual([{ topic: `earnings:${ASHA}`, private: true, ok: true }]);
+    expect(new URL(socketUrl).searchParams.get('apikey')).toBe(ANON);
+    // Someone else's channel is refused by the database's policy (what Realtime asks it).
+    const other = await signAccessToken(stack.jwtSecret, { userId: BALA });
+    expect(await authorize(`earnings:${ASHA}`, other)).toBe(false);
+
+    const before = (await levels(page)).find((l) => l.level === 2)!;
+    const res = await postPurchase(JAI, '2400.00', 'dashboard-supabase-mode');
+    expect(res.status).toBe(201);
+    const [row] = await db.sql<{ id: string; topic: string; event: string; payload: { earning_id: number } }[]>`
+      select id, topic, event, payload from realtime.messages
+      where topic = ${`earnings:${ASHA}`} and payload ? 'earning_id' order by inserted_at desc, (payload->>'earning_id')::bigint desc limit 1`;
+    expect(row).toBeDefined();
+    deliver!(row!);
+    const item = page.locator(`#feed li[data-earning-id="${row!.payload.earning_id}"]`);
+    await item.waitFor({ timeout: 2000 });
+    expect(await item.getAttribute('data-amount')).toBe('24.00');
+    await expect
+      .poll(async () => paise((await levels(page)).find((l) => l.level === 2)!.credited) - paise(before.credited), { timeout: 2000 })
+      .toBe(2400n);
+    // Never the SSE feed in this mode.
+    expect(calls.filter((c) => c.includes('/v1/live/'))).toEqual([]);
     await page.close();
   });
 
