@@ -145,6 +145,17 @@ export function normalEvent(d, lastEventId) {
 
 const money = (v) => normal(v ?? '0');
 
+/**
+ * One page of the ledger, newest first (GET /v1/reports/earnings/recent): the feed's
+ * history. next: the cursor of the next (older) page, null on the last.
+ */
+export async function recent(token, userId, { before, purpose, limit = 20 } = {}) {
+  const r = await request(`/v1/reports/earnings/recent${qs({ user_id: userId, purpose: userId ? purpose : undefined, limit, before })}`, {
+    token,
+  });
+  return { items: r.items.map((i) => normalEvent(i, i.earning_id)).filter(Boolean), next: r.next_before ?? null };
+}
+
 /** Local midnight of today and of the 1st of this month, as instants (ISO, UTC). */
 function localStarts(now = new Date()) {
   return {

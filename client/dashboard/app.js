@@ -269,9 +269,12 @@ async function openReport(userId) {
   $('back-to-program').hidden = !operator;
   $('feed').replaceChildren();
   state.feed = [];
+  state.feedNext = null;
+  $('feed-more').hidden = true;
   $('feed-empty').hidden = false;
   await loadReport();
   openLive({ userId: operator ? userId : undefined, listId: 'feed' });
+  await loadHistory();
   if (operator) privacy.close();
   else
     await privacy.open(state.session.token, {
@@ -628,11 +631,34 @@ function closeLive() {
   setLive('off');
 }
 
-function addFeedItem(e, listId) {
+/**
+ * The feed's history: the newest ledger rows on load, and older ones a page at a time
+ * ("Load older earnings", keyset-paged on the earning id). Live earnings go on top.
+ */
+async function loadHistory(more = false) {
+  const token = state.session?.token;
+  const subject = state.subject;
+  const operator = state.session?.role === 'service_role';
+  const before = more ? state.feedNext : undefined;
+  if (more && !before) return;
+  $('feed-more').disabled = true;
+  const page = await guard(() =>
+    api.recent(token, operator ? subject : undefined, { before, purpose: operator ? privacy.operatorPurpose() : undefined }),
+  );
+  $('feed-more').disabled = false;
+  if (!page || state.session?.token !== token || state.subject !== subject) return;
+  for (const e of page.items) addFeedItem(e, 'feed', { old: true });
+  state.feedNext = page.next;
+  $('feed-more').hidden = !page.next;
+  state.historyLoads = (state.historyLoads ?? 0) + 1;
+}
+
+function addFeedItem(e, listId, { old = false } = {}) {
   if (state.feed.some((f) => f.earning_id === e.earning_id)) return;
-  state.feed.unshift(e);
+  if (old) state.feed.push(e);
+  else state.feed.unshift(e);
   const li = document.createElement('li');
-  li.className = 'new';
+  li.className = old ? '' : 'new';
   li.dataset.earningId = String(e.earning_id);
   li.dataset.level = String(e.level);
   li.dataset.amount = normal(e.amount);
@@ -648,8 +674,17 @@ function addFeedItem(e, listId) {
     `level ${e.level}${e.source_name ? ` · from ${e.source_name}` : ''}${e.leg_name ? ` · leg ${e.leg_name}` : ''}`;
   li.querySelector('.when').textContent = e.created_at ? new Date(e.created_at).toLocaleTimeString('en-IN') : '';
   const list = $(listId);
+  if (old) {
+    li.querySelector('.new-label').remove();
+    list.append(li);
+    $(listId === 'feed' ? 'feed-empty' : 'operator-feed-empty').hidden = true;
+    return;
+  }
   list.prepend(li);
-  while (list.children.length > 100) list.lastElementChild.remove();
+  while (list.children.length > 1000) {
+    list.lastElementChild.remove();
+    state.feed.pop();
+  }
   $(listId === 'feed' ? 'feed-empty' : 'operator-feed-empty').hidden = true;
   setTimeout(() => {
     li.classList.remove('new');
@@ -852,6 +887,7 @@ $('user-picker').addEventListener('submit', (ev) => {
   if (id) openReport(id);
 });
 $('back-to-program').addEventListener('click', () => openOperator());
+$('feed-more').addEventListener('click', () => loadHistory(true));
 window.addEventListener('resize', () => charts.resizeAll());
 
 boot();

@@ -135,7 +135,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
           credited: string;
         }[];
         if (!w.seen.level2 && ls.find((l) => l.level === 2)?.credited !== b) w.seen.level2 = Date.now();
-        if (!w.seen.feed && document.querySelector('#feed li[data-level="2"]')) w.seen.feed = Date.now();
+        if (!w.seen.feed && document.querySelector('#feed li.new[data-level="2"]')) w.seen.feed = Date.now();
       }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-levels'] });
     }, before.credited);
 
@@ -144,7 +144,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     expect(res.status).toBe(201);
 
     // The feed shows it, highlighted, at level 2, 1% of 2000.00.
-    const item = page.locator('#feed li[data-level="2"]').first();
+    const item = page.locator('#feed li.new[data-level="2"]').first();
     await item.waitFor({ timeout: 2000 });
     expect(await item.getAttribute('data-amount')).toBe('20.00');
     expect(await item.getAttribute('class')).toContain('new');
@@ -190,6 +190,37 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-main.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows the recent history on load, and older earnings a page at a time', async () => {
+    // More than one page (20) of ledger rows for Asha: a batch of level-2 purchases by Jai.
+    const purchases = Array.from({ length: 35 }, (_, i) => ({ buyer_id: JAI, amount: '1100.00', external_ref: `dashboard-history-${i}` }));
+    const batch = await fetch(`${stack.server.url}/v1/ingest/purchases/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.serviceKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ purchases }),
+    });
+    expect(batch.status).toBe(200);
+    const ledger = (
+      await db.sql<{ id: string }[]>`
+      select earning_id::text as id from eightfold.earnings where beneficiary_id = ${ASHA} order by earning_id desc`
+    ).map((r) => r.id);
+    expect(ledger.length).toBeGreaterThan(40);
+    const page = await open();
+    await signInAsDemo(page, ASHA);
+    const shown = () => page.locator('#feed li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.earningId));
+    await expect.poll(shown, { timeout: 3000 }).toEqual(ledger.slice(0, 20));
+    // History is not "new".
+    expect(await page.locator('#feed li.new').count()).toBe(0);
+    await page.locator('#feed-more').click();
+    await expect.poll(shown, { timeout: 3000 }).toEqual(ledger.slice(0, 40));
+    while (await page.locator('#feed-more').isVisible()) {
+      const n = (await shown()).length;
+      await page.locator('#feed-more').click();
+      await expect.poll(async () => (await shown()).length, { timeout: 3000 }).toBeGreaterThan(n);
+    }
+    expect(await shown()).toEqual(ledger);
     await page.close();
   });
 
@@ -412,7 +443,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
     // Enough live earnings for the feed to scroll (a scroll box must be reachable by keyboard).
     for (let i = 0; i < 6; i++) expect((await postPurchase(JAI, '1500.00', `dashboard-axe-${i}`)).status).toBe(201);
-    await expect.poll(() => page.locator('#feed li').count(), { timeout: 3000 }).toBe(6);
+    await expect.poll(() => page.locator('#feed li.new').count(), { timeout: 3000 }).toBe(6);
     expect(await page.locator('#feed').evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
     found.report = await axeSerious(page);
     await page.emulateMedia({ colorScheme: 'dark' });
