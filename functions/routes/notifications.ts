@@ -137,14 +137,12 @@ export function notificationRoutes() {
     async (c) => {
       const body = c.req.valid('json');
       const ids = 'ids' in body ? body.ids : null;
-      const [row] = await asCaller(
-        c,
-        (tx) =>
-          tx<{ updated: number; unread: number }[]>`
-          select public.mark_notifications_read(${ids}::bigint[], ${ids === null}) as updated,
-                 public.my_unread_notification_count() as unread`,
-      );
-      return c.json({ updated: row!.updated, unread: row!.unread }, 200);
+      const row = await asCaller(c, async (tx) => {
+        const [m] = await tx<{ updated: number }[]>`select public.mark_notifications_read(${ids}::bigint[], ${ids === null}) as updated`;
+        const [u] = await tx<{ unread: number }[]>`select public.my_unread_notification_count() as unread`;
+        return { updated: m!.updated, unread: u!.unread };
+      });
+      return c.json(row, 200);
     },
   );
 
