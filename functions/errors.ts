@@ -186,6 +186,17 @@ Object.assign(DB_ERRORS, {
   EF618: { code: 'payout_state_invalid', status: 400, title: 'A payout item is marked paid or failed.' },
 } satisfies Record<string, ErrorInfo>);
 
+// Notifications and webhooks (EF70x, raised by supabase/migrations/202612021000..).
+Object.assign(DB_ERRORS, {
+  EF701: { code: 'notification_not_found', status: 404, title: 'No notification of yours has this id; nothing was changed.' },
+  EF702: { code: 'notification_ids_invalid', status: 400, title: 'Give 1 to 500 notification ids, or all: true.' },
+  EF703: {
+    code: 'notification_kind_unknown',
+    status: 400,
+    title: 'Notification kinds are earned, reversed, referral_joined, limit_reached and status_changed.',
+  },
+} satisfies Record<string, ErrorInfo>);
+
 /** Seconds a client is asked to wait after a 503 (the Retry-After header). */
 export const RETRY_AFTER_SECONDS = 2;
 

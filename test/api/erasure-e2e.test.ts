@@ -69,7 +69,9 @@ async function replay(userId: string): Promise<string[]> {
   const res = await fetch(`${server.url}/v1/live/ticket`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   const { ticket } = (await res.json()) as { ticket: string };
   const es = new FetchEventSource(`${server.url}/v1/live/earnings?last_event_id=0-0&ticket=${ticket}`);
-  es.addEventListener('earning', (ev) => names.push(JSON.parse(String(ev.data)).source_name));
+  es.addEventListener('earnings', (ev) => {
+    for (const e of JSON.parse(String(ev.data)).earnings) names.push(e.source_name);
+  });
   const t0 = Date.now();
   while (names.length < 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
   es.close();
