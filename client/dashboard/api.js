@@ -2,6 +2,7 @@
 // (docs/realtime.md) and the local demo-traffic switch (docs/dashboard.md). Each function
 // turns the API's answer into the page's view model, keeping amounts as decimal strings.
 import { sum, normal, toPaise, fromPaise } from './money.js';
+import { feedItem } from './live.js';
 
 export class ApiFailure extends Error {
   constructor(kind, status, code, message, field) {
@@ -125,24 +126,6 @@ export async function liveUrl(token, { all = false, userId, purpose, lastEventId
     : apiUrl(`/v1/live/earnings${qs({ user_id: userId, purpose: userId ? purpose : undefined, ticket, last_event_id: lastEventId })}`);
 }
 
-/** An SSE event's data, as the feed shows it. */
-export function normalEvent(d, lastEventId) {
-  const e = d.earning ?? d;
-  if (e.amount === undefined) return null;
-  return {
-    earning_id: String(e.earning_id ?? e.id ?? lastEventId),
-    beneficiary_id: e.beneficiary_id ?? null,
-    kind: e.kind ?? 'commission',
-    status: e.status ?? 'credited',
-    level: Number(e.level ?? 1),
-    amount: normal(e.amount),
-    source_name: e.source_name ?? e.source_masked_name ?? e.masked_source_name ?? null,
-    leg_name: e.leg_name ?? e.leg_masked_name ?? null,
-    leg_id: e.leg_id ?? null,
-    created_at: e.created_at ?? null,
-  };
-}
-
 const money = (v) => normal(v ?? '0');
 
 /**
@@ -153,8 +136,14 @@ export async function recent(token, userId, { before, purpose, limit = 20 } = {}
   const r = await request(`/v1/reports/earnings/recent${qs({ user_id: userId, purpose: userId ? purpose : undefined, limit, before })}`, {
     token,
   });
-  return { items: r.items.map((i) => normalEvent(i, i.earning_id)).filter(Boolean), next: r.next_before ?? null };
+  return { items: r.items.map((i) => feedItem(i)), next: r.next_before ?? null };
 }
+
+/**
+ * Where a member's live stream should start: the newest event the database had made
+ * (GET /v1/live/history's resume_from), read before the report so nothing falls between.
+ */
+export const liveResume = async (token) => (await request('/v1/live/history?limit=1', { token })).resume_from;
 
 /** Local midnight of today and of the 1st of this month, as instants (ISO, UTC). */
 function localStarts(now = new Date()) {

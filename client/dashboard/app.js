@@ -5,9 +5,11 @@
 // Everything the page shows is also exposed for tests and tools in `window.eightfold`
 // and in data- attributes (JSON) on the charts and totals.
 import * as api from './api.js';
-import { inr, normal, isZero, toPaise, fromPaise } from './money.js';
+import { inr, normal, isZero } from './money.js';
 import * as charts from './charts.js';
 import * as privacy from './privacy.js';
+import * as liveEvents from './live.js';
+import * as notices from './notifications.js';
 
 const $ = (id) => document.getElementById(id);
 const SESSION_KEY = 'eightfold.session';
@@ -22,6 +24,8 @@ const state = {
   feed: [],
   live: 'off',
   loads: 0,
+  liveEvents: 0, // live events applied (with no API call)
+  purchasesSeen: new Set(), // the operator's purchase count: purchases already counted
   error: null,
 };
 window.eightfold = { state, ready: false, chartSizes: () => charts.sizes(), colorScheme: () => charts.scheme() };
@@ -111,6 +115,12 @@ function watchServer() {
       clearInterval(serverWatch);
       serverWatch = null;
       banner(null);
+      // A live page carries on: its stream resumes from the last event it applied
+      // (EventSource sends it as Last-Event-ID; a stream that gave up reopens with it).
+      if (live && state.session && (state.report || state.overview)) {
+        if (!source || source.readyState === EventSource.CLOSED) void connectLive(live);
+        return;
+      }
       await boot();
     } catch {
       /* still down */
@@ -128,6 +138,7 @@ function saveSession(s) {
 
 function signOut(message, code) {
   closeLive();
+  notices.close();
   if (api.supabaseMode && state.session) void api.supabase().then((sb) => sb.signOut());
   privacy.close();
   saveSession(null);
@@ -272,9 +283,14 @@ async function openReport(userId) {
   state.feedNext = null;
   $('feed-more').hidden = true;
   $('feed-empty').hidden = false;
-  await loadReport();
-  openLive({ userId: operator ? userId : undefined, listId: 'feed' });
-  await loadHistory();
+  // A member's stream opens where the database's events stood before the report was read
+  // (GET /v1/live/history's resume_from): nothing committed in between is missed, and rows
+  // already on screen (the feed's history) are not counted twice.
+  const resume = operator || api.supabaseMode ? undefined : await api.liveResume(state.session.token).catch(() => undefined);
+  await Promise.all([loadReport(), loadHistory()]);
+  if (state.subject !== userId) return;
+  openLive({ userId: operator ? userId : undefined, listId: 'feed', lastEventId: resume });
+  if (!operator) notices.open(state.session.token, state.session.userId);
   if (operator) privacy.close();
   else
     await privacy.open(state.session.token, {
@@ -494,9 +510,9 @@ function setLive(s) {
   }
 }
 
-function openLive({ userId, all = false, listId }) {
+function openLive({ userId, all = false, listId, lastEventId }) {
   closeLive();
-  live = { userId, all, listId, lastEventId: undefined };
+  live = { userId, all, listId, lastEventId, lastCursor: lastEventId };
   if (api.supabaseMode) {
     // Supabase Realtime: a member's own private channel. Realtime has no channel of
     // every earning, nor an operator's view of one member's: the operator's lists are
@@ -522,13 +538,8 @@ async function connectRealtime(l) {
     state.session.userId,
     (payload) => {
       if (l !== live) return;
-      let e;
-      try {
-        e = api.normalEvent(payload, payload?.id);
-      } catch {
-        return;
-      }
-      if (e) onLiveEarning(e, l);
+      const ev = liveEvents.readLiveEvent(payload);
+      if (ev) onLiveEvent(ev, l);
     },
     (status) => {
       if (l !== live) return;
@@ -600,26 +611,56 @@ async function connectLive(l) {
       }, 1000);
     }
   });
-  const onEarning = (ev) => {
-    if (ev.lastEventId) l.lastEventId = ev.lastEventId;
-    let e;
+  const onEvent = (msg) => {
+    if (l !== live) return;
+    if (msg.lastEventId) l.lastEventId = msg.lastEventId;
+    let ev = null;
     try {
-      e = api.normalEvent(JSON.parse(ev.data), ev.lastEventId);
+      ev = liveEvents.readLiveEvent(JSON.parse(msg.data));
     } catch {
-      return;
+      /* not JSON */
     }
-    if (!e) return;
-    onLiveEarning(e, l);
+    if (ev) onLiveEvent(ev, l);
+    else console.warn('[eightfold] a live event the page does not understand', msg.data);
   };
   es.addEventListener('expired', () => signOut('Your session has expired. Sign in again.', 'token_expired'));
-  es.addEventListener('message', onEarning);
-  es.addEventListener('earning', onEarning);
+  es.addEventListener('earnings', onEvent);
+  es.addEventListener('notification', onEvent);
 }
 
-function onLiveEarning(e, l) {
-  if (!state.feed.some((f) => f.earning_id === e.earning_id) && l.listId === 'feed') applyLocally(e);
-  addFeedItem(e, l.listId);
-  scheduleRefresh();
+/** The time series on screen: its bucket and date range (both ends inclusive). */
+const seriesView = () => ({ bucket: $('bucket').value, from: $('from').value, to: $('to').value });
+
+/**
+ * One live event, applied from its own content, with no API call: the feed, the totals
+ * (the event's running totals), by level, by leg, the tree and the time series; the
+ * balance panel (payouts.js) and the inbox (notifications.js) follow from the same event.
+ * A replayed event (after a reconnect) at or before the last one applied is skipped.
+ */
+function onLiveEvent(ev, l) {
+  if (l.lastCursor && !liveEvents.isAfter(ev.cursor, l.lastCursor)) return;
+  l.lastCursor = ev.cursor;
+  state.liveEvents++;
+  if (ev.type === 'notification') {
+    notices.onLive(ev.notification);
+    if (ev.notification.kind === 'referral_joined' && l.listId === 'feed' && state.report) {
+      state.report = liveEvents.applyJoined(state.report, ev.notification);
+      renderReport(state.report);
+    }
+    return;
+  }
+  const fresh = ev.earnings
+    .map((e) => liveEvents.feedItem(e, ev.user_id))
+    .filter((e) => !state.feed.some((f) => f.earning_id === e.earning_id));
+  if (l.listId === 'feed' && state.report) {
+    state.report = liveEvents.applyEarnings(state.report, ev, fresh, seriesView());
+    renderReport(state.report);
+  } else if (l.listId === 'operator-feed' && state.overview) {
+    state.overview = liveEvents.applyOverview(state.overview, ev, fresh, state.purchasesSeen);
+    renderOverview(state.overview);
+  }
+  for (const e of fresh) addFeedItem(e, l.listId);
+  window.dispatchEvent(new CustomEvent('eightfold:live', { detail: { event: ev, fresh, listId: l.listId } }));
 }
 
 function closeLive() {
@@ -692,47 +733,10 @@ function addFeedItem(e, listId, { old = false } = {}) {
   }, 8000);
 }
 
-/**
- * Adds one live earning to the report on screen at once, exactly (in paise), the way the
- * reports count it (docs/api.md#money); the re-read that follows replaces these figures
- * with the server's. The tree and the time series wait for the re-read.
- */
-function applyLocally(e) {
-  const r = state.report;
-  if (!r) return;
-  const add = (a, b) => fromPaise(toPaise(a) + toPaise(b));
-  const credited = e.status === 'credited';
-  const bump = (row) => {
-    const out = { ...row };
-    if (credited && e.kind === 'commission') out.credited = add(out.credited ?? '0', e.amount);
-    if (credited && e.kind === 'reversal') out.reversed = add(out.reversed ?? '0', fromPaise(-toPaise(e.amount)));
-    if (!credited) out.forfeited = add(out.forfeited ?? '0', e.amount);
-    if (credited) out.net = add(out.net ?? '0', e.amount);
-    return out;
-  };
-  const totals = bump(r.totals);
-  if (credited) {
-    totals.today = add(totals.today, e.amount);
-    totals.month = add(totals.month, e.amount);
-  }
-  const byLevel = r.byLevel.some((l) => l.level === e.level)
-    ? r.byLevel.map((l) => (l.level === e.level ? bump(l) : l))
-    : [...r.byLevel, bump({ level: e.level, credited: '0.00', forfeited: '0.00', reversed: '0.00', net: '0.00' })].sort(
-        (a, b) => a.level - b.level,
-      );
-  const byLeg = r.byLeg.map((l) => {
-    if (l.leg_id !== e.leg_id) return l;
-    const b = bump({ credited: l.credited, forfeited: l.forfeited, net: l.total });
-    return { ...l, credited: b.credited, forfeited: b.forfeited, total: b.net };
-  });
-  state.report = { ...r, totals, byLevel, byLeg };
-  renderReport(state.report);
-}
-
+/** After Realtime re-joined (it does not replay what was sent meanwhile): read the report again. */
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => {
-    if (!$('traffic').hidden) api.trafficStatus().then(renderTraffic, () => {});
     if (document.body.dataset.view === 'operator') loadOverview();
     else if (state.report) loadReport();
   }, 120);
@@ -757,6 +761,23 @@ async function loadOverview() {
   if (!o) return;
   banner(null);
   state.overview = o;
+  state.purchasesSeen = new Set();
+  renderOverview(o);
+  const dl = $('known-users');
+  if (!dl.children.length && state.mode === 'local') {
+    const users = await api.demoUsers().catch(() => []);
+    for (const u of users) {
+      const o2 = document.createElement('option');
+      o2.value = u.user_id;
+      o2.label = u.display_name ?? '';
+      dl.append(o2);
+    }
+  }
+  window.eightfold.ready = true;
+  announce();
+}
+
+function renderOverview(o) {
   renderCards($('program-totals'), o.totals, [
     ['users', 'Members', '', true],
     ['purchases', 'Purchases', '', true],
@@ -789,18 +810,6 @@ async function loadOverview() {
     $('per-day-table'),
     o.perDay.map((d) => [d.day, { text: inr(d.earnings), num: true }, { text: String(d.purchases ?? ''), num: true }]),
   );
-  const dl = $('known-users');
-  if (!dl.children.length && state.mode === 'local') {
-    const users = await api.demoUsers().catch(() => []);
-    for (const u of users) {
-      const o2 = document.createElement('option');
-      o2.value = u.user_id;
-      o2.label = u.display_name ?? '';
-      dl.append(o2);
-    }
-  }
-  window.eightfold.ready = true;
-  announce();
 }
 
 // --- Demo traffic ---------------------------------------------------------------------
@@ -816,7 +825,11 @@ async function initTraffic() {
   };
 }
 
+let trafficPoll = null;
 function renderTraffic(s) {
+  // While it runs, its count is re-read every 3 s (not on each live event).
+  clearInterval(trafficPoll);
+  trafficPoll = s.running ? setInterval(() => api.trafficStatus().then(renderTraffic, () => {}), 3000) : null;
   $('traffic-toggle').checked = s.running;
   const st = $('traffic-state');
   st.textContent = s.running ? `on (${s.purchases} purchases so far)` : 'off';

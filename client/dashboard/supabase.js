@@ -1,5 +1,5 @@
 // Supabase mode (docs/dashboard.md#on-a-supabase-project): sign-in with Supabase Auth and
-// the live feed over Supabase Realtime's private channel `earnings:<user id>`. Loaded only
+// the live events over Supabase Realtime's private channel `earnings:<user id>`. Loaded only
 // when dashboard/config.js names a project (its own chunk of the build), so Node mode
 // never downloads it.
 //
@@ -70,13 +70,15 @@ export function connect({ supabaseUrl, supabaseAnonKey }) {
     },
     /**
      * Joins the private channel `earnings:<userId>` (only that user may: RLS on
-     * realtime.messages) and hands each `earning` broadcast's payload to onEarning.
-     * onStatus gets SUBSCRIBED, CHANNEL_ERROR, TIMED_OUT or CLOSED.
+     * realtime.messages) and hands each live event's payload (broadcast events `earnings`
+     * and `notification`, docs/realtime.md) to onEvent. onStatus gets SUBSCRIBED,
+     * CHANNEL_ERROR, TIMED_OUT or CLOSED.
      */
-    subscribe(userId, onEarning, onStatus) {
+    subscribe(userId, onEvent, onStatus) {
       const channel = realtime
         .channel(`earnings:${userId}`, { config: { private: true } })
-        .on('broadcast', { event: 'earning' }, (msg) => onEarning(msg.payload))
+        .on('broadcast', { event: 'earnings' }, (msg) => onEvent(msg.payload))
+        .on('broadcast', { event: 'notification' }, (msg) => onEvent(msg.payload))
         .subscribe((status) => onStatus(status));
       return () => realtime.removeChannel(channel);
     },

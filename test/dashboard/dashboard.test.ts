@@ -109,21 +109,44 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     });
   }
 
-  it('shows a demo referrer a live level-2 earning within 2 s, without a reload', async () => {
+  /** What the page shows, as its data- attributes say: totals, by level, by leg, the tree, the time series. */
+  const figures = (page: Page) =>
+    page.evaluate(() => {
+      const j = (id: string, attr: string) => JSON.parse(document.getElementById(id)!.getAttribute(attr)!);
+      return {
+        totals: j('totals', 'data-totals'),
+        levels: j('chart-by-level', 'data-levels'),
+        legs: j('chart-by-leg', 'data-legs'),
+        tree: j('chart-tree', 'data-tree'),
+        series: j('chart-over-time', 'data-series'),
+      };
+    });
+  const liveEvents = (page: Page) =>
+    page.evaluate(() => (window as unknown as { eightfold: { state: { liveEvents: number } } }).eightfold.state.liveEvents);
+
+  it('updates totals, charts, tree and feed from a live event alone: within 2 s, 0 API calls, the figures a reload shows', async () => {
     const page = await open();
     const urls: string[] = [];
     page.on('request', (r) => urls.push(r.url()));
     await signInAsDemo(page, ASHA);
     await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    await page.waitForFunction(
+      () => (window as unknown as { eightfold: { notifications?: { loaded: boolean } } }).eightfold.notifications?.loaded === true,
+    );
     // The feed is opened with a short-lived ticket: no credential ever sits in a URL.
     const token = await page.evaluate(
       () => (window as unknown as { eightfold: { state: { session: { token: string } } } }).eightfold.state.session.token,
     );
     expect(urls.some((u) => u.includes('/v1/live/earnings?') && u.includes('ticket='))).toBe(true);
     expect(urls.filter((u) => u.includes('access_token') || u.includes(token))).toEqual([]);
-    const before = (await levels(page)).find((l) => l.level === 2)!;
-    const loadsBefore = await page.evaluate(() => (window as unknown as { eightfold: { state: { loads: number } } }).eightfold.state.loads);
+    const before = await figures(page);
+    const level2Before = (before.levels as Level[]).find((l) => l.level === 2)!;
+    const eventsBefore = await liveEvents(page);
+    const unreadBefore = Number(await page.locator('#bell-count').getAttribute('data-count'));
     await page.evaluate(() => ((window as unknown as { noReload: string }).noReload = 'still here'));
+    // From here on, every request the page makes is counted.
+    const calls: string[] = [];
+    page.on('request', (r) => calls.push(`${r.method()} ${new URL(r.url()).pathname}`));
     // The page notes (by its own clock, which is this machine's) when the feed item and the
     // new level-2 total appear, so the test's own round trips do not count.
     await page.evaluate((b) => {
@@ -137,7 +160,7 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
         if (!w.seen.level2 && ls.find((l) => l.level === 2)?.credited !== b) w.seen.level2 = Date.now();
         if (!w.seen.feed && document.querySelector('#feed li.new[data-level="2"]')) w.seen.feed = Date.now();
       }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-levels'] });
-    }, before.credited);
+    }, level2Before.credited);
 
     const posted = Date.now();
     const res = await postPurchase(JAI, '2000.00', 'dashboard-e2e-1');
@@ -147,18 +170,13 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     const item = page.locator('#feed li.new[data-level="2"]').first();
     await item.waitFor({ timeout: 2000 });
     expect(await item.getAttribute('data-amount')).toBe('20.00');
-    expect(await item.getAttribute('class')).toContain('new');
     expect(await item.locator('.new-label').textContent()).toBe('New');
-    // The level-2 total moves by exactly 20.00.
     await page.waitForFunction(
-      (b) => {
-        const ls = JSON.parse(document.getElementById('chart-by-level')!.getAttribute('data-levels')!) as {
-          level: number;
-          credited: string;
-        }[];
-        return ls.find((l) => l.level === 2)?.credited !== b;
-      },
-      before.credited,
+      (b) =>
+        (JSON.parse(document.getElementById('chart-by-level')!.getAttribute('data-levels')!) as { level: number; credited: string }[]).find(
+          (l) => l.level === 2,
+        )?.credited !== b,
+      level2Before.credited,
       { timeout: Math.max(100, 2000 - (Date.now() - posted)) },
     );
     const seen = await page.evaluate(() => (window as unknown as { seen: Record<string, number> }).seen);
@@ -167,26 +185,33 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     );
     expect(seen.feed! - posted).toBeLessThan(2000);
     expect(seen.level2! - posted).toBeLessThan(2000);
-    const after = (await levels(page)).find((l) => l.level === 2)!;
-    expect(paise(after.credited) - paise(before.credited)).toBe(2000n);
-    // No reload: the page's own state survived, and it re-read its reports.
+    // The earnings event and the notification event (a toast, the bell) both arrived...
+    await expect.poll(() => liveEvents(page), { timeout: 2000 }).toBeGreaterThanOrEqual(eventsBefore + 2);
+    await page.locator('#toasts .toast').first().waitFor({ timeout: 2000 });
+    // The bell says what the server says (a notification of the same minute coalesces: the count may stay).
+    const unread = await fetch(`${stack.server.url}/v1/notifications/unread-count`, { headers: { authorization: `Bearer ${token}` } });
+    const { unread: serverUnread } = (await unread.json()) as { unread: number };
+    expect(serverUnread).toBeGreaterThanOrEqual(unreadBefore);
+    await expect.poll(async () => Number(await page.locator('#bell-count').getAttribute('data-count'))).toBe(serverUnread);
+    // ...and, a moment later, still not one API call: everything came from the events.
+    await page.waitForTimeout(600);
+    console.log(`[dashboard] requests after the live events: ${calls.length} (${calls.join(', ')})`);
+    expect(calls).toEqual([]);
     expect(await page.evaluate(() => (window as unknown as { noReload: string }).noReload)).toBe('still here');
-    // The page also re-read its reports from the server (the figures above were added in
-    // the page at once; the re-read confirms them).
-    await page.waitForFunction(
-      (n) => (window as unknown as { eightfold: { state: { loads: number } } }).eightfold.state.loads > n,
-      loadsBefore,
-      { timeout: 2000 },
-    );
-    expect(paise((await levels(page)).find((l) => l.level === 2)!.credited) - paise(before.credited)).toBe(2000n);
-    // The totals moved as well: credited and net by the same 20.00.
-    const totals = JSON.parse((await page.locator('#totals').getAttribute('data-totals'))!) as Record<string, string>;
+
+    // Every figure equals what a fresh page reads from the server: totals, levels, legs, tree, series.
+    const after = await figures(page);
+    expect(paise((after.levels as Level[]).find((l) => l.level === 2)!.credited) - paise(level2Before.credited)).toBe(2000n);
+    expect(after).not.toEqual(before);
+    const reloaded = await open();
+    await signInAsDemo(reloaded, ASHA);
+    expect(await figures(reloaded)).toEqual(after);
     const [db1] = await db.sql<{ credited: string; net: string }[]>`
       select coalesce(sum(amount) filter (where kind = 'commission' and status = 'credited'), 0)::numeric(20,2)::text as credited,
              coalesce(sum(amount) filter (where status = 'credited'), 0)::numeric(20,2)::text as net
       from eightfold.earnings where beneficiary_id = ${ASHA}`;
-    expect(totals.credited).toBe(db1!.credited);
-    expect(totals.net).toBe(db1!.net);
+    expect([after.totals.credited, after.totals.net]).toEqual([db1!.credited, db1!.net]);
+    await reloaded.close();
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-main.png'), fullPage: true });
@@ -650,12 +675,12 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     const before = (await levels(page)).find((l) => l.level === 2)!;
     const res = await postPurchase(JAI, '2400.00', 'dashboard-supabase-mode');
     expect(res.status).toBe(201);
-    const [row] = await db.sql<{ id: string; topic: string; event: string; payload: { earning_id: number } }[]>`
+    const [row] = await db.sql<{ id: string; topic: string; event: string; payload: { earnings: { earning_id: number }[] } }[]>`
       select id, topic, event, payload from realtime.messages
-      where topic = ${`earnings:${ASHA}`} and payload ? 'earning_id' order by inserted_at desc, (payload->>'earning_id')::bigint desc limit 1`;
+      where topic = ${`earnings:${ASHA}`} and event = 'earnings' order by inserted_at desc limit 1`;
     expect(row).toBeDefined();
     deliver!(row!);
-    const item = page.locator(`#feed li[data-earning-id="${row!.payload.earning_id}"]`);
+    const item = page.locator(`#feed li[data-earning-id="${row!.payload.earnings[0]!.earning_id}"]`);
     await item.waitFor({ timeout: 2000 });
     expect(await item.getAttribute('data-amount')).toBe('24.00');
     await expect
