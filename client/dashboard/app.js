@@ -28,7 +28,13 @@ const state = {
   purchasesSeen: new Set(), // the operator's purchase count: purchases already counted
   error: null,
 };
-window.eightfold = { state, ready: false, chartSizes: () => charts.sizes(), colorScheme: () => charts.scheme() };
+window.eightfold = {
+  state,
+  ready: false,
+  chartSizes: () => charts.sizes(),
+  colorScheme: () => charts.scheme(),
+  lastEventId: () => live?.lastEventId ?? null,
+};
 
 // --- Views ---------------------------------------------------------------------------
 

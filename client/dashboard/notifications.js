@@ -264,8 +264,9 @@ async function savePrefs(ev) {
   ev.preventDefault();
   const note = $('prefs-note');
   let browser = $('pref-browser').checked;
-  // Permission is asked here, on the member's own click, never on page load.
-  if (browser && 'Notification' in window && Notification.permission !== 'granted') {
+  // Permission is asked here, on the member's own click, never on page load (a browser
+  // that already allows it answers at once).
+  if (browser && 'Notification' in window) {
     const answer = await Notification.requestPermission();
     if (answer !== 'granted') {
       browser = false;

@@ -101,6 +101,14 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
   const levels = async (page: Page): Promise<Level[]> => JSON.parse((await page.locator('#chart-by-level').getAttribute('data-levels'))!);
   const legs = async (page: Page): Promise<Leg[]> => JSON.parse((await page.locator('#chart-by-leg').getAttribute('data-legs'))!);
 
+  async function postPurchase2(on: Stack, buyer: string, amount: string, ref: string): Promise<Response> {
+    return fetch(`${on.server.url}/v1/ingest/purchases`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${on.serviceKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ buyer_id: buyer, amount, external_ref: ref }),
+    });
+  }
+
   async function postPurchase(buyer: string, amount: string, ref: string): Promise<Response> {
     return fetch(`${stack.server.url}/v1/ingest/purchases`, {
       method: 'POST',
@@ -689,6 +697,154 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     // Never the SSE feed in this mode.
     expect(calls.filter((c) => c.includes('/v1/live/'))).toEqual([]);
     await page.close();
+  });
+
+  it('gives a member a bell, an inbox, toasts, a browser notification on a hidden tab and a since-your-last-visit summary', async () => {
+    await browser.context.grantPermissions(['notifications'], { origin: stack.server.url });
+    const page = await browser.context.newPage();
+    const lastVisit = new Date(Date.now() - 3_600_000).toISOString();
+    await page.addInitScript(
+      ([key, at]) => {
+        if (!localStorage.getItem(key!)) localStorage.setItem(key!, at!);
+        // Count the permission requests, and whether each came from a user's click.
+        const w = window as unknown as { asks: { active: boolean }[] };
+        w.asks = [];
+        const ask = Notification.requestPermission.bind(Notification);
+        Notification.requestPermission = (...args: Parameters<typeof Notification.requestPermission>) => {
+          w.asks.push({ active: navigator.userActivation.isActive });
+          return ask(...args);
+        };
+      },
+      [`eightfold.lastVisit.${BALA}`, lastVisit],
+    );
+    await page.goto(`${stack.server.url}/`);
+    await signInAsDemo(page, BALA);
+    type NS = { loaded: boolean; browserShown: { id: number; title: string }[]; toasts: number[] };
+    const ns = () => page.evaluate(() => (window as unknown as { eightfold: { notifications: NS } }).eightfold.notifications);
+    await page.waitForFunction(() => (window as unknown as { eightfold: { notifications?: NS } }).eightfold.notifications?.loaded === true);
+    await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
+
+    // Since the last visit: what the notifications written after it add up to.
+    const [since] = await db.sql<{ earned: string; purchases: number; joined: number }[]>`
+      select coalesce(sum(amount) filter (where kind = 'earned'), 0)::numeric(20,2)::text as earned,
+             coalesce(sum(count) filter (where kind = 'earned'), 0)::int as purchases,
+             count(*) filter (where kind = 'referral_joined')::int as joined
+      from eightfold.notifications where user_id = ${BALA} and (updated_at > ${lastVisit} or created_at > ${lastVisit})`;
+    const box = page.locator('#since-visit');
+    await box.waitFor({ state: 'visible' });
+    expect(await box.evaluate((el) => ({ ...(el as HTMLElement).dataset }))).toEqual({
+      earned: since!.earned,
+      purchases: String(since!.purchases),
+      joined: String(since!.joined),
+    });
+    expect(since!.purchases).toBeGreaterThan(0);
+    expect(await page.locator('#since-visit-text').textContent()).toContain('Since your last visit');
+
+    // The bell: the server's unread count; the inbox: the notifications, newest first.
+    const unreadInDb = async () =>
+      (
+        await db.sql<{ n: number }[]>`select count(*)::int as n from eightfold.notifications where user_id = ${BALA} and read_at is null`
+      )[0]!.n;
+    const bell = async () => Number(await page.locator('#bell-count').getAttribute('data-count'));
+    expect(await bell()).toBe(await unreadInDb());
+    expect(await bell()).toBeGreaterThan(0);
+    await page.locator('#bell').click();
+    expect(await page.locator('#bell').getAttribute('aria-expanded')).toBe('true');
+    const listed = await page.locator('#inbox-list li').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
+    const inDb = await db.sql<{ id: number }[]>`
+      select notification_id::int as id from eightfold.notifications where user_id = ${BALA} order by notification_id desc limit 20`;
+    expect(listed).toEqual(inDb.map((r) => r.id));
+    // Mark one read: the database and the bell agree.
+    const first = page.locator('#inbox-list li.unread').first();
+    const firstId = Number(await first.getAttribute('data-id'));
+    const unreadBefore = await bell();
+    await first.locator('button').click();
+    await expect.poll(bell).toBe(unreadBefore - 1);
+    expect((await db.sql`select 1 from eightfold.notifications where notification_id = ${firstId} and read_at is not null`).length).toBe(1);
+    expect(await bell()).toBe(await unreadInDb());
+
+    // Browser notifications: asked for only on the member's click, then saved as a preference.
+    expect(await page.evaluate(() => (window as unknown as { asks: unknown[] }).asks)).toEqual([]);
+    await page.locator('#notice-prefs summary').click();
+    await page.locator('#pref-browser').check();
+    await page.locator('#notice-prefs-form button[type=submit]').click();
+    await expect.poll(() => page.locator('#prefs-note').textContent()).toBe('Saved.');
+    expect(await page.evaluate(() => (window as unknown as { asks: unknown[] }).asks)).toEqual([{ active: true }]);
+    expect(await page.evaluate(() => Notification.permission)).toBe('granted');
+    const [prefs] = await db.sql<{ browser: boolean }[]>`select browser from eightfold.notification_preferences where user_id = ${BALA}`;
+    expect(prefs!.browser).toBe(true);
+
+    // The tab goes to the background. Headless Chromium reports every tab as visible (even
+    // behind another one brought to front), so the page's visibility is overridden the
+    // way a hidden tab reports it, and the browser's own event is sent.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const toastsBefore = (await ns()).toasts.length;
+    const res = await postPurchase(JAI, '1800.00', 'dashboard-notify-hidden');
+    expect(res.status).toBe(201);
+    // Jai is Bala's direct referral: an "earned" notification, as a toast and a browser notification.
+    await expect.poll(async () => (await ns()).browserShown.length, { timeout: 3000 }).toBe(1);
+    const shown = (await ns()).browserShown[0]!;
+    const [n] = await db.sql<{ id: number }[]>`
+      select notification_id::int as id from eightfold.notifications where user_id = ${BALA} and kind = 'earned' order by updated_at desc limit 1`;
+    expect(shown.id).toBe(n!.id);
+    expect(shown.title).toMatch(/^₹[\d,.]+ from \d+ purchases?$/);
+    expect((await ns()).toasts.length).toBe(toastsBefore + 1);
+    expect(await page.locator(`#toasts .toast[data-id="${n!.id}"]`).count()).toBe(1);
+
+    // Mark all as read.
+    await page.locator('#inbox-all-read').click();
+    await expect.poll(bell).toBe(0);
+    expect(await unreadInDb()).toBe(0);
+    await page.close();
+  });
+
+  it('resumes the live feed from its last event after the connection dropped, without re-reading the report', async () => {
+    const first = await startStack(db.sql);
+    const port = first.server.port;
+    const page = await browser.context.newPage();
+    await page.goto(`${first.server.url}/`);
+    await signInAsDemo(page, ASHA);
+    await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    const level2 = async () => (await levels(page)).find((l) => l.level === 2)!.credited;
+    // One event before the drop, so the page has a last event id.
+    expect((await postPurchase2(first, JAI, '1230.00', 'dashboard-resume-1')).status).toBe(201);
+    await page.locator('#feed li.new[data-level="2"][data-amount="12.30"]').waitFor({ timeout: 2000 });
+    const lastId = await page.evaluate(() => (window as unknown as { eightfold: { lastEventId: () => string } }).eightfold.lastEventId());
+    expect(lastId).toMatch(/^\d+-\d+$/);
+    const before = await level2();
+    const streams: { lastEventId?: string; query: string | null }[] = [];
+    const reads: string[] = [];
+    page.on('request', async (r) => {
+      const u = new URL(r.url());
+      // allHeaders: the headers as sent, Last-Event-ID (set by EventSource itself) included.
+      if (u.pathname === '/v1/live/earnings')
+        streams.push({ lastEventId: (await r.allHeaders())['last-event-id'], query: u.searchParams.get('last_event_id') });
+      if (u.pathname.startsWith('/v1/reports/')) reads.push(u.pathname);
+    });
+    // The server goes away; a purchase is written meanwhile; the same server comes back.
+    await first.stop({ keep: true });
+    await page.locator('#live-state[data-state="down"]').waitFor({ timeout: 5000 });
+    await db.sql`select eightfold.record_purchase(${JAI}::uuid, 3170.00::numeric, 'dashboard-resume-2', null::numeric)`;
+    const again = await startStack(db.sql, { port, dir: first.dir });
+    try {
+      // The purchase made while it was away arrives, once, and the level-2 total moves by exactly 31.70.
+      await page.locator('#feed li.new[data-level="2"][data-amount="31.70"]').waitFor({ timeout: 10_000 });
+      await expect.poll(async () => paise(await level2()) - paise(before), { timeout: 2000 }).toBe(3170n);
+      expect(await page.locator('#feed li[data-amount="31.70"]').count()).toBe(1);
+      // It asked for what came after its last event, and did not re-read its report.
+      console.log(`[dashboard] resume: last event id ${lastId}, stream requests ${JSON.stringify(streams)}`);
+      expect(streams.length).toBeGreaterThan(0);
+      expect(streams.some((s) => s.lastEventId === lastId || s.query === lastId)).toBe(true);
+      expect(reads).toEqual([]);
+      await page.locator('#live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    } finally {
+      await page.close();
+      await again.stop();
+    }
   });
 
   it('turns demo traffic on and off from the page', async () => {
