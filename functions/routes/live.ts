@@ -226,12 +226,10 @@ export function liveRoutes() {
                 .object({
                   events: z.array(LiveEventSchema).openapi({ description: 'Newest first.' }),
                   next_before: z.string().nullable().openapi({ description: 'Pass as ?before= for older events; null on the last page.' }),
-                  resume_from: z
-                    .string()
-                    .openapi({
-                      description: 'Open the stream with this last_event_id: the newest event listed, or "0-0".',
-                      example: '757-19',
-                    }),
+                  resume_from: z.string().openapi({
+                    description: 'Open the stream with this last_event_id: the newest event listed, or "0-0".',
+                    example: '757-19',
+                  }),
                 })
                 .openapi('LiveHistory'),
             },
