@@ -39,6 +39,11 @@ export interface AppConfig {
    * deployment the same secret; a random one per process when absent.
    */
   ticketSecret?: string;
+  /**
+   * Webhook endpoints on loopback addresses (127.0.0.0/8, ::1, localhost) may be
+   * registered (EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK=1): development and tests only.
+   */
+  webhooksAllowLoopback?: boolean;
 }
 
 export interface AppDeps {

@@ -51,6 +51,11 @@ const schema = z
     // The dashboard's demo traffic (functions/node/traffic.ts, docs/dashboard.md): 1 starts
     // a purchase about every second among the demo users. Local auth mode only; off by default.
     EIGHTFOLD_DEMO_TRAFFIC: z.enum(['0', '1']).default('0'),
+    // Outbound webhooks (functions/node/webhooks.ts, docs/notifications.md): 0 stops this
+    // process's delivery worker; ALLOW_LOOPBACK=1 lets endpoints on 127.0.0.1 / ::1 /
+    // localhost be registered and called (development and tests only).
+    EIGHTFOLD_WEBHOOKS_WORKER: z.enum(['0', '1']).default('1'),
+    EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
     // Limits per caller (functions/limits.ts; the table in docs/reliability.md). Unset: the
     // defaults there. 0 turns one limit off; EIGHTFOLD_RATE_LIMITS=off turns every rate limit off.
     EIGHTFOLD_BODY_LIMIT: z.coerce.number().int().min(1024).optional(),

@@ -189,6 +189,6 @@ describe('demo traffic', () => {
   it('does not exist outside local mode', () => {
     const extras = dashboardExtras(db.sql, { mode: 'supabase' });
     expect(extras.traffic).toBeUndefined();
-    expect(extras.routes).toHaveLength(2); // the page and the tree route only
+    expect(extras.routes).toHaveLength(1); // the page only (the tree route is in the API: functions/routes/dashboard.ts)
   });
 });
