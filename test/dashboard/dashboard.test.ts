@@ -369,6 +369,8 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     expect(totals.users).toBe(program!.users);
     expect(totals.net).toBe(program!.net);
     await page.locator('#operator-live-state[data-state="open"]').waitFor({ timeout: 5000 });
+    const calls: string[] = [];
+    page.on('request', (r) => calls.push(new URL(r.url()).pathname));
     // Every earning in the program reaches the operator's feed: a level-1 and a level-2 one.
     const res = await postPurchase(JAI, '3000.00', 'dashboard-e2e-operator');
     expect(res.status).toBe(201);
@@ -382,6 +384,24 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     await expect
       .poll(async () => JSON.parse((await page.locator('#program-totals').getAttribute('data-totals'))!).net, { timeout: 2000 })
       .toBe(after!.net);
+    // ...from the events alone: no API call, and the figures a fresh read gives.
+    expect(calls).toEqual([]);
+    const shownTotals = JSON.parse((await page.locator('#program-totals').getAttribute('data-totals'))!);
+    const fresh = await fetch(
+      `${stack.server.url}/v1/operator/overview?from=${new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10)}&to=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}`,
+      {
+        headers: { authorization: `Bearer ${stack.serviceKey}` },
+      },
+    );
+    const o = ((await fresh.json()) as { totals: Record<string, string | number> }).totals;
+    expect(shownTotals).toEqual({
+      users: String(o.users),
+      purchases: String(o.purchases),
+      credited: o.credited,
+      forfeited: o.forfeited,
+      reversed: o.reversed,
+      net: o.net,
+    });
     const [top] = await db.sql<{ beneficiary_id: string }[]>`
       select beneficiary_id from eightfold.earnings where status = 'credited'
       group by beneficiary_id order by sum(amount) desc limit 1`;
