@@ -231,9 +231,11 @@ function sinceLastVisit() {
   if (reversed.length) parts.push(`${inr(ns.since.reversed)} taken back by refunds`);
   if (joined.length) parts.push(`${joined.length} new direct referral${joined.length === 1 ? '' : 's'}`);
   parts.push(...ns.since.other);
-  $('since-visit-text').textContent = parts.length
-    ? `Since your last visit (${when(last)}): ${parts.join(' · ')}.`
-    : `Nothing new since your last visit (${when(last)}).`;
+  if (!parts.length) {
+    box.hidden = true;
+    return;
+  }
+  $('since-visit-text').textContent = `Since your last visit (${when(last)}): ${parts.join(' · ')}.`;
   box.dataset.earned = ns.since.earned;
   box.dataset.purchases = String(ns.since.purchases);
   box.dataset.joined = String(ns.since.joined);

@@ -498,6 +498,10 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     for (let i = 0; i < 6; i++) expect((await postPurchase(JAI, '1500.00', `dashboard-axe-${i}`)).status).toBe(201);
     await expect.poll(() => page.locator('#feed li.new').count(), { timeout: 3000 }).toBe(6);
     expect(await page.locator('#feed').evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+    // With the notification toasts on screen, the inbox and its settings open.
+    await page.locator('#toasts .toast').first().waitFor({ timeout: 3000 });
+    await page.locator('#bell').click();
+    await page.locator('#notice-prefs summary').click();
     found.report = await axeSerious(page);
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForFunction(
