@@ -122,7 +122,11 @@ export async function buildDashboard(config: DashboardConfig = {}): Promise<Dash
 let shared: Promise<DashboardBuild> | undefined;
 /** The Node-mode build, made once per process. */
 export function nodeModeBuild(): Promise<DashboardBuild> {
-  shared ??= buildDashboard();
+  shared ??= buildDashboard().catch((err: unknown) => {
+    // A broken source file: say so once, where the developer looks; the page answers 500.
+    console.error(`The dashboard could not be built from ${DASHBOARD_SOURCE}:`, err);
+    throw err;
+  });
   return shared;
 }
 

@@ -1,6 +1,12 @@
 // The dashboard's build (functions/node/dashboard.ts), without a browser: the JavaScript
 // budget, the custom ECharts build, and the Supabase-mode config.
 import { describe, it, expect, beforeAll } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { buildDashboard, configScript, JS_GZIP_BUDGET, pickEncoding, type DashboardBuild } from '../../functions/node/dashboard.ts';
 
 let build: DashboardBuild;
@@ -54,5 +60,43 @@ describe('the dashboard build', () => {
     expect(pickEncoding('br;q=0.0,gzip;q=0')).toBe('identity');
     expect(pickEncoding(undefined)).toBe('identity');
     expect(pickEncoding('*')).toBe('gzip');
+  });
+});
+
+describe('npm run build:dashboard', () => {
+  const run = (args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-dashboard.ts', ...args], {
+      env: { ...process.env, SUPABASE_URL: '', SUPABASE_ANON_KEY: '' },
+    });
+
+  it('writes the static files with .gz and .br copies and the Supabase config', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'ef-dash-build-'));
+    try {
+      const { stdout } = await run(['--out', out, '--supabase-url', 'https://abcd.supabase.co', '--anon-key', 'anon-key']);
+      expect(stdout).toContain('Supabase mode: https://abcd.supabase.co');
+      expect(stdout).toMatch(/JavaScript: \d+ files, .* gzipped \(budget 250\.0 kB\)/);
+      const main = readFileSync(path.join(out, 'dashboard/main.js'));
+      expect(gunzipSync(readFileSync(path.join(out, 'dashboard/main.js.gz'))).equals(main)).toBe(true);
+      expect(readFileSync(path.join(out, 'index.html'), 'utf8')).toContain('src="dashboard/main.js"');
+      expect(readFileSync(path.join(out, 'dashboard/config.js'), 'utf8')).toContain('"supabaseAnonKey": "anon-key"');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a service key, and a URL without a key', async () => {
+    const serviceJwt = `x.${Buffer.from(JSON.stringify({ role: 'service_role' })).toString('base64url')}.y`;
+    for (const args of [
+      ['--supabase-url', 'https://abcd.supabase.co', '--anon-key', serviceJwt],
+      ['--supabase-url', 'https://abcd.supabase.co', '--anon-key', 'sb_secret_abc'],
+      ['--supabase-url', 'https://abcd.supabase.co'],
+    ]) {
+      const err = (await run(['--out', path.join(tmpdir(), 'ef-never'), ...args]).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      ))!;
+      expect([args[3], err?.code]).toEqual([args[3], 2]);
+      expect(err.stderr).toMatch(/service key|Give both/);
+    }
   });
 });
