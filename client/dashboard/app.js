@@ -655,8 +655,10 @@ function onLiveEvent(ev, l) {
     }
     return;
   }
+  // The event names the leg by id; the page knows its name (by leg).
+  const legName = (id) => (l.listId === 'feed' ? (state.report?.byLeg.find((x) => x.leg_id === id)?.name ?? null) : null);
   const fresh = ev.earnings
-    .map((e) => liveEvents.feedItem(e, ev.user_id))
+    .map((e) => ({ ...liveEvents.feedItem(e, ev.user_id), leg_name: legName(e.leg_id) }))
     .filter((e) => !state.feed.some((f) => f.earning_id === e.earning_id));
   if (l.listId === 'feed' && state.report) {
     state.report = liveEvents.applyEarnings(state.report, ev, fresh, seriesView());

@@ -169,6 +169,8 @@ function toggleInbox(open = $('inbox').hidden) {
 function toast(n) {
   ns.toasts.push(n.notification_id);
   const box = $('toasts');
+  // A notification that coalesced more money replaces its own toast.
+  box.querySelector(`.toast[data-id="${n.notification_id}"]`)?.remove();
   const t = document.createElement('div');
   t.className = 'toast';
   t.dataset.id = String(n.notification_id);
