@@ -12,7 +12,9 @@ import { asCaller, requireUser } from '../context.ts';
 import { NOTIFICATION_KINDS, NotificationSchema, type Notification } from '../live/event.ts';
 import { Limit, bearerSecurity, errorResponses, router } from './common.ts';
 
-const NotificationOut = NotificationSchema.openapi('Notification', {
+// A new object over the event module's shape: the module is plain zod (no OpenAPI
+// extension, which zod 4 installs only on schemas made after it is loaded).
+const NotificationOut = z.object(NotificationSchema.shape).openapi('Notification', {
   example: {
     notification_id: 41,
     kind: 'earned',

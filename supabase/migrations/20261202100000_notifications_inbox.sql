@@ -24,8 +24,9 @@ create table eightfold.notifications (
   -- Money notifications: the total (positive, also for reversals) and how many ledger rows.
   amount numeric(16, 2),
   count integer not null default 1 check (count >= 1),
-  -- referral_joined: the new direct referral.
+  -- referral_joined: the new direct referral and their masked name ("Member" once erased).
   member_id uuid references eightfold.profiles (user_id),
+  member_name text,
   -- Kind-specific details: status_changed {status, previous}; limit_reached {limit}.
   data jsonb not null default '{}'::jsonb,
   created_at timestamptz not null default now(),
@@ -79,8 +80,8 @@ create policy notification_preferences_select_service on eightfold.notification_
 
 -- One notification as every reader gets it (HTTP, RPC, the live feed): the same JSON.
 create function eightfold.notification_json(n eightfold.notifications) returns jsonb
-language sql stable
-security definer
+language sql immutable
+security invoker
 set search_path = ''
 as $$
   select jsonb_build_object(
@@ -89,7 +90,7 @@ as $$
     'title', case n.kind
       when 'earned' then '₹' || n.amount::text || ' from ' || n.count || case when n.count = 1 then ' purchase' else ' purchases' end
       when 'reversed' then '₹' || n.amount::text || ' taken back by ' || n.count || case when n.count = 1 then ' refund' else ' refunds' end
-      when 'referral_joined' then m.name || ' joined as your direct referral'
+      when 'referral_joined' then coalesce(n.member_name, 'Member') || ' joined as your direct referral'
       when 'limit_reached' then 'You have reached the limit of ' || coalesce(n.data ->> 'limit', '8') || ' direct referrals'
       when 'status_changed' then 'Your account is now ' || coalesce(n.data ->> 'status', 'changed')
     end,
@@ -97,18 +98,16 @@ as $$
     'currency', case when n.amount is null then null else 'INR' end,
     'count', n.count,
     'member_id', n.member_id,
-    'member_name', m.name,
+    'member_name', n.member_name,
     'data', n.data,
     'read', n.read_at is not null,
     'read_at', n.read_at,
     'created_at', n.created_at,
     'updated_at', n.updated_at
   )
-  from (select case when n.member_id is null then null
-                    else eightfold.mask_name((select p.display_name from eightfold.profiles p where p.user_id = n.member_id)) end as name) m
 $$;
 revoke execute on function eightfold.notification_json(eightfold.notifications) from public;
-grant execute on function eightfold.notification_json(eightfold.notifications) to service_role;
+grant execute on function eightfold.notification_json(eightfold.notifications) to authenticated, service_role;
 comment on function eightfold.notification_json(eightfold.notifications) is
   'A notification as JSON, the one shape of the inbox API, the RPCs and the live feed: ids, kind, title ("₹X from N purchases"), amount as a decimal string, the member''s masked name, read state.';
 
@@ -116,7 +115,7 @@ comment on function eightfold.notification_json(eightfold.notifications) is
 create function public.my_notifications(p_unread_only boolean default false, p_before bigint default null, p_limit integer default 50)
 returns setof jsonb
 language sql stable
-security definer -- reads only the caller's rows (auth.uid()); definer for the member's masked name
+security invoker
 set search_path = ''
 as $$
   select eightfold.notification_json(n)
@@ -241,8 +240,7 @@ comment on function public.set_my_notification_preferences(text[], boolean) is
   'Sets the signed-in user''s notification preferences: p_kinds (the kinds to get; null keeps them), p_browser (null keeps it). Error EF703 for an unknown kind.';
 
 -- Erasure (docs/privacy.md): the person's own inbox and preferences go; notifications that
--- named them to their referrer keep the id (pseudonymous) and show "Member" from then on,
--- because the name is looked up at read time.
+-- named them to their referrer keep the id (pseudonymous) and say "Member".
 create function eightfold.notifications_erase(p_user uuid) returns void
 language sql
 volatile
@@ -251,8 +249,9 @@ set search_path = ''
 as $$
   delete from eightfold.notifications where user_id = p_user;
   delete from eightfold.notification_preferences where user_id = p_user;
+  update eightfold.notifications set member_name = 'Member' where member_id = p_user;
 $$;
 revoke execute on function eightfold.notifications_erase(uuid) from public;
-comment on function eightfold.notifications_erase(uuid) is 'Erasure hook: deletes the person''s notifications and preferences.';
+comment on function eightfold.notifications_erase(uuid) is 'Erasure hook: deletes the person''s notifications and preferences; notifications naming them say "Member".';
 insert into eightfold.erasure_hooks (hook_name, run_order, hook, description)
 values ('notifications', 100, 'eightfold.notifications_erase(uuid)', 'The person''s notifications and notification preferences.');

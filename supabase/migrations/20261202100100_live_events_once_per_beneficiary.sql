@@ -121,6 +121,7 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (20261201000200)
 as $$
 declare
   v_xid xid8 := pg_catalog.pg_current_xact_id();
@@ -286,6 +287,7 @@ create function eightfold.profiles_notify_join() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (20261201000200)
 as $$
 declare
   v_notes bigint[];
@@ -298,8 +300,9 @@ begin
   select s.max_direct_referrals into v_limit from eightfold.program_settings s;
   select count(*) into v_children from eightfold.profiles c where c.referrer_id = new.referrer_id;
   with added as (
-    insert into eightfold.notifications (user_id, kind, member_id, data)
+    insert into eightfold.notifications (user_id, kind, member_id, member_name, data)
     select new.referrer_id, k.kind, case when k.kind = 'referral_joined' then new.user_id end,
+           case when k.kind = 'referral_joined' then eightfold.mask_name(new.display_name) end,
            case when k.kind = 'limit_reached' then jsonb_build_object('limit', v_limit) else '{}'::jsonb end
     from (values ('referral_joined'), ('limit_reached')) k (kind)
     where (k.kind = 'referral_joined' or v_children = v_limit)
@@ -325,6 +328,7 @@ create function eightfold.profiles_notify_status() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (20261201000200)
 as $$
 declare
   v_notes bigint[];

@@ -346,6 +346,7 @@ create or replace function eightfold.profiles_notify_join() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (20261201000200)
 as $$
 declare
   v_notes bigint[];
@@ -367,8 +368,9 @@ begin
     return null;
   end if;
   with added as (
-    insert into eightfold.notifications (user_id, kind, member_id, data)
+    insert into eightfold.notifications (user_id, kind, member_id, member_name, data)
     select new.referrer_id, k.kind, case when k.kind = 'referral_joined' then new.user_id end,
+           case when k.kind = 'referral_joined' then eightfold.mask_name(new.display_name) end,
            case when k.kind = 'limit_reached' then jsonb_build_object('limit', v_limit) else '{}'::jsonb end
     from (values ('referral_joined'), ('limit_reached')) k (kind)
     where (k.kind = 'referral_joined' or v_children = v_limit)
@@ -388,6 +390,7 @@ create or replace function eightfold.profiles_notify_status() returns trigger
 language plpgsql
 security definer
 set search_path = ''
+set enable_seqscan = off -- reads by key only, whatever the statistics (20261201000200)
 as $$
 declare
   v_notes bigint[];

@@ -4,7 +4,7 @@
 // in order per endpoint, with a valid Standard Webhooks signature and the same webhook-id
 // on every retry; none is lost. Registration refuses bad URLs, short secrets and unknown
 // event types with 400 and writes nothing.
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
