@@ -718,6 +718,13 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     await expect
       .poll(async () => paise((await levels(page)).find((l) => l.level === 2)!.credited) - paise(before.credited), { timeout: 2000 })
       .toBe(2400n);
+    // The notification event the database wrote for it, through the channel: a toast.
+    const [note] = await db.sql<{ id: string; topic: string; event: string; payload: { notification: { notification_id: number } } }[]>`
+      select id, topic, event, payload from realtime.messages
+      where topic = ${`earnings:${ASHA}`} and event = 'notification' order by inserted_at desc limit 1`;
+    expect(note).toBeDefined();
+    deliver!(note!);
+    await page.locator(`#toasts .toast[data-id="${note!.payload.notification.notification_id}"]`).waitFor({ timeout: 2000 });
     // Never the SSE feed in this mode.
     expect(calls.filter((c) => c.includes('/v1/live/'))).toEqual([]);
     await page.close();
