@@ -82,7 +82,6 @@ export const scheme = () => (C === DARK ? 'dark' : 'light');
 
 const narrow = () => window.matchMedia('(max-width: 600px)').matches;
 const base = () => ({
-  aria: { enabled: true },
   animationDuration: 300,
   textStyle: { fontFamily: 'system-ui, sans-serif', color: C.ink },
 });
@@ -199,7 +198,6 @@ export function renderTree(id, tree) {
   const small = narrow();
   c.setOption(
     {
-      aria: { enabled: true },
       series: [
         {
           type: 'tree',
