@@ -291,6 +291,11 @@ $('inbox-close').addEventListener('click', () => {
   toggleInbox(false);
   $('bell').focus();
 });
+$('inbox').addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape') return;
+  toggleInbox(false);
+  $('bell').focus();
+});
 $('inbox-all-read').addEventListener('click', () => markRead(null));
 $('inbox-more').addEventListener('click', () => loadMore());
 $('notice-prefs-form').addEventListener('submit', savePrefs);

@@ -830,6 +830,11 @@ describe.skipIf(!CHROMIUM)('dashboard in headless Chromium', () => {
     await page.locator('#inbox-all-read').click();
     await expect.poll(bell).toBe(0);
     expect(await unreadInDb()).toBe(0);
+    // Escape closes the inbox and gives the focus back to the bell.
+    await page.locator('#inbox-close').focus();
+    await page.keyboard.press('Escape');
+    expect(await page.locator('#inbox').isHidden()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('bell');
     await page.close();
   });
 
