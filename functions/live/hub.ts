@@ -209,15 +209,17 @@ export class LiveHub {
     this.#pollTimer.unref();
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#heartbeatMs);
     this.#heartbeatTimer.unref();
-    // On plain PostgreSQL (the Supabase stand-in) no Realtime server drops broadcast
-    // messages older than 72 hours: do it here, hourly.
+    // Hourly: live events past their retention (eightfold.prune_live_events), and on plain
+    // PostgreSQL (the Supabase stand-in), where no Realtime server drops broadcast messages
+    // older than 72 hours, those too.
     const [standIn] = await this.#sql<{ present: boolean }[]>`
       select to_regprocedure('realtime.stand_in_prune()') is not null as present`;
-    if (standIn?.present) {
-      const prune = () => void this.#sql`select realtime.stand_in_prune()`.catch(() => undefined);
-      this.#pruneTimer = setInterval(prune, 3_600_000);
-      this.#pruneTimer.unref();
-    }
+    const prune = () => {
+      void this.#sql`select eightfold.prune_live_events()`.catch(() => undefined);
+      if (standIn?.present) void this.#sql`select realtime.stand_in_prune()`.catch(() => undefined);
+    };
+    this.#pruneTimer = setInterval(prune, 3_600_000);
+    this.#pruneTimer.unref();
     this.wake();
   }
 

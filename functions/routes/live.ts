@@ -1,8 +1,8 @@
 // POST /v1/live/ticket   a 60-second ticket for the streams below (Authorization header)
 // GET /v1/live/history   the caller's recent live events, newest first (keyset-paged), and
 //                        the cursor to open the stream from so that nothing falls between
-// GET /v1/live/earnings  the caller's own earnings as Server-Sent Events
-// GET /v1/live/all       every earning (the operator's stream; service key or service_role);
+// GET /v1/live/earnings  the caller's own live events (earnings, notification) as Server-Sent Events
+// GET /v1/live/all       every user's earnings events (the operator's stream; service key or service_role);
 //                        also at /v1/live/operator/earnings (the dashboard's path)
 //
 // The credential comes as `Authorization: Bearer <token>` (or the apikey header), or,
@@ -50,7 +50,7 @@ const StreamQuery = z.object({
     .optional()
     .openapi({ description: 'A ticket from POST /v1/live/ticket, for EventSource (which cannot send headers). Valid 60 s.' }),
   last_event_id: z.string().optional().openapi({
-    description: 'Resume after this event id ("<xid>-<earning_id>"); "0-0" replays everything. The Last-Event-ID header wins.',
+    description: 'Resume after this event id ("<xid>-<event_id>"); "0-0" replays everything. The Last-Event-ID header wins.',
     example: '0-0',
   }),
 });
@@ -107,7 +107,7 @@ function hubOf(c: Context<AppEnv>): LiveHub {
 function stream(c: Context<AppEnv>, hub: LiveHub, userId: string | null, caller: Caller): Response {
   const raw = c.req.header('last-event-id') ?? c.req.query('last_event_id');
   const after = parseCursor(raw);
-  if (raw && !after) throw new ApiError('validation_failed', 'Last-Event-ID must look like "<xid>-<earning_id>".', 'last_event_id');
+  if (raw && !after) throw new ApiError('validation_failed', 'Last-Event-ID must look like "<xid>-<event_id>".', 'last_event_id');
   const exp = typeof caller.claims.exp === 'number' ? caller.claims.exp * 1000 : undefined;
   const onClose = c.var.guard?.openStream(caller);
   try {
@@ -122,7 +122,7 @@ function stream(c: Context<AppEnv>, hub: LiveHub, userId: string | null, caller:
 const sseResponse = {
   200: {
     description:
-      'text/event-stream: `event: earning` with `id: <xid>-<earning_id>` and JSON data; `: heartbeat` comments every 15 s; `event: expired` when the token expires.',
+      'text/event-stream: `event: earnings` and `event: notification` (the live event of functions/live/event.ts, as the database stored it) with `id: <xid>-<event_id>`; first `event: position`; `: heartbeat` comments every 15 s; `event: expired` when the token expires.',
     content: { 'text/event-stream': { schema: z.string() } },
   },
 };

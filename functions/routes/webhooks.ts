@@ -8,7 +8,6 @@
 //   GET    /v1/operator/webhooks/{id}/deliveries  the delivery log, newest first
 // The rules on a URL, a secret and event types are checked by eightfold.webhook_check()
 // in the database (the same codes for every caller): EF704-EF708, 400.
-import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TransactionSql } from 'postgres';
 import { asCaller, requireService } from '../context.ts';
@@ -106,9 +105,19 @@ const Delivery = z
 
 type EndpointRow = z.infer<typeof Endpoint>;
 
-/** Bytes of a secret ("whsec_" + base64). */
+/** Bytes of a secret ("whsec_" + base64); web APIs only (the Edge Function runs this too). */
 function secretBytes(secret: string): number {
-  return Buffer.from(secret.replace(/^whsec_/, ''), 'base64').length;
+  try {
+    return atob(secret.replace(/^whsec_/, '')).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** A new secret: 32 random bytes. */
+function newSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `whsec_${btoa(String.fromCharCode(...bytes))}`;
 }
 
 function endpointSelect(tx: TransactionSql, id?: number) {
@@ -145,7 +154,7 @@ export function webhookRoutes() {
     }),
     async (c) => {
       const b = c.req.valid('json');
-      const secret = b.secret ?? `whsec_${randomBytes(32).toString('base64')}`;
+      const secret = b.secret ?? newSecret();
       const allow = c.var.deps.config.webhooksAllowLoopback ?? false;
       const row = await asCaller(c, async (tx) => {
         await tx`select eightfold.webhook_check(${b.url}, ${secretBytes(secret)}, ${b.event_types}::text[], ${allow})`;

@@ -40,3 +40,35 @@ describe('GET /v1/live/history', () => {
     expect((await api.call('GET', '/v1/live/history', { as: 'service' })).status).toBe(403);
   });
 });
+
+describe('retention of live events', () => {
+  it('prune_live_events deletes events and delivered webhook messages past the period, and keeps undelivered ones', async () => {
+    const sql = api.db.sql;
+    const p = await join(sql, 'Old Parent', null);
+    const b = await join(sql, 'Old Buyer', p);
+    const [ep] = await sql`insert into eightfold.webhook_endpoints (url, secret, event_types)
+                           values ('https://example.com/x', 'whsec_x', array['earning.credited']) returning endpoint_id`;
+    await buy(sql, b, '2000.00');
+    await buy(sql, b, '3000.00');
+    const events = await sql`select xid, event_id from eightfold.live_events where user_id = ${p.id} order by xid, event_id`;
+    expect(events.length).toBeGreaterThan(2);
+    // The first purchase's events and one delivered message are 40 days old.
+    await sql`update eightfold.live_events set created_at = now() - interval '40 days' where xid = ${events[1]!.xid}`;
+    const msgs = await sql`select message_id from eightfold.webhook_outbox where endpoint_id = ${ep!.endpoint_id} order by message_id`;
+    expect(msgs.length).toBe(2);
+    await sql`update eightfold.webhook_outbox set delivered_at = now() - interval '40 days' where message_id = ${msgs[0]!.message_id}`;
+    await sql`insert into eightfold.webhook_deliveries (message_id, endpoint_id, attempt, ok, duration_ms)
+              values (${msgs[0]!.message_id}, ${ep!.endpoint_id}, 1, true, 5)`;
+    await sql`update eightfold.webhook_outbox set created_at = now() - interval '40 days' where message_id = ${msgs[1]!.message_id}`;
+    const [r] = await sql`select eightfold.prune_live_events() as r`;
+    expect(r!.r).toMatchObject({ webhook_messages: 1 });
+    expect(r!.r.live_events).toBeGreaterThanOrEqual(1);
+    expect((await sql`select 1 from eightfold.live_events where xid = ${events[1]!.xid}`).length).toBe(0);
+    expect((await sql`select 1 from eightfold.live_events where user_id = ${p.id}`).length).toBe(events.length - 2);
+    // The undelivered message stays, however old: none is lost.
+    expect(
+      (await sql`select message_id from eightfold.webhook_outbox where endpoint_id = ${ep!.endpoint_id}`).map((m) => m.message_id),
+    ).toEqual([msgs[1]!.message_id]);
+    await sql`update eightfold.webhook_endpoints set deleted_at = now() where endpoint_id = ${ep!.endpoint_id}`;
+  });
+});
