@@ -86,17 +86,22 @@ describe('npm run build:dashboard', () => {
 
   it('refuses a service key, and a URL without a key', async () => {
     const serviceJwt = `x.${Buffer.from(JSON.stringify({ role: 'service_role' })).toString('base64url')}.y`;
-    for (const args of [
+    const cases = [
       ['--supabase-url', 'https://abcd.supabase.co', '--anon-key', serviceJwt],
       ['--supabase-url', 'https://abcd.supabase.co', '--anon-key', 'sb_secret_abc'],
       ['--supabase-url', 'https://abcd.supabase.co'],
-    ]) {
-      const err = (await run(['--out', path.join(tmpdir(), 'ef-never'), ...args]).then(
-        () => null,
-        (e: { code: number; stderr: string }) => e,
-      ))!;
-      expect([args[3], err?.code]).toEqual([args[3], 2]);
-      expect(err.stderr).toMatch(/service key|Give both/);
-    }
+    ];
+    const errors = await Promise.all(
+      cases.map((args) =>
+        run(['--out', path.join(tmpdir(), 'ef-never'), ...args]).then(
+          () => null,
+          (e: { code: number; stderr: string }) => e,
+        ),
+      ),
+    );
+    errors.forEach((err, i) => {
+      expect([cases[i]![3], err?.code]).toEqual([cases[i]![3], 2]);
+      expect(err!.stderr).toMatch(/service key|Give both/);
+    });
   });
 });
