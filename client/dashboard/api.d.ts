@@ -63,3 +63,4 @@ export function recent(
   options?: { before?: string; purpose?: string; limit?: number },
 ): Promise<{ items: FeedItem[]; next: string | null }>;
 export function liveResume(token: string): Promise<string>;
+export function liveSince(token: string, cursor: string, max?: number): Promise<unknown[] | null>;

@@ -2,7 +2,7 @@
 // (docs/realtime.md) and the local demo-traffic switch (docs/dashboard.md). Each function
 // turns the API's answer into the page's view model, keeping amounts as decimal strings.
 import { sum, normal, toPaise, fromPaise } from './money.js';
-import { feedItem } from './live.js';
+import { feedItem, isAfter } from './live.js';
 
 export class ApiFailure extends Error {
   constructor(kind, status, code, message, field) {
@@ -144,6 +144,25 @@ export async function recent(token, userId, { before, purpose, limit = 20 } = {}
  * (GET /v1/live/history's resume_from), read before the report so nothing falls between.
  */
 export const liveResume = async (token) => (await request('/v1/live/history?limit=1', { token })).resume_from;
+
+/**
+ * The member's live events after a cursor, oldest first (GET /v1/live/history, newest
+ * first, paged back until the cursor); null when more than `max` were missed.
+ */
+export async function liveSince(token, cursor, max = 500) {
+  const out = [];
+  let before = null;
+  for (;;) {
+    const page = await request(`/v1/live/history${qs({ limit: 100, before })}`, { token });
+    for (const ev of page.events) {
+      if (!isAfter(ev.cursor, cursor)) return out.reverse();
+      out.push(ev);
+      if (out.length > max) return null;
+    }
+    if (!page.next_before) return out.reverse();
+    before = page.next_before;
+  }
+}
 
 /** Local midnight of today and of the 1st of this month, as instants (ISO, UTC). */
 function localStarts(now = new Date()) {

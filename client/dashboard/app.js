@@ -292,7 +292,7 @@ async function openReport(userId) {
   // A member's stream opens where the database's events stood before the report was read
   // (GET /v1/live/history's resume_from): nothing committed in between is missed, and rows
   // already on screen (the feed's history) are not counted twice.
-  const resume = operator || api.supabaseMode ? undefined : await api.liveResume(state.session.token).catch(() => undefined);
+  const resume = operator ? undefined : await api.liveResume(state.session.token).catch(() => undefined);
   await Promise.all([loadReport(), loadHistory()]);
   if (state.subject !== userId) return;
   openLive({ userId: operator ? userId : undefined, listId: 'feed', lastEventId: resume });
@@ -551,8 +551,10 @@ async function connectRealtime(l) {
       if (l !== live) return;
       if (status === 'SUBSCRIBED') {
         setLive('open');
-        // Realtime does not replay what was sent while the socket was away: re-read.
-        if (joined) scheduleRefresh();
+        // Realtime does not replay what was sent while the socket was away: the events
+        // after the last one applied are read from GET /v1/live/history and applied.
+        // On the first join too: what came between the report's read and the join.
+        if (joined || l.lastCursor) void catchUp(l);
         joined = true;
       } else setLive('down');
     },
@@ -741,7 +743,25 @@ function addFeedItem(e, listId, { old = false } = {}) {
   }, 8000);
 }
 
-/** After Realtime re-joined (it does not replay what was sent meanwhile): read the report again. */
+/**
+ * After Realtime re-joined: the events made while the socket was away, oldest first,
+ * applied like live ones (history pages of up to 100). Without a last event, or with
+ * more than 500 missed, the report is read again instead.
+ */
+async function catchUp(l) {
+  const missed = l.lastCursor ? await api.liveSince(state.session.token, l.lastCursor).catch(() => null) : null;
+  if (l !== live) return;
+  if (!missed) {
+    scheduleRefresh();
+    return;
+  }
+  for (const ev of missed) {
+    const e = liveEvents.readLiveEvent(ev);
+    if (e) onLiveEvent(e, l);
+  }
+}
+
+/** Reads the report again (Realtime re-joined with no position to catch up from). */
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => {
