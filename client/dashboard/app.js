@@ -545,6 +545,17 @@ async function connectLive(l) {
   es.addEventListener('expired', () => signOut('Your session has expired. Sign in again.', 'token_expired'));
   es.addEventListener('message', onEarning);
   es.addEventListener('earning', onEarning);
+  // The one live event (docs/realtime.md): an `earnings` event carries its ledger rows.
+  es.addEventListener('earnings', (ev) => {
+    let d;
+    try {
+      d = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    for (const row of d.earnings ?? [])
+      onEarning({ lastEventId: ev.lastEventId, data: JSON.stringify({ ...row, beneficiary_id: d.user_id }) });
+  });
 }
 
 function closeLive() {
