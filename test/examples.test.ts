@@ -78,7 +78,7 @@ describe('the supabase-js example app', () => {
     const summary = await earningsSummary(referrerApp);
     expect(summary.totals).toMatchObject({ credited: '200.00', net: '200.00' });
     const rows = await sql<{ id: string; topic: string; event: string; payload: unknown }[]>`
-      select id, topic, event, payload from realtime.messages where topic = ${earningsTopic(referrer.id)}`;
+      select id, topic, event, payload from realtime.messages where topic = ${earningsTopic(referrer.id)} and event = 'earnings'`;
     expect(rows.length).toBe(1);
     const socket = Socket.instances.find((s) => s.joined.has(earningsTopic(referrer.id)))!;
     socket.deliver(rows[0]!);

@@ -51,9 +51,13 @@ export async function earningsSummary(supabase: Eightfold, range: { from?: strin
   return data;
 }
 
-/** One earning as the database broadcasts it (amounts as decimal strings). */
+/**
+ * One earning as the database broadcasts it (amounts as decimal strings), with your
+ * totals after the event that carried it (docs/realtime.md: an `earnings` event carries
+ * the rows one transaction wrote for you and your totals after the last of them).
+ */
 export interface LiveEarning {
-  earning_id: string;
+  earning_id: number;
   kind: 'commission' | 'reversal';
   status: string;
   level: number;
@@ -77,9 +81,9 @@ export function watchEarnings(
 ): RealtimeChannel {
   return supabase
     .channel(earningsTopic(userId), { config: { private: true } })
-    .on('broadcast', { event: 'earning' }, (message) => {
-      const e = message.payload as LiveEarning;
-      if (e && typeof e.amount === 'string') onEarning(e);
+    .on('broadcast', { event: 'earnings' }, (message) => {
+      const ev = message.payload as { earnings?: Omit<LiveEarning, 'totals'>[]; totals?: LiveEarning['totals'] } | null;
+      for (const row of ev?.earnings ?? []) if (ev?.totals && typeof row.amount === 'string') onEarning({ ...row, totals: ev.totals });
     })
     .subscribe((status) => onStatus(status));
 }
