@@ -16,6 +16,7 @@ import { defaultHook } from './routes/common.ts';
 import { secureHeaders } from 'hono/secure-headers';
 import { RequestGuard, bodyLimitOf, clientIpOf, limitBody, resolveLimits } from './limits.ts';
 import { refuseUnstorableText } from './input.ts';
+import { cors } from './cors.ts';
 export { API_VERSION } from './routes/common.ts';
 import { healthRoutes } from './routes/health.ts';
 import { demoRoutes } from './routes/demo.ts';
@@ -42,12 +43,14 @@ export interface AppOptions {
 }
 
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
-  const root = new OpenAPIHono<AppEnv>({ defaultHook: defaultHook as never });
+  const root = new OpenAPIHono<AppEnv>({ defaultHook: defaultHook });
   const app = options.basePath ? root.basePath(options.basePath) : root;
   const logError = options.logError ?? ((err: unknown) => console.error('[eightfold api] unexpected error', loggable(err)));
 
   const guard = new RequestGuard(resolveLimits(deps.config.limits));
   const basePath = options.basePath ?? '';
+  // Cross-origin pages first: a preflight is answered before any credential is asked for.
+  app.use('*', cors(deps.config.cors));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     c.set('guard', guard);

@@ -19,6 +19,7 @@ import type { Context } from 'hono';
 import { ApiError } from './errors.ts';
 import type { Caller, TokenVerifier } from './auth.ts';
 import type { LimitOverrides, RequestGuard } from './limits.ts';
+import type { CorsPolicy } from './cors.ts';
 
 export interface AppConfig {
   /** 'local': the embedded database; demo tokens may be issued. 'supabase': never. */
@@ -39,6 +40,8 @@ export interface AppConfig {
    * deployment the same secret; a random one per process when absent.
    */
   ticketSecret?: string;
+  /** Web origins whose pages may call the API (functions/cors.ts); none when absent. */
+  cors?: CorsPolicy;
   /**
    * Webhook endpoints on loopback addresses (127.0.0.0/8, ::1, localhost) may be
    * registered (EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK=1): development and tests only.

@@ -226,6 +226,11 @@ export const API_ERRORS = {
   not_authenticated: { code: 'not_authenticated', status: 401, title: 'Sign in first: send Authorization: Bearer <access token>.' },
   invalid_token: { code: 'invalid_token', status: 401, title: 'The access token is invalid, expired or not for this API.' },
   forbidden: { code: 'forbidden', status: 403, title: 'Not allowed for this user.' },
+  origin_not_allowed: {
+    code: 'origin_not_allowed',
+    status: 403,
+    title: 'Pages on this origin may not call the API: add the origin to EIGHTFOLD_CORS_ORIGINS.',
+  },
   service_only: { code: 'service_only', status: 403, title: 'This route needs the service key or a service_role token.' },
   not_found: { code: 'not_found', status: 404, title: 'No such route or resource.' },
   demo_disabled: { code: 'demo_disabled', status: 404, title: 'Demo tokens exist only when the server runs in local mode.' },

@@ -128,7 +128,7 @@ async function main(): Promise<number> {
         PORT: String(port),
         EIGHTFOLD_AUTH_MODE: 'local',
         EIGHTFOLD_DATA_DIR: path.join(dir, 'server'),
-        SUPABASE_JWT_SECRET: SECRET,
+        EIGHTFOLD_JWT_SECRET: SECRET,
         EIGHTFOLD_SERVICE_KEY: SERVICE,
         EIGHTFOLD_SEED_DEMO: 'never',
       },

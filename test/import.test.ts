@@ -242,6 +242,13 @@ describe('npm run import -- --users', () => {
       ['Dev Dutt', b],
     ]);
     expect(tree.find((t) => t.display_name === 'Bala Bedi')!.user_id).toBe(b);
+    // Each imported user with an e-mail address is a Supabase Auth user who can sign in: an email identity.
+    const identities = await db.sql<{ n: number; with_email: number }[]>`
+      select count(i.id)::int as n, count(u.email)::int as with_email
+      from auth.users u left join auth.identities i on i.user_id = u.id and i.provider = 'email' and i.provider_id = u.id::text
+      where u.email like ${`${tag}-%`}`;
+    expect(identities[0]!.n).toBe(identities[0]!.with_email);
+    expect(identities[0]!.n).toBeGreaterThan(0);
 
     // The same file again: the created users are replays now.
     const rerun = await runImport(['--users', '--continue', file]);

@@ -125,7 +125,7 @@ describe('npm start', () => {
     expect(existsSync(path.join(dataDir, 'pg'))).toBe(false); // nothing was written
   }, 60_000);
 
-  it('uses DATABASE_URL when set, starting no embedded database', async () => {
+  it('uses DATABASE_URL when set, starting no embedded database; loads the demo there only when asked (--demo)', async () => {
     const admin = postgres(inject('adminUrl'), { max: 1, onnotice: () => {} });
     const name = `ef_test_start_${randomUUID().slice(0, 8)}`;
     await admin.unsafe(`create database ${name}`);
@@ -133,17 +133,29 @@ describe('npm start', () => {
       // Local secrets made by an earlier start: shown again only when asked (--show-secrets).
       const dataDir = mkdtempSync(path.join(tmpdir(), 'eightfold-start-'));
       const secrets = loadLocalSecrets(path.join(dataDir, 'pg')).secrets;
-      const run = await runStart(
-        {
-          DATABASE_URL: withDatabase(inject('adminUrl'), name),
-          EIGHTFOLD_AUTH_MODE: 'local',
-          EIGHTFOLD_DATA_DIR: path.join(dataDir, 'pg'),
-        },
-        ['--show-secrets'],
-      );
+      const env = {
+        DATABASE_URL: withDatabase(inject('adminUrl'), name),
+        EIGHTFOLD_AUTH_MODE: 'local',
+        EIGHTFOLD_DATA_DIR: path.join(dataDir, 'pg'),
+      };
+      // A database the user brought gets no demo rows unless asked.
+      const plain = await runStart(env);
+      try {
+        expect(plain.output()).toContain('with the Supabase stand-in');
+        expect(plain.output()).toContain('No demo program');
+        expect(plain.output()).toMatch(/Users: 0\s+Purchases: 0/);
+        const db = postgres(env.DATABASE_URL, { max: 1, onnotice: () => {} });
+        const [row] = await db<{ users: number; purchases: number }[]>`
+          select (select count(*)::int from auth.users) as users, (select count(*)::int from eightfold.purchases) as purchases`;
+        await db.end();
+        expect(row).toEqual({ users: 0, purchases: 0 });
+      } finally {
+        expect(await plain.stop()).toBe(0);
+      }
+      const run = await runStart(env, ['--show-secrets', '--demo']);
       try {
         expect(run.output()).not.toContain('Starting embedded');
-        expect(run.output()).toContain('with the Supabase stand-in');
+        expect(run.output()).toContain('Loaded the demo program.');
         expect(run.output()).toMatch(/Users: 17/);
         expect(run.output()).toContain(`local service key: ${secrets.serviceKey}`);
         expect(run.output()).toContain(`local JWT secret: ${secrets.jwtSecret}`);

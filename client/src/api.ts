@@ -9,6 +9,15 @@
 //
 // Every failure throws EightfoldApiError with the API's stable `code`, the HTTP status
 // and, for validation errors, the `field`.
+//
+// The types come from the OpenAPI document (client/src/openapi.d.ts, `npm run gen:types`),
+// and requests go through openapi-fetch: `client.api` is that typed client itself, for any
+// route by its path (`await client.api.GET('/v1/me/balance')` gives `{ data, error }`).
+import createFetchClient, { type Client as OpenApiClient } from 'openapi-fetch';
+import type { components, paths } from './openapi.d.ts';
+
+/** The API's schemas by name (EarningsSummary, Balance, ...), generated from /openapi.json. */
+export type Schemas = components['schemas'];
 
 /** A decimal amount in rupees, exact, as text: "1250.00", "-3750.00". */
 export type Money = string;
@@ -46,226 +55,80 @@ export interface Totals {
   net: Money;
 }
 
-export interface EarningsSummary {
-  user_id: Uuid;
-  from: string | null;
-  to: string | null;
-  totals: Totals & { commissions: number; reversals: number };
-  by_level: (Totals & { level: number; commissions: number })[];
-  by_leg: (Totals & { leg_id: Uuid; masked_name: string; commissions: number })[];
-  by_source: (Totals & { source_id: Uuid; masked_name: string; level: number; commissions: number })[];
-  by_source_total: number;
-}
+export type EarningsSummary = Schemas['EarningsSummary'];
 
-export interface EarningsBucket extends Totals {
-  bucket_start: string;
-  commissions: number;
-}
+export type EarningsBucket = Schemas['EarningsBucket'];
 
-export interface EarningRow {
-  earning_id: string;
-  created_at: string;
-  kind: 'commission' | 'reversal';
-  status: 'credited' | 'forfeited';
-  level: number;
-  amount: Money;
-  rate: string;
-  base: Money;
-  purchase_id: Uuid;
-  refund_id: Uuid | null;
-  source_id: Uuid;
-  source_name: string;
-  leg_id: Uuid;
-  leg_name: string;
-}
+export type EarningRow = Schemas['EarningRow'];
 
-export interface EarningsPage {
-  items: EarningRow[];
-  /** Pass as `before` for the next page; null on the last page. */
-  next_before: string | null;
-}
+export type EarningsPage = Schemas['EarningsPage'];
 
-export interface ReferralAnalytics {
-  user_id: Uuid;
-  totals: {
-    members: number;
-    direct: number;
-    active: number;
-    not_active: number;
-    bought: number;
-    qualified: number;
-    conversion: string;
-    max_level: number;
-  };
-  per_level: {
-    level: number;
-    members: number;
-    active: number;
-    inactive: number;
-    suspended: number;
-    bought: number;
-    qualified: number;
-    conversion: string;
-  }[];
-  per_leg: {
-    leg_id: Uuid;
-    masked_name: string;
-    leg_status: UserStatus;
-    joined_at: string | null;
-    members: number;
-    depth: number;
-    active: number;
-    not_active: number;
-    bought: number;
-    qualified: number;
-    conversion: string;
-    earned: Money;
-  }[];
-  top_legs: { leg_id: Uuid; masked_name: string; earned: Money; members: number }[];
-}
+export type ReferralAnalytics = Schemas['ReferralAnalytics'];
 
-export interface OperatorOverview {
-  from: string;
-  to: string;
-  totals: {
-    users: number;
-    active_users: number;
-    new_users: number;
-    purchases: number;
-    qualifying_purchases: number;
-    purchase_amount: Money;
-    refunds: number;
-    refund_amount: Money;
-  } & Totals;
-  top_earners: { user_id: Uuid; masked_name: string; net: Money; credited: Money }[];
-  per_day: ({ day: string; new_users: number; purchases: number; qualifying_purchases: number; purchase_amount: Money } & Totals)[];
-}
+export type OperatorOverview = Schemas['OperatorOverview'];
 
-export interface MyReferralProfile {
-  user_id: Uuid;
-  referral_code: string;
-  display_name: string | null;
-  status: UserStatus;
-  depth: number;
-  referred_at: string | null;
-  created_at: string;
-  referrer_code: string | null;
-  direct_referrals: number;
-  max_direct_referrals: number;
-  last_referral_error: string | null;
-}
+export type MyReferralProfile = Schemas['MyReferralProfile'];
 
-export interface DirectReferral {
-  user_id: Uuid;
-  masked_name: string;
-  joined_at: string | null;
-  active: boolean;
-  direct_referrals: number;
-  earned: Money;
-}
+export type DirectReferral = Schemas['DirectReferral'];
 
-export interface Profile {
-  user_id: Uuid;
-  referral_code: string;
-  display_name: string | null;
-  status: UserStatus;
-  referrer_id: Uuid | null;
-  referrer_code: string | null;
-  depth: number;
-  referred_at: string | null;
-  status_changed_at: string;
-  created_at: string;
-}
+export type Profile = Schemas['Profile'];
 
-export interface LedgerRow {
-  earning_id: string;
-  kind: 'commission' | 'reversal';
-  beneficiary_id: Uuid;
-  level: number;
-  rate: string;
-  base: Money;
-  amount: Money;
-  status: 'credited' | 'forfeited';
-  leg_id: Uuid;
-  created_at: string;
-}
+export type LedgerRow = Schemas['LedgerRow'];
 
-export interface PurchaseResult {
-  replayed: boolean;
-  purchase: {
-    purchase_id: Uuid;
-    buyer_id: Uuid;
-    amount: Money;
-    profit: Money | null;
-    currency: string;
-    external_ref: string;
-    purchased_at: string;
-    qualifies: boolean;
-    commission_base: Money;
-    plan_id: string;
-  };
-  earnings: LedgerRow[];
-}
+export type PurchaseResult = Schemas['PurchaseResult'];
 
-export interface RefundResult {
-  replayed: boolean;
-  refund: { refund_id: Uuid; purchase_id: Uuid; amount: Money; external_ref: string; reason: string | null; created_at: string };
-  reversals: LedgerRow[];
-}
+export type RefundResult = Schemas['RefundResult'];
 
-export interface Health {
-  status: 'ok';
-  database: 'ok';
-  mode: 'local' | 'supabase';
-  version: string;
-  migrations: number;
-}
+export type Health = Schemas['Health'];
 
-export interface DemoToken {
-  access_token: string;
-  token_type: 'bearer';
-  expires_in: number;
-  user_id: Uuid | null;
-  role: 'authenticated' | 'service_role';
-}
+export type DemoToken = Schemas['DemoToken'];
 
-export interface DemoUser {
-  user_id: Uuid;
-  display_name: string | null;
-  referral_code: string;
-  status: UserStatus;
-  referrer_id: Uuid | null;
-  depth: number;
-}
+export type DemoUser = Schemas['DemoUser'];
 
 export interface Client {
+  /** The typed openapi-fetch client for every route (paths and bodies from client/src/openapi.d.ts). */
+  api: OpenApiClient<paths>;
   request<T>(method: string, path: string, opts?: { query?: Record<string, unknown>; body?: unknown; raw?: boolean }): Promise<T>;
 }
 
 export function createClient(options: ClientOptions): Client {
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const base = options.baseUrl.replace(/\/+$/, '');
-  return {
-    async request<T>(method: string, path: string, opts: { query?: Record<string, unknown>; body?: unknown; raw?: boolean } = {}) {
-      const qs = new URLSearchParams();
-      for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== null) qs.set(k, String(v));
-      const search = qs.toString();
-      const url = `${base}${path}${search ? `?${search}` : ''}`;
-      const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  const api = createFetchClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    headers: { accept: 'application/json', ...options.headers },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  api.use({
+    async onRequest({ request }) {
       const token = typeof options.token === 'function' ? await options.token() : options.token;
-      if (token) headers.authorization = `Bearer ${token}`;
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      const res = await doFetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-      if (!res.ok) {
-        let err: { code?: string; message?: string; field?: string } = {};
-        try {
-          err = ((await res.json()) as { error?: typeof err }).error ?? {};
-        } catch {
-          // not JSON: keep the status
-        }
-        throw new EightfoldApiError(res.status, err.code ?? 'http_error', err.message ?? res.statusText, err.field);
+      if (token) request.headers.set('authorization', `Bearer ${token}`);
+      return request;
+    },
+  });
+  return {
+    api,
+    async request<T>(method: string, path: string, opts: { query?: Record<string, unknown>; body?: unknown; raw?: boolean } = {}) {
+      const query = Object.fromEntries(Object.entries(opts.query ?? {}).filter(([, v]) => v !== undefined && v !== null));
+      // The path is already concrete (ids encoded by the caller): no path parameters to fill.
+      const { data, error, response } = await (
+        api.request as (
+          m: string,
+          p: string,
+          init: object,
+        ) => Promise<{
+          data?: unknown;
+          error?: { error?: { code?: string; message?: string; field?: string } };
+          response: Response;
+        }>
+      )(method.toLowerCase(), path, {
+        params: { query },
+        ...(opts.body !== undefined ? { body: opts.body } : {}),
+        parseAs: opts.raw ? 'text' : 'json',
+      });
+      if (!response.ok) {
+        const err = (typeof error === 'object' && error?.error) || {};
+        throw new EightfoldApiError(response.status, err.code ?? 'http_error', err.message ?? response.statusText, err.field);
       }
-      return (opts.raw ? await res.text() : await res.json()) as T;
+      return data as T;
     },
   };
 }
@@ -348,79 +211,18 @@ export const getOperatorOverview = (c: Client, o: { from: DateParam; to: DatePar
 
 // Privacy rights of the signed-in person (docs/privacy.md) ----------------------------------------
 
-export interface Consent {
-  purpose: string;
-  description: string;
-  required: boolean;
-  withdrawal_stops: string;
-  granted: boolean;
-  notice_version: string | null;
-  granted_at: string | null;
-  source: 'sign_up' | 'user' | 'import' | 'erasure_cancelled' | null;
-  withdrawn_at: string | null;
-  end_reason: 'withdrawn' | 'renewed' | 'erased' | null;
-}
+export type Consent = Schemas['Consent'];
 
-export interface NoticeState {
-  current_version: string | null;
-  accepted_version: string | null;
-  accepted_at: string | null;
-  needs_acceptance: boolean;
-}
+export type NoticeState = Schemas['NoticeState'];
 
-export interface ErasureRequest {
-  erasure_request_id: number;
-  status: 'pending' | 'cancelled' | 'completed';
-  reason: 'user_request' | 'consent_withdrawn' | 'inactive_account' | 'operator';
-  requested_at: string;
-  erase_after: string;
-  warned_at: string | null;
-  cancelled_at: string | null;
-  completed_at: string | null;
-  /** false when the request was already pending. */
-  created: boolean | null;
-}
+/** An erasure request (the schema is nullable where it is embedded; the routes that return one always do). */
+export type ErasureRequest = NonNullable<Schemas['ErasureRequest']>;
 
-export interface MyPrivacy {
-  user_id: Uuid;
-  display_name: string | null;
-  email: string | null;
-  referral_code: string;
-  status: UserStatus;
-  created_at: string;
-  anonymised_at: string | null;
-  notice: NoticeState;
-  consents: Consent[];
-  erasure: ErasureRequest | null;
-  messages: {
-    kind: 'erasure_requested' | 'erasure_warning' | 'erasure_cancelled' | 'breach';
-    created_at: string;
-    body: Record<string, unknown>;
-  }[];
-  periods: { erasure_grace_hours: number; erasure_warning_hours: number; inactive_account_retention_days: number };
-}
+export type MyPrivacy = Schemas['MyPrivacy'];
 
-export interface AccessLogEntry {
-  access_id: string;
-  accessed_at: string;
-  accessor_role: string;
-  accessor: string;
-  what: string;
-  purpose: string;
-  detail: Record<string, unknown>;
-}
+export type AccessLogEntry = Schemas['AccessLogEntry'];
 
-export interface PrivacyNotice {
-  notice_version: string;
-  published_at: string;
-  current: boolean;
-  language: string;
-  languages: string[];
-  title: string;
-  body: string;
-  url: string | null;
-  purposes: { purpose: string; description: string; required: boolean; withdrawal_stops: string }[];
-}
+export type PrivacyNotice = Schemas['PrivacyNotice'];
 
 export const getPrivacyNotice = (c: Client, o: { version?: string; language?: string } = {}) =>
   c.request<PrivacyNotice>('GET', '/v1/privacy/notice', { query: { version: o.version, language: o.language } });
@@ -460,34 +262,7 @@ export const requestUserErasure = (c: Client, userId: Uuid) =>
 export const cancelUserErasure = (c: Client, userId: Uuid) =>
   c.request<ErasureRequest>('POST', `/v1/operator/privacy/users/${q(userId)}/erasure/cancel`);
 
-export interface Breach {
-  breach_id: number;
-  recorded_at: string;
-  updated_at: string;
-  discovered_at: string;
-  occurred_at: string | null;
-  contained_at: string | null;
-  closed_at: string | null;
-  status: 'open' | 'contained' | 'closed';
-  title: string;
-  description: string;
-  data_affected: string[];
-  people_affected: number;
-  affected_user_ids: Uuid[];
-  measures: string | null;
-  report_due_at: string;
-  notices: {
-    breach_notice_id: number;
-    recipient: string;
-    sent_at: string;
-    channel: string | null;
-    reference: string | null;
-    message: string | null;
-    recorded_at: string;
-  }[];
-  board_notified_at: string | null;
-  people_notified_at: string | null;
-}
+export type Breach = Schemas['Breach'];
 
 export const recordBreach = (
   c: Client,

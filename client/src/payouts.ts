@@ -7,64 +7,15 @@
 //   const ops = createClient({ baseUrl, token: serviceKey });
 //   const batch = await createPayoutBatch(ops, { batch_key: '2026-12-w1' });
 //   await markPayoutItemPaid(ops, batch.payout_id, batch.items[0].payout_item_id, { external_ref: 'UTR...' });
-import type { Client, Money, Uuid } from './api.ts';
+import type { Client, Money, Schemas, Uuid } from './api.ts';
 
-export interface Balance {
-  user_id: Uuid;
-  as_of: string;
-  currency: string;
-  pending: Money;
-  available: Money;
-  paid: Money;
-  clawback_owed: Money;
-  held: Money;
-  in_payout: Money;
-  voided: Money;
-  net: Money;
-  commissions: number;
-  next_available_at: string | null;
-  pending_schedule: { date: string; available_by: string; amount: Money; commissions: number }[];
-  minimum_payout: Money;
-  hold_days: number;
-  payouts_blocked: boolean;
-}
+export type Balance = Schemas['Balance'];
 
 export type PayoutItemState = 'open' | 'paid' | 'failed';
 
-export interface PayoutItem {
-  payout_item_id: string;
-  payout_id: string;
-  user_id: Uuid;
-  masked_name: string;
-  amount: Money;
-  clawback_netted: Money;
-  commissions: number;
-  state: PayoutItemState;
-  external_ref: string | null;
-  reason: string | null;
-  settled_at: string | null;
-  created_at: string;
-  cutoff: string;
-}
+export type PayoutItem = Schemas['PayoutItem'];
 
-export interface PayoutBatch {
-  payout_id: string;
-  batch_key: string;
-  cutoff: string;
-  as_of: string;
-  created_at: string;
-  created_by: string;
-  plan_id: number;
-  min_payout: Money;
-  currency: string;
-  item_count: number;
-  total: Money;
-  state: 'empty' | 'open' | 'settled';
-  summary: Record<PayoutItemState, { items: number; amount: Money }>;
-  items: PayoutItem[];
-  next_after: string | null;
-  replayed?: boolean;
-}
+export type PayoutBatch = Schemas['PayoutBatch'];
 
 export interface PayoutBatchRow {
   payout_id: string;
@@ -79,28 +30,7 @@ export interface PayoutBatchRow {
   failed: Money;
 }
 
-export interface CommissionLifecycle {
-  earning_id: string;
-  user_id: Uuid;
-  created_at: string;
-  plan_id: number;
-  amount: Money;
-  reversed: Money;
-  net: Money;
-  available_at: string;
-  state: 'pending' | 'available' | 'held' | 'voided' | 'in_payout' | 'paid';
-  in_payout: Money;
-  paid: Money;
-  remaining: Money;
-  events: {
-    commission_event_id: string;
-    action: 'hold' | 'release' | 'void';
-    reason: string;
-    actor: string;
-    effective_at: string;
-    created_at: string;
-  }[];
-}
+export type CommissionLifecycle = Schemas['CommissionLifecycle'];
 
 const q = (s: string) => encodeURIComponent(s);
 

@@ -10,7 +10,7 @@
 // checked and nothing is written.
 import { createReadStream, statSync } from 'node:fs';
 import { parse, type CsvError, type Options } from 'csv-parse';
-import type { Sql, TransactionSql } from 'postgres';
+import type { JSONValue, Sql, TransactionSql } from 'postgres';
 import { BatchPurchase, NewUser, MAX_BATCH } from '../routes/ingest.ts';
 import { DB_ERRORS } from '../errors.ts';
 
@@ -194,7 +194,7 @@ export async function importPurchases(sql: Sql, file: string, opts: ImportOption
     oneTransaction,
     async (q) => {
       const c = { lines: 0, created: 0, replayed: 0, refused: 0, bad: [] as BadLine[] };
-      let chunk: { line: number; item: unknown }[] = [];
+      let chunk: { line: number; item: JSONValue }[] = [];
       const flush = async () => {
         if (chunk.length === 0) return;
         const rows = await q<
@@ -207,7 +207,7 @@ export async function importPurchases(sql: Sql, file: string, opts: ImportOption
           }[]
         >`
           select item, outcome, error_code, error_field, error_message
-          from eightfold.record_purchases(${q.json(chunk.map((x) => x.item) as never)})`;
+          from eightfold.record_purchases(${q.json(chunk.map((x) => x.item))})`;
         for (const r of rows) {
           c[r.outcome]++;
           if (r.outcome === 'refused') c.bad.push(dbBad(chunk[r.item - 1]!.line, r.error_code!, r.error_field, r.error_message));

@@ -9,15 +9,16 @@
 //     issues tokens for demo users (never service tokens). Loopback addresses only, unless
 //     EIGHTFOLD_LOCAL_ALLOW_REMOTE=1.
 //   * supabase mode (default with DATABASE_URL): tokens from Supabase Auth, verified with
-//     SUPABASE_JWT_SECRET (HS256) and/or the JWKS (SUPABASE_JWKS_URL, or derived from
+//     EIGHTFOLD_JWT_SECRET (HS256) and/or the JWKS (EIGHTFOLD_JWKS_URL, or derived from
 //     SUPABASE_URL); the service key is SUPABASE_SERVICE_ROLE_KEY or EIGHTFOLD_SERVICE_KEY.
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Sql } from 'postgres';
 import { createApp } from '../app.ts';
 import { createVerifier, signAccessToken } from '../auth.ts';
-import type { AppConfig, AppDeps } from '../context.ts';
-import { DEFAULT_LIMITS, limitsFromConfig, type NodeConfig, type ServerLimits } from './config.ts';
+import type { AppDeps } from '../context.ts';
+import { DEFAULT_LIMITS, type NodeConfig, type ServerLimits } from './config.ts';
+import { appConfigFrom, supabaseVerifierOptions } from '../config.ts';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Duplex } from 'node:stream';
 import { LiveHub } from '../live/hub.ts';
@@ -50,10 +51,10 @@ export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: 
   if (mode === 'local') {
     assertLocalBind(mode, config.EIGHTFOLD_API_HOST, config.EIGHTFOLD_LOCAL_ALLOW_REMOTE === '1');
     const local = localAuthFor(config.EIGHTFOLD_DATA_DIR);
-    const jwtSecret = config.SUPABASE_JWT_SECRET ?? local.jwtSecret;
+    const jwtSecret = config.EIGHTFOLD_JWT_SECRET ?? local.jwtSecret;
     const verifier = createVerifier({
       jwtSecret,
-      jwksUrl: config.SUPABASE_JWKS_URL,
+      jwksUrl: config.EIGHTFOLD_JWKS_URL,
       serviceKeys: [local.serviceKey, config.EIGHTFOLD_SERVICE_KEY ?? ''],
     });
     return {
@@ -65,36 +66,14 @@ export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: 
         config: {
           mode,
           signDemoToken: (subject) => signAccessToken(jwtSecret, subject),
-          ...commonConfig(config),
+          ...appConfigFrom(config),
           ticketSecret: config.EIGHTFOLD_TICKET_SECRET ?? jwtSecret,
         },
       },
     };
   }
-  const jwksUrl =
-    config.SUPABASE_JWKS_URL ??
-    (config.SUPABASE_URL ? new URL('/auth/v1/.well-known/jwks.json', config.SUPABASE_URL).toString() : undefined);
-  if (!config.SUPABASE_JWT_SECRET && !jwksUrl) {
-    throw new Error(
-      'Invalid configuration: with EIGHTFOLD_AUTH_MODE=supabase, set SUPABASE_URL (its JWKS verifies tokens), ' +
-        'SUPABASE_JWKS_URL or SUPABASE_JWT_SECRET. For a local try-out set EIGHTFOLD_AUTH_MODE=local.',
-    );
-  }
-  const verifier = createVerifier({
-    jwtSecret: config.SUPABASE_JWT_SECRET,
-    jwksUrl,
-    issuer: config.EIGHTFOLD_JWT_ISSUER,
-    serviceKeys: [config.SUPABASE_SERVICE_ROLE_KEY ?? '', config.EIGHTFOLD_SERVICE_KEY ?? ''],
-  });
-  return { mode, deps: { sql, verifier, config: { mode, ...commonConfig(config), ticketSecret: config.EIGHTFOLD_TICKET_SECRET } } };
-}
-
-function commonConfig(config: NodeConfig): Pick<AppConfig, 'limits' | 'trustProxy' | 'webhooksAllowLoopback'> {
-  return {
-    limits: limitsFromConfig(config),
-    trustProxy: config.EIGHTFOLD_TRUST_PROXY === '1',
-    webhooksAllowLoopback: config.EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK === '1',
-  };
+  const verifier = createVerifier(supabaseVerifierOptions(config));
+  return { mode, deps: { sql, verifier, config: { mode, ...appConfigFrom(config) } } };
 }
 
 export interface RunningServer {

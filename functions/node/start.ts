@@ -1,15 +1,19 @@
 // `npm start`: the running system. With DATABASE_URL it uses that database; without, it
 // starts an embedded PostgreSQL 17 (data in .data/pg). It applies the migrations, loads
-// the demo program into an empty database, prints a summary and runs until Ctrl-C.
+// the demo program into an empty embedded database (into DATABASE_URL's only when asked:
+// --demo or EIGHTFOLD_SEED_DEMO=1), prints a summary and runs until Ctrl-C.
 //
 // Flags (npm start -- <flags>):
 //   --show-secrets   print the local secrets (JWT secret, service key, database password),
 //                    which are otherwise printed only on the start that made them
 //   --allow-remote   let local mode listen on a non-loopback EIGHTFOLD_API_HOST
 //                    (same as EIGHTFOLD_LOCAL_ALLOW_REMOTE=1)
+//   --demo           load the demo program into an empty database, DATABASE_URL's too
+//                    (same as EIGHTFOLD_SEED_DEMO=1)
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { limitsOf, loadConfig } from './config.ts';
+import { databaseUrlOf } from '../config.ts';
 import { databasePool } from './database.ts';
 import { loggable } from '../app.ts';
 import { assertLocalBind, loadLocalSecrets } from './local-mode.ts';
@@ -19,16 +23,22 @@ import { seedDemo, summary } from './demo.ts';
 import { apiDeps, startApiServer } from './server.ts';
 import { dashboardExtras } from './traffic.ts';
 
-let flags: { 'show-secrets'?: boolean; 'allow-remote'?: boolean };
+let flags: { 'show-secrets'?: boolean; 'allow-remote'?: boolean; demo?: boolean };
 try {
-  flags = parseArgs({ options: { 'show-secrets': { type: 'boolean' }, 'allow-remote': { type: 'boolean' } } }).values;
+  flags = parseArgs({
+    options: { 'show-secrets': { type: 'boolean' }, 'allow-remote': { type: 'boolean' }, demo: { type: 'boolean' } },
+  }).values;
 } catch (err) {
-  console.error(`${(err as Error).message}\nUsage: npm start [-- --show-secrets] [-- --allow-remote]`);
+  console.error(`${(err as Error).message}\nUsage: npm start [-- --show-secrets] [-- --allow-remote] [-- --demo]`);
   process.exit(1);
 }
-const config = loadConfig(flags['allow-remote'] ? { ...process.env, EIGHTFOLD_LOCAL_ALLOW_REMOTE: '1' } : process.env);
+const config = loadConfig({
+  ...process.env,
+  ...(flags['allow-remote'] ? { EIGHTFOLD_LOCAL_ALLOW_REMOTE: '1' } : {}),
+  ...(flags.demo ? { EIGHTFOLD_SEED_DEMO: '1' } : {}),
+});
 let cluster: EmbeddedCluster | undefined;
-let databaseUrl = config.DATABASE_URL;
+let databaseUrl = databaseUrlOf(config);
 const authMode = config.EIGHTFOLD_AUTH_MODE ?? (databaseUrl ? 'supabase' : 'local');
 try {
   assertLocalBind(authMode, config.EIGHTFOLD_API_HOST, config.EIGHTFOLD_LOCAL_ALLOW_REMOTE === '1');
@@ -63,8 +73,12 @@ const sql = databasePool(databaseUrl, { max: config.EIGHTFOLD_DB_POOL_SIZE, conn
 process.on('unhandledRejection', (err) => console.error('[eightfold] unhandled rejection', loggable(err)));
 const result = await migrate(sql, { log: (m) => console.log(`  ${m}`) });
 console.log(`Migrations: ${result.applied.length} applied now${result.standin ? ' (with the Supabase stand-in)' : ''}.`);
-if (config.EIGHTFOLD_SEED_DEMO === 'auto' && (await seedDemo(sql))) {
+// The demo goes where it belongs: the embedded database, or wherever it was asked for.
+const wantDemo = config.EIGHTFOLD_SEED_DEMO === '1' || (config.EIGHTFOLD_SEED_DEMO === 'auto' && Boolean(cluster));
+if (wantDemo && (await seedDemo(sql))) {
   console.log('Loaded the demo program.');
+} else if (!wantDemo && config.EIGHTFOLD_SEED_DEMO === 'auto') {
+  console.log('No demo program (a database of your own): npm start -- --demo loads it into an empty one.');
 }
 const s = await summary(sql);
 console.log(`\nUsers: ${s.users}   Purchases: ${s.purchases} (${s.qualifying} over the threshold)`);

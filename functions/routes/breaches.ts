@@ -121,7 +121,7 @@ export function breachRoutes() {
           returning breach_id`;
         return breachOr404(tx, String(row!.breach_id));
       });
-      return c.json(breach as never, 201);
+      return c.json(breach, 201);
     },
   );
 
@@ -143,7 +143,7 @@ export function breachRoutes() {
         (tx) => tx`select eightfold.breach_json(breach_id) as b from eightfold.breaches order by discovered_at desc, breach_id desc`,
         { readOnly: true },
       );
-      return c.json({ items: rows.map((r) => r.b) } as never, 200);
+      return c.json({ items: rows.map((r) => r.b) }, 200);
     },
   );
 
@@ -162,7 +162,7 @@ export function breachRoutes() {
     }),
     async (c) => {
       const { breach_id } = c.req.valid('param');
-      return c.json((await asCaller(c, (tx) => breachOr404(tx, breach_id), { readOnly: true })) as never, 200);
+      return c.json(await asCaller(c, (tx) => breachOr404(tx, breach_id), { readOnly: true }), 200);
     },
   );
 
@@ -206,7 +206,7 @@ export function breachRoutes() {
           where breach_id = ${breach_id}::bigint`;
         return breachOr404(tx, breach_id);
       });
-      return c.json(breach as never, 200);
+      return c.json(breach, 200);
     },
   );
 
@@ -252,7 +252,7 @@ export function breachRoutes() {
                  values (${breach_id}::bigint, ${n.recipient}, ${n.sent_at}, ${n.channel ?? null}, ${n.reference ?? null}, ${n.message ?? null})`;
         return breachOr404(tx, breach_id);
       });
-      return c.json(breach as never, 201);
+      return c.json(breach, 201);
     },
   );
 

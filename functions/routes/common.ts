@@ -4,7 +4,7 @@
 // document is generated from the same schemas).
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
-import type { Env } from 'hono';
+
 import { API_ERRORS, ApiError, type ApiErrorName } from '../errors.ts';
 import type { AppEnv } from '../context.ts';
 
@@ -33,7 +33,7 @@ export const ErrorBody = z
   .openapi('Error');
 
 /** Turns a failed zod validation into the API's 400, naming the first bad field. */
-export const defaultHook: Hook<unknown, Env, string, unknown> = (result) => {
+export const defaultHook: Hook<any, AppEnv, any, any> = (result) => {
   if (!result.success) {
     const issue = result.error.issues[0];
     let field: string | undefined = issue?.path.length ? issue.path.map(String).join('.') : undefined;
@@ -48,7 +48,7 @@ export const defaultHook: Hook<unknown, Env, string, unknown> = (result) => {
 };
 
 export function router(): OpenAPIHono<AppEnv> {
-  return new OpenAPIHono<AppEnv>({ defaultHook: defaultHook as never });
+  return new OpenAPIHono<AppEnv>({ defaultHook: defaultHook });
 }
 
 /** Error responses every authenticated route may give, for the OpenAPI document. */
@@ -175,3 +175,20 @@ export const IdempotencyKey = z
     description:
       'Your unique reference (idempotency key): 1 to 200 characters, not blank, well-formed Unicode. Kept exactly as sent; the same key again replays the original.',
   });
+
+/** A schema's shape as a database row: a plain string field may arrive as a Date (a timestamp). */
+type Loosen<T> = T extends string
+  ? string extends T
+    ? string | Date
+    : T
+  : T extends (infer U)[]
+    ? Loosen<U>[]
+    : T extends object
+      ? { [K in keyof T]: Loosen<T[K]> }
+      : T;
+/** The row type to give a query whose row is sent as the body of schema S (tx<DbRow<typeof S>[]>`...`). */
+export type DbRow<S extends z.ZodType> = Loosen<z.infer<S>>;
+/** What a value becomes in a JSON body: Dates as ISO strings, as c.json (JSON.stringify) writes them. */
+export type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+/** A value typed as it is sent (identity at run time: JSON.stringify turns the Dates into strings). */
+export const asJson = <T>(value: T): Json<T> => value as unknown as Json<T>;

@@ -66,10 +66,10 @@ export function demoRoutes() {
     }),
     async (c) => {
       const { limit } = c.req.valid('query');
-      const users = await c.var.deps.sql`
+      const users = await c.var.deps.sql<z.infer<typeof DemoUser>[]>`
         select user_id, display_name, referral_code, status::text as status, referrer_id, depth
         from eightfold.profiles order by node_id limit ${limit}`;
-      return c.json({ users: [...users] as never[] }, 200);
+      return c.json({ users: [...users] }, 200);
     },
   );
 

@@ -13,7 +13,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { API_VERSION, PAGE_SECURITY_HEADERS, router } from './common.ts';
+import { PAGE_SECURITY_HEADERS, router } from './common.ts';
+import { openApiDocument } from '../openapi.ts';
 
 /** The Swagger UI files a runtime can serve (Node: from node_modules/swagger-ui-dist). */
 export interface DocsAssets {
@@ -49,18 +50,7 @@ export function docsRoutes(app: OpenAPIHono<AppEnv, any, any>, basePath: string)
     description: 'A Supabase access token (users), or the service key / a service_role token (operator routes).',
   });
   docs.get('/openapi.json', (c) => {
-    const doc = app.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: {
-        title: 'Eightfold API',
-        version: API_VERSION,
-        description:
-          'Reports, referral analytics and ingestion for the Eightfold referral program. Amounts are exact decimal strings in rupees. See docs/api.md.',
-      },
-      // Paths already carry the base path; on Supabase they sit under /functions/v1.
-      servers: basePath ? [{ url: '/functions/v1', description: 'Supabase Edge Function' }] : [{ url: '/' }],
-      security: [{ bearerAuth: [] }],
-    });
+    const doc = openApiDocument(app, basePath);
     return c.json(doc);
   });
   docs.get('/docs', (c) => {

@@ -14,7 +14,7 @@ import type { TransactionSql } from 'postgres';
 import { asCaller, asService, requireService } from '../context.ts';
 import { ApiError, DB_ERRORS } from '../errors.ts';
 import { textProblem } from '../input.ts';
-import { IdempotencyKey, MoneyOut, Timestamp, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { type DbRow, IdempotencyKey, MoneyOut, Timestamp, Uuid, asJson, bearerSecurity, errorResponses, router } from './common.ts';
 
 // Shape only; the database decides what amounts are allowed (EF201, EF202, EF203).
 const Decimal = z
@@ -162,12 +162,12 @@ const EARNING_COLUMNS = (tx: TransactionSql) => tx`
   amount::text as amount, status, leg_id, created_at`;
 
 async function profileOf(tx: TransactionSql, userId: string) {
-  const [p] = await tx`
+  const [p] = await tx<DbRow<typeof Profile>[]>`
     select p.user_id, p.referral_code, p.display_name, p.status::text as status, p.referrer_id,
            r.referral_code as referrer_code, p.depth, p.referred_at, p.status_changed_at, p.created_at
     from eightfold.profiles p left join eightfold.profiles r on r.user_id = p.referrer_id
     where p.user_id = ${userId}`;
-  return p;
+  return asJson(p!);
 }
 
 export function ingestRoutes() {
@@ -210,7 +210,7 @@ export function ingestRoutes() {
         }
         return profileOf(tx, row!.user_id);
       });
-      return c.json(profile as never, 201);
+      return c.json(profile, 201);
     },
   );
 
@@ -238,7 +238,7 @@ export function ingestRoutes() {
         await tx`select eightfold.set_status(${user_id}, ${status}::eightfold.user_status)`;
         return profileOf(tx, user_id);
       });
-      return c.json(profile as never, 200);
+      return c.json(profile, 200);
     },
   );
 
@@ -287,7 +287,7 @@ export function ingestRoutes() {
           ${b.currency ?? 'INR'}, ${b.purchased_at ?? null}::timestamptz) as result`,
       );
       const result = row!.result;
-      return c.json(result as never, result.replayed ? 200 : 201);
+      return c.json(result, result.replayed ? 200 : 201);
     },
   );
 
@@ -361,7 +361,7 @@ export function ingestRoutes() {
           c,
           (sql) => sql<DbItemResult[]>`
           select item, outcome, purchase_id, error_code, error_field, error_message
-          from eightfold.record_purchases(${sql.json(valid.map((v) => v.item) as never)})`,
+          from eightfold.record_purchases(${sql.json(valid.map((v) => v.item))})`,
         );
         for (const r of rows) {
           const { index, item } = valid[r.item - 1]!;
@@ -427,15 +427,15 @@ export function ingestRoutes() {
         const [r] = await tx<{ refund_id: string; replayed: boolean }[]>`
           select refund_id, replayed from eightfold.refund_purchase(
             ${purchase_id}, ${b.external_ref}, ${b.amount ?? null}::numeric, ${b.reason ?? null})`;
-        const [refund] = await tx`
+        const [refund] = await tx<DbRow<typeof Refund>[]>`
           select refund_id, purchase_id, amount::text as amount, external_ref, reason, created_at
           from eightfold.refunds where refund_id = ${r!.refund_id}`;
-        const reversals = await tx`
+        const reversals = await tx<DbRow<typeof Earning>[]>`
           select ${EARNING_COLUMNS(tx)} from eightfold.earnings
           where refund_id = ${r!.refund_id} order by level`;
-        return { replayed: r!.replayed, refund, reversals: [...reversals] };
+        return { replayed: r!.replayed, refund: asJson(refund!), reversals: asJson([...reversals]) };
       });
-      return c.json(result as never, result.replayed ? 200 : 201);
+      return c.json(result, result.replayed ? 200 : 201);
     },
   );
 

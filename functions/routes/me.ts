@@ -13,7 +13,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../errors.ts';
 import { asCaller, requireUser } from '../context.ts';
-import { Limit, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { type DbRow, Limit, Uuid, asJson, bearerSecurity, errorResponses, router } from './common.ts';
 
 const Consent = z
   .object({
@@ -113,7 +113,7 @@ export function meRoutes() {
     async (c) => {
       const [row] = await asCaller(c, (tx) => tx`select public.my_privacy() as r`, { readOnly: true });
       if (!row?.r) throw new ApiError('not_found', 'No profile for this user.');
-      return c.json(row.r as never, 200);
+      return c.json(row.r, 200);
     },
   );
 
@@ -143,7 +143,7 @@ export function meRoutes() {
     async (c) => {
       const { display_name } = c.req.valid('json');
       const [row] = await asCaller(c, (tx) => tx`select public.update_my_display_name(${display_name}) as r`);
-      return c.json(row!.r as never, 200);
+      return c.json(row!.r, 200);
     },
   );
 
@@ -164,8 +164,8 @@ export function meRoutes() {
     }),
     async (c) => {
       const [row] = await asCaller(c, (tx) => tx`select public.request_my_erasure() as r`);
-      const r = row!.r as { created: boolean };
-      return c.json(r as never, r.created ? 202 : 200);
+      const r = row!.r as z.infer<typeof Erasure> & { created: boolean };
+      return c.json(r, r.created ? 202 : 200);
     },
   );
 
@@ -183,7 +183,7 @@ export function meRoutes() {
     }),
     async (c) => {
       const [row] = await asCaller(c, (tx) => tx`select public.cancel_my_erasure() as r`);
-      return c.json(row!.r as never, 200);
+      return c.json(row!.r, 200);
     },
   );
 
@@ -219,15 +219,16 @@ export function meRoutes() {
       }
       const [row] = await asCaller(c, (tx) => tx`select public.export_my_data() as r`, { readOnly: true });
       if (!row?.r) throw new ApiError('not_found', 'No profile for this user.');
-      return c.json(row.r as never, 200, {
+      return c.json(row.r, 200, {
         'content-disposition': `attachment; filename="eightfold-data-${me}.json"`,
         'cache-control': 'no-store',
       });
     },
   );
 
-  const consentsBody = (r: { notice: unknown; consents: unknown }) => ({ notice: r.notice, consents: r.consents });
   const ConsentsResponse = z.object({ notice: Notice, consents: z.array(Consent) }).openapi('MyConsents');
+  // my_privacy()'s JSON (documented as MyPrivacy) carries the notice state and the consents.
+  const consentsBody = (r: z.infer<typeof ConsentsResponse>) => ({ notice: r.notice, consents: r.consents });
 
   app.openapi(
     createRoute({
@@ -244,7 +245,7 @@ export function meRoutes() {
     async (c) => {
       const [row] = await asCaller(c, (tx) => tx`select public.my_privacy() as r`, { readOnly: true });
       if (!row?.r) throw new ApiError('not_found', 'No profile for this user.');
-      return c.json(consentsBody(row.r as never) as never, 200);
+      return c.json(consentsBody(row.r), 200);
     },
   );
 
@@ -286,7 +287,7 @@ export function meRoutes() {
         await tx`select public.accept_privacy_notice(${notice_version}, ${purposes}::text[])`;
         return tx`select public.my_privacy() as r`;
       });
-      return c.json(consentsBody(row!.r as never) as never, 200);
+      return c.json(consentsBody(row!.r), 200);
     },
   );
 
@@ -317,7 +318,7 @@ export function meRoutes() {
     async (c) => {
       const { purpose } = c.req.valid('param');
       const [row] = await asCaller(c, (tx) => tx`select public.withdraw_my_consent(${purpose}) as r`);
-      return c.json(row!.r as never, 200);
+      return c.json(row!.r, 200);
     },
   );
 
@@ -354,13 +355,15 @@ export function meRoutes() {
       const q = c.req.valid('query');
       const rows = await asCaller(
         c,
-        (tx) => tx`select access_id::text as access_id, accessed_at, accessor_role, accessor, what, purpose, detail
+        (tx) => tx<
+          DbRow<typeof AccessEntry>[]
+        >`select access_id::text as access_id, accessed_at, accessor_role, accessor, what, purpose, detail
                    from public.my_access_log(${q.limit}, ${q.before ?? null}::bigint)`,
         { readOnly: true },
       );
       const items = [...rows];
       const next = items.length === q.limit ? String(items[items.length - 1]!.access_id) : null;
-      return c.json({ items, next_before: next } as never, 200);
+      return c.json({ items: asJson(items), next_before: next }, 200);
     },
   );
 

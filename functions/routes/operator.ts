@@ -66,7 +66,7 @@ export function operatorRoutes() {
         (tx) => tx`select public.operator_overview(${utc(q.from)}::timestamptz, ${utc(q.to)}::timestamptz) as r`,
         { readOnly: true },
       );
-      return c.json(row!.r as never, 200);
+      return c.json(row!.r, 200);
     },
   );
   return app;

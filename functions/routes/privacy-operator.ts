@@ -11,7 +11,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../errors.ts';
 import { asCaller, requireService, type AppEnv } from '../context.ts';
-import { Limit, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { type DbRow, Limit, Uuid, asJson, bearerSecurity, errorResponses, router } from './common.ts';
 import { Erasure } from './me.ts';
 import { PurposeParam, purposeFor } from './purpose.ts';
 
@@ -42,10 +42,21 @@ const Settings = z
 
 const UserParams = z.object({ user_id: Uuid });
 
+const OperatorAccessEntry = z.object({
+  access_id: z.string(),
+  accessed_at: z.string(),
+  subject_id: Uuid,
+  accessor_role: z.string(),
+  accessor: z.string(),
+  what: z.string(),
+  purpose: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+});
+
 async function settingsOf(tx: import('postgres').TransactionSql) {
-  const [s] = await tx`select erasure_grace_hours, erasure_warning_hours, inactive_account_retention_days,
+  const [s] = await tx<DbRow<typeof Settings>[]>`select erasure_grace_hours, erasure_warning_hours, inactive_account_retention_days,
                               access_log_retention_days, updated_at from eightfold.privacy_settings`;
-  return s;
+  return asJson(s!);
 }
 
 export function privacyOperatorRoutes() {
@@ -72,8 +83,14 @@ export function privacyOperatorRoutes() {
       },
     }),
     async (c) => {
-      const rows = await asCaller(c, (tx) => tx`select purpose, description from public.access_purposes()`, { readOnly: true });
-      return c.json({ purposes: [...rows] } as never, 200);
+      const rows = await asCaller(
+        c,
+        (tx) => tx<{ purpose: string; description: string }[]>`select purpose, description from public.access_purposes()`,
+        {
+          readOnly: true,
+        },
+      );
+      return c.json({ purposes: [...rows] }, 200);
     },
   );
 
@@ -102,18 +119,7 @@ export function privacyOperatorRoutes() {
             'application/json': {
               schema: z
                 .object({
-                  items: z.array(
-                    z.object({
-                      access_id: z.string(),
-                      accessed_at: z.string(),
-                      subject_id: Uuid,
-                      accessor_role: z.string(),
-                      accessor: z.string(),
-                      what: z.string(),
-                      purpose: z.string(),
-                      detail: z.record(z.string(), z.unknown()),
-                    }),
-                  ),
+                  items: z.array(OperatorAccessEntry),
                   next_before: z.string().nullable(),
                 })
                 .openapi('OperatorAccessLogPage'),
@@ -127,13 +133,15 @@ export function privacyOperatorRoutes() {
       const q = c.req.valid('query');
       const rows = await asCaller(
         c,
-        (tx) => tx`select access_id::text as access_id, accessed_at, subject_id, accessor_role, accessor, what, purpose, detail
+        (tx) => tx<
+          DbRow<typeof OperatorAccessEntry>[]
+        >`select access_id::text as access_id, accessed_at, subject_id, accessor_role, accessor, what, purpose, detail
                    from public.user_access_log(${q.user_id ?? null}::uuid, ${q.limit}, ${q.before ?? null}::bigint)`,
         { readOnly: true },
       );
       const items = [...rows];
       const next = items.length === q.limit ? String(items[items.length - 1]!.access_id) : null;
-      return c.json({ items, next_before: next } as never, 200);
+      return c.json({ items: asJson(items), next_before: next }, 200);
     },
   );
 
@@ -154,7 +162,7 @@ export function privacyOperatorRoutes() {
       const { user_id } = c.req.valid('param');
       const purpose = purposeFor(c, c.req.valid('query').purpose);
       const [row] = await asCaller(c, (tx) => tx`select public.user_data_export(${user_id}, ${purpose}) as r`);
-      return c.json(row!.r as never, 200, { 'cache-control': 'no-store' });
+      return c.json(row!.r, 200, { 'cache-control': 'no-store' });
     },
   );
 
@@ -176,8 +184,8 @@ export function privacyOperatorRoutes() {
     async (c) => {
       const { user_id } = c.req.valid('param');
       const [row] = await asCaller(c, (tx) => tx`select eightfold.request_erasure(${user_id}, 'operator', now()) as r`);
-      const r = row!.r as { created: boolean };
-      return c.json(r as never, r.created ? 202 : 200);
+      const r = row!.r as z.infer<typeof Erasure> & { created: boolean };
+      return c.json(r, r.created ? 202 : 200);
     },
   );
 
@@ -197,7 +205,7 @@ export function privacyOperatorRoutes() {
     async (c) => {
       const { user_id } = c.req.valid('param');
       const [row] = await asCaller(c, (tx) => tx`select eightfold.cancel_erasure(${user_id}, now()) as r`);
-      return c.json(row!.r as never, 200);
+      return c.json(row!.r, 200);
     },
   );
 
@@ -213,7 +221,7 @@ export function privacyOperatorRoutes() {
         ...errorResponses(401, 403),
       },
     }),
-    async (c) => c.json((await asCaller(c, settingsOf, { readOnly: true })) as never, 200),
+    async (c) => c.json(await asCaller(c, settingsOf, { readOnly: true }), 200),
   );
 
   app.openapi(
@@ -257,7 +265,7 @@ export function privacyOperatorRoutes() {
                    access_log_retention_days = coalesce(${b.access_log_retention_days ?? null}::int, access_log_retention_days)`;
         return settingsOf(tx);
       });
-      return c.json(s as never, 200);
+      return c.json(s, 200);
     },
   );
 
@@ -294,7 +302,7 @@ export function privacyOperatorRoutes() {
     async (c) => {
       const [row] = await asCaller(c, (tx) => tx`select eightfold.run_retention(now()) as r`);
       if (!row) throw new ApiError('internal');
-      return c.json(row.r as never, 200);
+      return c.json(row.r, 200);
     },
   );
 

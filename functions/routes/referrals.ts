@@ -6,7 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError } from '../errors.ts';
 import { asCaller, requireUser } from '../context.ts';
-import { MoneyOut, Uuid, bearerSecurity, errorResponses, router } from './common.ts';
+import { type DbRow, MoneyOut, Uuid, asJson, bearerSecurity, errorResponses, router } from './common.ts';
 
 const Me = z
   .object({
@@ -35,6 +35,8 @@ const DirectReferral = z
   })
   .openapi('DirectReferral');
 
+const Joined = z.object({ referrer_code: z.string(), depth: z.number().int(), referred_at: z.string() }).openapi('Joined');
+
 export function referralRoutes() {
   const app = router();
   app.use('*', requireUser);
@@ -59,7 +61,7 @@ export function referralRoutes() {
           description: 'Joined',
           content: {
             'application/json': {
-              schema: z.object({ referrer_code: z.string(), depth: z.number().int(), referred_at: z.string() }).openapi('Joined'),
+              schema: Joined,
             },
           },
         },
@@ -68,8 +70,11 @@ export function referralRoutes() {
     }),
     async (c) => {
       const { code } = c.req.valid('json');
-      const [row] = await asCaller(c, (tx) => tx`select referrer_code, depth, referred_at from public.join_referrer(${code})`);
-      return c.json(row as never, 200);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx<DbRow<typeof Joined>[]>`select referrer_code, depth, referred_at from public.join_referrer(${code})`,
+      );
+      return c.json(asJson(row!), 200);
     },
   );
 
@@ -88,14 +93,14 @@ export function referralRoutes() {
     async (c) => {
       const [row] = await asCaller(
         c,
-        (tx) => tx`
+        (tx) => tx<DbRow<typeof Me>[]>`
           select user_id, referral_code, display_name, status::text as status, depth, referred_at, created_at,
                  referrer_code, direct_referrals::int as direct_referrals, max_direct_referrals, last_referral_error
           from public.my_profile`,
         { readOnly: true },
       );
       if (!row) throw new ApiError('not_found', 'No profile for this user.');
-      return c.json(row as never, 200);
+      return c.json(asJson(row), 200);
     },
   );
 
@@ -117,13 +122,13 @@ export function referralRoutes() {
     async (c) => {
       const rows = await asCaller(
         c,
-        (tx) => tx`
+        (tx) => tx<DbRow<typeof DirectReferral>[]>`
           select user_id, masked_name, joined_at, active, direct_referrals::int as direct_referrals,
                  earned::numeric(20, 2)::text as earned
           from public.my_downline(1) order by joined_at, user_id`,
         { readOnly: true },
       );
-      return c.json({ referrals: [...rows] } as never, 200);
+      return c.json({ referrals: asJson([...rows]) }, 200);
     },
   );
 

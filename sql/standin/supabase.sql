@@ -78,6 +78,29 @@ create table if not exists auth.users (
   updated_at timestamptz
 );
 alter table auth.users owner to supabase_auth_admin;
+-- The token columns Supabase Auth reads as strings (a NULL there breaks its sign-in), and
+-- what it keeps of how a user signs in: one identity per provider (the admin API makes an
+-- `email` identity with the user). Columns as Supabase Auth's own migrations define them.
+alter table auth.users add column if not exists confirmation_token varchar(255);
+alter table auth.users add column if not exists recovery_token varchar(255);
+alter table auth.users add column if not exists email_change_token_new varchar(255);
+alter table auth.users add column if not exists email_change varchar(255);
+alter table auth.users add column if not exists encrypted_password varchar(255);
+create table if not exists auth.identities (
+  provider_id text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  identity_data jsonb not null,
+  provider text not null,
+  last_sign_in_at timestamptz,
+  created_at timestamptz,
+  updated_at timestamptz,
+  email text generated always as (lower(identity_data ->> 'email')) stored,
+  id uuid not null default gen_random_uuid() primary key,
+  constraint identities_provider_id_provider_unique unique (provider_id, provider)
+);
+alter table auth.identities owner to supabase_auth_admin;
+-- Supabase Auth's role owns its tables; their foreign-key checks run as that owner.
+grant usage on schema auth to supabase_auth_admin;
 
 create or replace function auth.uid() returns uuid
 language sql stable

@@ -18,6 +18,17 @@ beforeAll(() => {
 });
 
 describe('client/src/api.ts', () => {
+  it('client.api is the typed openapi-fetch client: any route by its path, types from the OpenAPI document', async () => {
+    const kid = await api.createUser(service, { display_name: 'Typed Kid' });
+    const me = clientFor(await t.tokenFor(kid.user_id));
+    const { data, error, response } = await me.api.GET('/v1/reports/earnings/summary', { params: { query: {} } });
+    expect([response.status, error]).toEqual([200, undefined]);
+    const net: string | undefined = data?.totals.net; // a string by type, from client/src/openapi.d.ts
+    expect(net).toBe('0.00');
+    const denied = await clientFor('').api.GET('/v1/reports/earnings/summary', { params: { query: {} } });
+    expect([denied.response.status, denied.error?.error.code]).toEqual([401, 'not_authenticated']);
+  });
+
   it('runs the ingestion, referral and report operations with exact string amounts', async () => {
     const root = await api.createUser(service, { display_name: 'Client Root' });
     const kid = await api.createUser(service, { display_name: 'Client Kid', referral_code: root.referral_code });

@@ -5,6 +5,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { signAccessToken } from '../../functions/auth.ts';
 import { ROOT } from '../../functions/node/migrate.ts';
@@ -12,7 +14,12 @@ import { useTestDatabase, join, buy, type TestUser } from '../support/db.ts';
 
 const db = useTestDatabase();
 const DENO = path.join(ROOT, 'node_modules/.bin/deno');
-const ENTRY = path.join(ROOT, 'supabase/functions/eightfold/index.ts');
+// The function runs from a copy of supabase/functions alone: nothing outside it may be needed.
+const COPY = mkdtempSync(path.join(tmpdir(), 'ef-edge-'));
+cpSync(path.join(ROOT, 'supabase/functions'), path.join(COPY, 'supabase/functions'), { recursive: true });
+const ENTRY = path.join(COPY, 'supabase/functions/eightfold/index.ts');
+// The import map config.toml names for the function (as `supabase functions deploy` uses it).
+const CONFIG = path.join(COPY, 'supabase/functions/eightfold/deno.json');
 const SECRET = 'deno-test-secret-with-at-least-32-characters';
 const SERVICE = 'ef_deno_test_service_key_0123456789';
 let child: ChildProcess | undefined;
@@ -41,14 +48,17 @@ beforeAll(async () => {
 
   const port = await freePort();
   base = `http://127.0.0.1:${port}/eightfold`;
-  child = spawn(DENO, ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', ENTRY], {
-    cwd: ROOT,
+  child = spawn(DENO, ['run', '--config', CONFIG, '--allow-net', '--allow-env', '--allow-read', '--allow-sys', ENTRY], {
+    cwd: COPY,
     env: {
       ...process.env,
       SUPABASE_DB_URL: db.url,
       EIGHTFOLD_JWT_SECRET: SECRET,
       EIGHTFOLD_SERVICE_KEY: SERVICE,
       EIGHTFOLD_PORT: String(port),
+      EIGHTFOLD_CORS_ORIGINS: 'https://app.example.com',
+      // A deprecated name still works (with a warning): the new one wins when both are set.
+      SUPABASE_JWT_SECRET: 'a-deprecated-secret-that-the-new-name-overrides',
       NO_COLOR: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,13 +80,22 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (child && child.exitCode === null) child.kill('SIGTERM');
+  rmSync(COPY, { recursive: true, force: true });
 });
 
 describe('Supabase Edge Function under Deno', () => {
-  it('deno check passes on the function', async () => {
-    const { stderr } = await promisify(execFile)(DENO, ['check', ENTRY], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  it('deno check and deno bundle pass on the function alone (a copy of supabase/functions, nothing else)', async () => {
+    const env = { ...process.env, NO_COLOR: '1' };
+    const { stderr } = await promisify(execFile)(DENO, ['check', '--config', CONFIG, ENTRY], { cwd: COPY, env });
     expect(stderr).toContain('Check');
-  }, 120_000);
+    const out = path.join(COPY, 'bundle.js');
+    await promisify(execFile)(DENO, ['bundle', '--config', CONFIG, '-o', out, ENTRY], {
+      cwd: COPY,
+      env,
+      timeout: 120_000,
+    });
+    expect(readFileSync(out, 'utf8')).toContain('eightfold');
+  }, 180_000);
 
   it('serves the health route under /eightfold in supabase mode', async () => {
     const res = await fetch(`${base}/health`);
@@ -120,6 +139,17 @@ describe('Supabase Edge Function under Deno', () => {
       body: `{"buyer_id":"${leaf.id}","amount":"2000.00","external_ref":"deno-\\ud800"}`,
     });
     expect([blank.status, ((await blank.json()) as any).error.code]).toEqual([400, 'external_ref_invalid']);
+  });
+
+  it('reads the same configuration as Node (functions/config.ts): CORS from the function secret, deprecated names with a warning', async () => {
+    const pre = await fetch(`${base}/v1/reports/earnings/summary`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+    });
+    expect([pre.status, pre.headers.get('access-control-allow-origin')]).toEqual([204, 'https://app.example.com']);
+    const other = await fetch(`${base}/health`, { headers: { origin: 'https://evil.example.com' } });
+    expect([other.status, other.headers.get('access-control-allow-origin')]).toEqual([403, null]);
+    expect(output).toContain('SUPABASE_JWT_SECRET is deprecated: set EIGHTFOLD_JWT_SECRET instead.');
   });
 
   it('demo tokens do not exist on the function', async () => {

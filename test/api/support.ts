@@ -6,6 +6,7 @@ import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, type CryptoKey 
 import { createApp, type EightfoldApp } from '../../functions/app.ts';
 import { createVerifier, signAccessToken } from '../../functions/auth.ts';
 import type { AppDeps } from '../../functions/context.ts';
+import { checkResponse } from './response-schemas.ts';
 import { useTestDatabase, type TestDb, type TestUser } from '../support/db.ts';
 
 export const JWT_SECRET = 'test-jwt-secret-with-at-least-32-characters!';
@@ -81,6 +82,7 @@ export function useApi(options: { mode?: 'local' | 'supabase' } = {}): TestApi {
       const text = await res.text();
       let parsed: unknown;
       if ((res.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text);
+      checkResponse(app, method, path, res.status, parsed, res.headers.get('content-type') ?? '');
       return { status: res.status, body: parsed as any, text, headers: res.headers };
     },
   };

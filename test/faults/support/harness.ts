@@ -33,7 +33,7 @@ export async function startServer(databaseUrl: string, port: number, extraEnv: R
       EIGHTFOLD_API_HOST: '127.0.0.1',
       EIGHTFOLD_AUTH_MODE: 'local',
       EIGHTFOLD_DATA_DIR: dataDir,
-      SUPABASE_JWT_SECRET: JWT_SECRET,
+      EIGHTFOLD_JWT_SECRET: JWT_SECRET,
       EIGHTFOLD_SERVICE_KEY: SERVICE_KEY,
       EIGHTFOLD_SEED_DEMO: 'never',
       ...extraEnv,
