@@ -40,13 +40,13 @@ export interface AppConfig {
    * deployment the same secret; a random one per process when absent.
    */
   ticketSecret?: string;
+  /** Web origins whose pages may call the API (functions/cors.ts); none when absent. */
+  cors?: CorsPolicy;
   /**
    * Webhook endpoints on loopback addresses (127.0.0.0/8, ::1, localhost) may be
    * registered (EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK=1): development and tests only.
    */
   webhooksAllowLoopback?: boolean;
-  /** Web origins whose pages may call the API (functions/cors.ts); none when absent. */
-  cors?: CorsPolicy;
 }
 
 export interface AppDeps {

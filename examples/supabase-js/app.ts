@@ -52,9 +52,9 @@ export async function earningsSummary(supabase: Eightfold, range: { from?: strin
 }
 
 /**
- * One earning as the database broadcasts it (amounts as decimal strings), with your
- * totals after the event that carried it (docs/realtime.md: an `earnings` event carries
- * the rows one transaction wrote for you and your totals after the last of them).
+ * One earning as the live feed carries it (amounts as decimal strings), with your totals
+ * after the event it came in. The database broadcasts one `earnings` event per transaction
+ * with its rows (docs/realtime.md; the full schema is functions/live/event.ts).
  */
 export interface LiveEarning {
   earning_id: number;
@@ -64,6 +64,12 @@ export interface LiveEarning {
   amount: string;
   source_name: string;
   totals: { credited: string; reversed: string; forfeited: string; net: string };
+}
+
+interface EarningsEvent {
+  type: 'earnings';
+  earnings: Omit<LiveEarning, 'totals'>[];
+  totals: LiveEarning['totals'];
 }
 
 /** Your private channel: only you may join it (Realtime authorization, migration 20261125003100). */
@@ -82,8 +88,9 @@ export function watchEarnings(
   return supabase
     .channel(earningsTopic(userId), { config: { private: true } })
     .on('broadcast', { event: 'earnings' }, (message) => {
-      const ev = message.payload as { earnings?: Omit<LiveEarning, 'totals'>[]; totals?: LiveEarning['totals'] } | null;
-      for (const row of ev?.earnings ?? []) if (ev?.totals && typeof row.amount === 'string') onEarning({ ...row, totals: ev.totals });
+      const ev = message.payload as EarningsEvent;
+      if (!ev || !Array.isArray(ev.earnings)) return;
+      for (const e of ev.earnings) if (typeof e.amount === 'string') onEarning({ ...e, totals: ev.totals });
     })
     .subscribe((status) => onStatus(status));
 }

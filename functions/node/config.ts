@@ -59,10 +59,8 @@ const schema = z
     // a purchase about every second among the demo users. Local auth mode only; off by default.
     EIGHTFOLD_DEMO_TRAFFIC: z.enum(['0', '1']).default('0'),
     // Outbound webhooks (functions/node/webhooks.ts, docs/notifications.md): 0 stops this
-    // process's delivery worker; ALLOW_LOOPBACK=1 lets endpoints on 127.0.0.1 / ::1 /
-    // localhost be registered and called (development and tests only).
+    // process's delivery worker.
     EIGHTFOLD_WEBHOOKS_WORKER: z.enum(['0', '1']).default('1'),
-    EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
   })
   .refine((c) => c.EIGHTFOLD_HEADERS_TIMEOUT_MS <= c.EIGHTFOLD_REQUEST_TIMEOUT_MS, {
     path: ['EIGHTFOLD_REQUEST_TIMEOUT_MS'],

@@ -67,21 +67,13 @@ export function apiDeps(sql: Sql, config: NodeConfig, { embedded }: { embedded: 
           mode,
           signDemoToken: (subject) => signAccessToken(jwtSecret, subject),
           ...appConfigFrom(config),
-          webhooksAllowLoopback: config.EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK === '1',
           ticketSecret: config.EIGHTFOLD_TICKET_SECRET ?? jwtSecret,
         },
       },
     };
   }
   const verifier = createVerifier(supabaseVerifierOptions(config));
-  return {
-    mode,
-    deps: {
-      sql,
-      verifier,
-      config: { mode, ...appConfigFrom(config), webhooksAllowLoopback: config.EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK === '1' },
-    },
-  };
+  return { mode, deps: { sql, verifier, config: { mode, ...appConfigFrom(config) } } };
 }
 
 export interface RunningServer {

@@ -216,7 +216,8 @@ async function latency(ctx: LiveContext, subscribers: number, rate: number): Pro
 
 async function notifyCost(ctx: LiveContext): Promise<void> {
   const { sql, log } = ctx;
-  const set = (on: boolean) => sql`update eightfold.live_settings set notifications_enabled = ${on}, webhooks_enabled = ${on}`;
+  const set = (notes: boolean, hooks: boolean) =>
+    sql`update eightfold.live_settings set notifications_enabled = ${notes}, webhooks_enabled = ${hooks}`;
   // One endpoint for every event type, so "on" writes the outbox as a deployment with webhooks does.
   const [ep] = await sql<{ id: string }[]>`
     insert into eightfold.webhook_endpoints (url, secret, event_types)
@@ -224,23 +225,43 @@ async function notifyCost(ctx: LiveContext): Promise<void> {
             array['earning.credited', 'earning.forfeited', 'earning.reversed', 'referral.joined', 'referral.limit_reached', 'user.status_changed'])
     returning endpoint_id::text as id`;
   try {
+    // off, notifications only, webhooks only, both: rotated each repetition, so a drift in
+    // the machine's load hits every mode alike.
+    const modes = [
+      { name: 'off', notes: false, hooks: false },
+      { name: 'notifications only', notes: true, hooks: false },
+      { name: 'webhook outbox only', notes: false, hooks: true },
+      { name: 'both on', notes: true, hooks: true },
+    ];
     for (let rep = 1; rep <= ctx.reps; rep++) {
-      // Off and on alternate in order, so a drift in the machine's load hits both alike.
-      const order = rep % 2 ? [false, true] : [true, false];
       const tps: Record<string, number> = {};
-      for (const on of order) {
-        await set(on);
-        tps[on ? 'on' : 'off'] = await ctx.single(4);
+      for (let k = 0; k < modes.length; k++) {
+        const m = modes[(k + rep - 1) % modes.length]!;
+        await set(m.notes, m.hooks);
+        tps[m.name] = await ctx.single(4);
+        ctx.record(`notify: single SQL, 4 conn: ${m.name}`, 'purchases/s', { rep, value: tps[m.name]!, load: ctx.load() });
       }
-      ctx.record('notify: single SQL, 4 conn: notifications + webhooks off', 'purchases/s', { rep, value: tps.off!, load: ctx.load() });
-      ctx.record('notify: single SQL, 4 conn: notifications + webhooks on', 'purchases/s', { rep, value: tps.on!, load: ctx.load() });
-      ctx.record('notify: cost of notifications + webhook outbox', 'ratio', { rep, value: 1 - tps.on! / tps.off!, load: ctx.load() });
+      ctx.record('notify: cost of notifications only', 'ratio', {
+        rep,
+        value: 1 - tps['notifications only']! / tps.off!,
+        load: ctx.load(),
+      });
+      ctx.record('notify: cost of the webhook outbox only', 'ratio', {
+        rep,
+        value: 1 - tps['webhook outbox only']! / tps.off!,
+        load: ctx.load(),
+      });
+      ctx.record('notify: cost of notifications + webhook outbox', 'ratio', {
+        rep,
+        value: 1 - tps['both on']! / tps.off!,
+        load: ctx.load(),
+      });
     }
     const [n] =
       await sql`select (select count(*) from eightfold.notifications)::int as notes, (select count(*) from eightfold.webhook_outbox)::int as outbox`;
     log(`  written meanwhile: ${n!.notes} notifications (coalesced per user and minute), ${n!.outbox} outbox messages`);
   } finally {
-    await set(true);
+    await set(true, true);
     await sql`update eightfold.webhook_endpoints set deleted_at = now() where endpoint_id = ${ep!.id}`;
   }
 }

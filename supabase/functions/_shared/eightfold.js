@@ -4130,7 +4130,10 @@ var sharedShape = {
   // it only behind a proxy that writes that header; the Edge Function always does).
   EIGHTFOLD_TRUST_PROXY: z19.enum(["0", "1"]).default("0"),
   // Signs live-feed tickets; the same value on every process of one deployment.
-  EIGHTFOLD_TICKET_SECRET: z19.string().min(32, "use at least 32 random characters").optional()
+  EIGHTFOLD_TICKET_SECRET: z19.string().min(32, "use at least 32 random characters").optional(),
+  // 1: webhook endpoints on 127.0.0.1 / ::1 / localhost may be registered and called
+  // (development and tests only; docs/notifications.md#webhooks).
+  EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK: z19.enum(["0", "1"]).default("0")
 };
 var sharedSchema = z19.object(sharedShape);
 function withCurrentNames(env) {
@@ -4194,7 +4197,8 @@ function appConfigFrom(config) {
     limits: limitsFromConfig(config),
     trustProxy: config.EIGHTFOLD_TRUST_PROXY === "1",
     ticketSecret: config.EIGHTFOLD_TICKET_SECRET,
-    cors: config.EIGHTFOLD_CORS_ORIGINS
+    cors: config.EIGHTFOLD_CORS_ORIGINS,
+    webhooksAllowLoopback: config.EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK === "1"
   };
 }
 function databaseUrlOf(config) {
