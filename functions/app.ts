@@ -31,6 +31,9 @@ import { privacyRoutes } from './routes/privacy.ts';
 import { privacyOperatorRoutes } from './routes/privacy-operator.ts';
 import { breachRoutes } from './routes/breaches.ts';
 import { payoutMeRoutes, payoutOperatorRoutes } from './routes/payouts.ts';
+import { notificationRoutes } from './routes/notifications.ts';
+import { dashboardTreeRoutes } from './routes/dashboard.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppOptions {
   /** Path prefix of every route, e.g. '/eightfold' for the Supabase Edge Function. */
@@ -83,6 +86,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   app.route('/v1/operator/privacy', privacyOperatorRoutes());
   app.route('/v1/operator/breaches', breachRoutes());
   app.route('/v1/live', liveRoutes());
+  app.route('/v1/notifications', notificationRoutes());
+  app.route('/v1/dashboard', dashboardTreeRoutes());
+  app.route('/v1/operator/webhooks', webhookRoutes());
   app.route('/v1/me', payoutMeRoutes());
   app.route('/v1/operator', payoutOperatorRoutes());
   app.route('/', docsRoutes(app, options.basePath ?? ''));

@@ -61,6 +61,9 @@ export const sharedShape = {
   EIGHTFOLD_TRUST_PROXY: z.enum(['0', '1']).default('0'),
   // Signs live-feed tickets; the same value on every process of one deployment.
   EIGHTFOLD_TICKET_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
+  // 1: webhook endpoints on 127.0.0.1 / ::1 / localhost may be registered and called
+  // (development and tests only; docs/notifications.md#webhooks).
+  EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
 };
 
 export const sharedSchema = z.object(sharedShape);
@@ -152,12 +155,15 @@ export function limitsFromConfig(config: SharedConfig): LimitOverrides {
 }
 
 /** What of the app's configuration the environment decides, the same on both runtimes. */
-export function appConfigFrom(config: SharedConfig): Pick<AppConfig, 'limits' | 'trustProxy' | 'ticketSecret' | 'cors'> {
+export function appConfigFrom(
+  config: SharedConfig,
+): Pick<AppConfig, 'limits' | 'trustProxy' | 'ticketSecret' | 'cors' | 'webhooksAllowLoopback'> {
   return {
     limits: limitsFromConfig(config),
     trustProxy: config.EIGHTFOLD_TRUST_PROXY === '1',
     ticketSecret: config.EIGHTFOLD_TICKET_SECRET,
     cors: config.EIGHTFOLD_CORS_ORIGINS,
+    webhooksAllowLoopback: config.EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK === '1',
   };
 }
 

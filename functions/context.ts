@@ -42,6 +42,11 @@ export interface AppConfig {
   ticketSecret?: string;
   /** Web origins whose pages may call the API (functions/cors.ts); none when absent. */
   cors?: CorsPolicy;
+  /**
+   * Webhook endpoints on loopback addresses (127.0.0.0/8, ::1, localhost) may be
+   * registered (EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK=1): development and tests only.
+   */
+  webhooksAllowLoopback?: boolean;
 }
 
 export interface AppDeps {

@@ -187,6 +187,31 @@ Object.assign(DB_ERRORS, {
   EF750: { code: 'cursor_invalid', status: 400, title: 'The page cursor is not one this report gave out: start again without it.' },
 } satisfies Record<string, ErrorInfo>);
 
+// Notifications and webhooks (EF70x, raised by supabase/migrations/202612021000..).
+Object.assign(DB_ERRORS, {
+  EF701: { code: 'notification_not_found', status: 404, title: 'No notification of yours has this id; nothing was changed.' },
+  EF702: { code: 'notification_ids_invalid', status: 400, title: 'Give 1 to 500 notification ids, or all: true.' },
+  EF703: {
+    code: 'notification_kind_unknown',
+    status: 400,
+    title: 'Notification kinds are earned, reversed, referral_joined, limit_reached and status_changed.',
+  },
+  EF704: { code: 'webhook_url_invalid', status: 400, title: 'A webhook URL is an http:// or https:// URL with a host.' },
+  EF705: {
+    code: 'webhook_url_forbidden',
+    status: 400,
+    title: 'A webhook URL may not point at a loopback, link-local (cloud metadata), private, multicast or internal address.',
+  },
+  EF706: { code: 'webhook_url_too_long', status: 400, title: 'A webhook URL has at most 2,000 characters.' },
+  EF707: { code: 'webhook_secret_too_short', status: 400, title: 'A webhook secret is at least 24 bytes (whsec_ + base64).' },
+  EF708: {
+    code: 'webhook_event_type_unknown',
+    status: 400,
+    title:
+      'Webhook event types are earning.credited, earning.forfeited, earning.reversed, referral.joined, referral.limit_reached and user.status_changed.',
+  },
+} satisfies Record<string, ErrorInfo>);
+
 /** Seconds a client is asked to wait after a 503 (the Retry-After header). */
 export const RETRY_AFTER_SECONDS = 2;
 

@@ -176,6 +176,7 @@ async function main(): Promise<number> {
         let buf = '';
         let id = '';
         let event = '';
+        let data = '';
         res.on('data', (chunk: string) => {
           buf += chunk;
           const lines = buf.split('\n');
@@ -183,10 +184,17 @@ async function main(): Promise<number> {
           for (const line of lines) {
             if (line.startsWith('id: ')) id = line.slice(4);
             else if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line.startsWith('data: ')) data = line.slice(6);
             else if (line === '') {
-              // Earnings only (the first event of a stream is its position).
-              if (event === 'earning') got.get(user)!.push(id);
+              // Earnings only (the first event of a stream is its position): each row as
+              // "<event cursor>/<earning_id>".
+              if (event === 'earnings') {
+                for (const e of (JSON.parse(data) as { earnings: { earning_id: number }[] }).earnings) {
+                  got.get(user)!.push(`${id}/${e.earning_id}`);
+                }
+              }
               event = '';
+              data = '';
             }
           }
         });
@@ -285,11 +293,14 @@ async function main(): Promise<number> {
     for (const u of watched) {
       const ledger = (
         await sql<{ id: string }[]>`
-        select created_xid::text || '-' || earning_id::text as id from eightfold.earnings
-        where beneficiary_id = ${u} order by created_xid, earning_id`
+        select l.xid::text || '-' || l.event_id || '/' || (x.item ->> 'earning_id') as id
+        from eightfold.live_events l, jsonb_array_elements(l.payload -> 'earnings') with ordinality x (item, o)
+        where l.user_id = ${u} and l.type = 'earnings' order by l.xid, l.event_id, x.o`
       ).map((r) => r.id);
       const ids = got.get(u)!;
       const seen = new Set(ids);
+      const [rows] = await sql<{ n: number }[]>`select count(*)::int as n from eightfold.earnings where beneficiary_id = ${u}`;
+      lost += Math.max(0, rows!.n - ledger.length); // a ledger row in no event
       doubled += ids.length - seen.size;
       lost += ledger.filter((id) => !seen.has(id)).length;
     }

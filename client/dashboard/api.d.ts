@@ -46,7 +46,6 @@ export function toReport(parts: {
   profile: unknown;
 }): Report;
 export function toTree(tree: unknown, profile: unknown): TreeNode;
-export function normalEvent(data: unknown, lastEventId: string): FeedItem | null;
 export function addDays(date: string, n: number): string;
 export function liveUrl(
   token: string,
@@ -55,3 +54,13 @@ export function liveUrl(
 export function request(path: string, options?: { token?: string; method?: string; body?: unknown }): Promise<any>;
 export function roleOfToken(token: string): 'authenticated' | 'service_role';
 export function browserTimeZone(): string;
+export const config: { supabaseUrl?: string; supabaseAnonKey?: string; apiUrl?: string };
+export const supabaseMode: boolean;
+export function apiUrl(path: string): string;
+export function recent(
+  token: string,
+  userId: string | undefined,
+  options?: { before?: string; purpose?: string; limit?: number },
+): Promise<{ items: FeedItem[]; next: string | null }>;
+export function liveResume(token: string): Promise<string>;
+export function liveSince(token: string, cursor: string, max?: number): Promise<unknown[] | null>;

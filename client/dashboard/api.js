@@ -2,6 +2,7 @@
 // (docs/realtime.md) and the local demo-traffic switch (docs/dashboard.md). Each function
 // turns the API's answer into the page's view model, keeping amounts as decimal strings.
 import { sum, normal, toPaise, fromPaise } from './money.js';
+import { feedItem, isAfter } from './live.js';
 
 export class ApiFailure extends Error {
   constructor(kind, status, code, message, field) {
@@ -13,10 +14,33 @@ export class ApiFailure extends Error {
   }
 }
 
+/**
+ * How the page runs, from dashboard/config.js (docs/dashboard.md#configuration): with a
+ * Supabase project URL and anon key it signs in with Supabase Auth, calls the Edge
+ * Function and goes live over Supabase Realtime; without, it is the Node server's page
+ * (same-origin API, SSE).
+ */
+export const config = Object.freeze({ ...(globalThis.EIGHTFOLD_DASHBOARD ?? {}) });
+export const supabaseMode = Boolean(config.supabaseUrl && config.supabaseAnonKey);
+const API_BASE = String(
+  config.apiUrl ?? (supabaseMode ? `${String(config.supabaseUrl).replace(/\/+$/, '')}/functions/v1/eightfold` : ''),
+).replace(/\/+$/, '');
+
+/** The URL of an API path ("/v1/..."): same-origin in Node mode, the Edge Function's in Supabase mode. */
+export const apiUrl = (path) => API_BASE + path;
+
+let supabaseClient = null;
+/** Supabase mode's Auth and Realtime clients (client/dashboard/supabase.js, loaded on first use). */
+export async function supabase() {
+  if (!supabaseMode) return null;
+  supabaseClient ??= import('./supabase.js').then((m) => m.connect(config));
+  return supabaseClient;
+}
+
 export async function request(path, { token, method = 'GET', body } = {}) {
   let res;
   try {
-    res = await fetch(path, {
+    res = await fetch(apiUrl(path), {
       method,
       headers: {
         accept: 'application/json',
@@ -98,29 +122,47 @@ export const probe = (token) =>
 export async function liveUrl(token, { all = false, userId, purpose, lastEventId } = {}) {
   const { ticket } = await request('/v1/live/ticket', { token, method: 'POST' });
   return all
-    ? `/v1/live/operator/earnings${qs({ ticket, last_event_id: lastEventId })}`
-    : `/v1/live/earnings${qs({ user_id: userId, purpose: userId ? purpose : undefined, ticket, last_event_id: lastEventId })}`;
-}
-
-/** An SSE event's data, as the feed shows it. */
-export function normalEvent(d, lastEventId) {
-  const e = d.earning ?? d;
-  if (e.amount === undefined) return null;
-  return {
-    earning_id: String(e.earning_id ?? e.id ?? lastEventId),
-    beneficiary_id: e.beneficiary_id ?? null,
-    kind: e.kind ?? 'commission',
-    status: e.status ?? 'credited',
-    level: Number(e.level ?? 1),
-    amount: normal(e.amount),
-    source_name: e.source_name ?? e.source_masked_name ?? e.masked_source_name ?? null,
-    leg_name: e.leg_name ?? e.leg_masked_name ?? null,
-    leg_id: e.leg_id ?? null,
-    created_at: e.created_at ?? null,
-  };
+    ? apiUrl(`/v1/live/operator/earnings${qs({ ticket, last_event_id: lastEventId })}`)
+    : apiUrl(`/v1/live/earnings${qs({ user_id: userId, purpose: userId ? purpose : undefined, ticket, last_event_id: lastEventId })}`);
 }
 
 const money = (v) => normal(v ?? '0');
+
+/**
+ * One page of the ledger, newest first (GET /v1/reports/earnings/recent): the feed's
+ * history. next: the cursor of the next (older) page, null on the last.
+ */
+export async function recent(token, userId, { before, purpose, limit = 20 } = {}) {
+  const r = await request(`/v1/reports/earnings/recent${qs({ user_id: userId, purpose: userId ? purpose : undefined, limit, before })}`, {
+    token,
+  });
+  return { items: r.items.map((i) => feedItem(i)), next: r.next_before ?? null };
+}
+
+/**
+ * Where a member's live stream should start: the newest event the database had made
+ * (GET /v1/live/history's resume_from), read before the report so nothing falls between.
+ */
+export const liveResume = async (token) => (await request('/v1/live/history?limit=1', { token })).resume_from;
+
+/**
+ * The member's live events after a cursor, oldest first (GET /v1/live/history, newest
+ * first, paged back until the cursor); null when more than `max` were missed.
+ */
+export async function liveSince(token, cursor, max = 500) {
+  const out = [];
+  let before = null;
+  for (;;) {
+    const page = await request(`/v1/live/history${qs({ limit: 100, before })}`, { token });
+    for (const ev of page.events) {
+      if (!isAfter(ev.cursor, cursor)) return out.reverse();
+      out.push(ev);
+      if (out.length > max) return null;
+    }
+    if (!page.next_before) return out.reverse();
+    before = page.next_before;
+  }
+}
 
 /** Local midnight of today and of the 1st of this month, as instants (ISO, UTC). */
 function localStarts(now = new Date()) {

@@ -1,17 +1,22 @@
 // The Eightfold dashboard: sign-in, a user's earnings report with live updates, and the
-// operator's program view. Plain ES modules served by the Node server (no build step).
+// operator's program view. Plain ES modules, bundled by functions/node/dashboard.ts; the
+// same code runs on the Node server (SSE) and on a Supabase project (Supabase Auth and
+// Realtime), as dashboard/config.js says (api.js).
 // Everything the page shows is also exposed for tests and tools in `window.eightfold`
 // and in data- attributes (JSON) on the charts and totals.
 import * as api from './api.js';
-import { inr, normal, isZero, toPaise, fromPaise } from './money.js';
+import { inr, normal, isZero } from './money.js';
 import * as charts from './charts.js';
 import * as privacy from './privacy.js';
+import * as liveEvents from './live.js';
+import * as notices from './notifications.js';
 
 const $ = (id) => document.getElementById(id);
 const SESSION_KEY = 'eightfold.session';
 
 const state = {
-  mode: null, // 'local' | 'supabase' | null (unknown: server unreachable)
+  mode: null, // the API's auth mode: 'local' | 'supabase' | null (unknown: server unreachable)
+  client: api.supabaseMode ? 'supabase' : 'node', // how this page signs in and goes live
   session: null, // { token, role: 'authenticated'|'service_role', userId, name }
   subject: null, // the user whose report is shown
   report: null, // { profile, totals, byLevel, byLeg, tree, overTime, recent }
@@ -19,9 +24,17 @@ const state = {
   feed: [],
   live: 'off',
   loads: 0,
+  liveEvents: 0, // live events applied (with no API call)
+  purchasesSeen: new Set(), // the operator's purchase count: purchases already counted
   error: null,
 };
-window.eightfold = { state, ready: false };
+window.eightfold = {
+  state,
+  ready: false,
+  chartSizes: () => charts.sizes(),
+  colorScheme: () => charts.scheme(),
+  lastEventId: () => live?.lastEventId ?? null,
+};
 
 // --- Views ---------------------------------------------------------------------------
 
@@ -108,6 +121,12 @@ function watchServer() {
       clearInterval(serverWatch);
       serverWatch = null;
       banner(null);
+      // A live page carries on: its stream resumes from the last event it applied
+      // (EventSource sends it as Last-Event-ID; a stream that gave up reopens with it).
+      if (live && state.session && (state.report || state.overview)) {
+        if (!source || source.readyState === EventSource.CLOSED) void connectLive(live);
+        return;
+      }
       await boot();
     } catch {
       /* still down */
@@ -125,6 +144,8 @@ function saveSession(s) {
 
 function signOut(message, code) {
   closeLive();
+  notices.close();
+  if (api.supabaseMode && state.session) void api.supabase().then((sb) => sb.signOut());
   privacy.close();
   saveSession(null);
   state.report = null;
@@ -138,8 +159,9 @@ function signOut(message, code) {
 
 async function renderSignin() {
   show('signin');
-  $('demo-signin').hidden = state.mode !== 'local';
-  if (state.mode === 'local') {
+  $('demo-signin').hidden = state.mode !== 'local' || api.supabaseMode;
+  $('supabase-signin').hidden = !api.supabaseMode;
+  if (state.mode === 'local' && !api.supabaseMode) {
     const users = await guard(() => api.demoUsers());
     const list = $('demo-users');
     list.replaceChildren();
@@ -166,6 +188,28 @@ async function demoSignIn(body, name) {
   if (!t) return;
   await startSession({ token: t.access_token, role: t.role, userId: t.user_id, name: name ?? t.user_id });
 }
+
+/** Supabase mode: e-mail and password through Supabase Auth; its access token is the session's. */
+async function supabaseSignIn(email, password) {
+  signinError('');
+  let s;
+  try {
+    const sb = await api.supabase();
+    s = await sb.signIn(email, password);
+  } catch (err) {
+    signinError(`Sign-in failed: ${err?.message ?? err}`, err?.code ?? 'auth_failed');
+    return;
+  }
+  await startSession(supabaseSession(s));
+}
+
+const supabaseSession = (s) => ({
+  token: s.access_token,
+  role: api.roleOfToken(s.access_token),
+  userId: s.user?.id ?? null,
+  name: s.user?.user_metadata?.display_name ?? s.user?.email ?? null,
+  supabase: true,
+});
 
 async function tokenSignIn(token) {
   signinError('');
@@ -242,9 +286,17 @@ async function openReport(userId) {
   $('back-to-program').hidden = !operator;
   $('feed').replaceChildren();
   state.feed = [];
+  state.feedNext = null;
+  $('feed-more').hidden = true;
   $('feed-empty').hidden = false;
-  await loadReport();
-  openLive({ userId: operator ? userId : undefined, listId: 'feed' });
+  // A member's stream opens where the database's events stood before the report was read
+  // (GET /v1/live/history's resume_from): nothing committed in between is missed, and rows
+  // already on screen (the feed's history) are not counted twice.
+  const resume = operator ? undefined : await api.liveResume(state.session.token).catch(() => undefined);
+  await Promise.all([loadReport(), loadHistory()]);
+  if (state.subject !== userId) return;
+  openLive({ userId: operator ? userId : undefined, listId: 'feed', lastEventId: resume });
+  if (!operator) notices.open(state.session.token, state.session.userId);
   if (operator) privacy.close();
   else
     await privacy.open(state.session.token, {
@@ -464,11 +516,49 @@ function setLive(s) {
   }
 }
 
-function openLive({ userId, all = false, listId }) {
+function openLive({ userId, all = false, listId, lastEventId }) {
   closeLive();
-  live = { userId, all, listId, lastEventId: undefined };
+  live = { userId, all, listId, lastEventId, lastCursor: lastEventId };
+  if (api.supabaseMode) {
+    // Supabase Realtime: a member's own private channel. Realtime has no channel of
+    // every earning, nor an operator's view of one member's: the operator's lists are
+    // not live in this mode (docs/dashboard.md#on-a-supabase-project).
+    if (all || userId || state.session?.role === 'service_role') {
+      setLive('off');
+      return;
+    }
+    setLive('connecting');
+    void connectRealtime(live);
+    return;
+  }
   setLive('connecting');
   void connectLive(live);
+}
+
+let stopRealtime = null;
+async function connectRealtime(l) {
+  const sb = await api.supabase();
+  if (l !== live) return;
+  let joined = false;
+  stopRealtime = sb.subscribe(
+    state.session.userId,
+    (payload) => {
+      if (l !== live) return;
+      const ev = liveEvents.readLiveEvent(payload);
+      if (ev) onLiveEvent(ev, l);
+    },
+    (status) => {
+      if (l !== live) return;
+      if (status === 'SUBSCRIBED') {
+        setLive('open');
+        // Realtime does not replay what was sent while the socket was away: the events
+        // after the last one applied are read from GET /v1/live/history and applied.
+        // On the first join too: what came between the report's read and the join.
+        if (joined || l.lastCursor) void catchUp(l);
+        joined = true;
+      } else setLive('down');
+    },
+  );
 }
 
 /**
@@ -529,36 +619,97 @@ async function connectLive(l) {
       }, 1000);
     }
   });
-  const onEarning = (ev) => {
-    if (ev.lastEventId) l.lastEventId = ev.lastEventId;
-    let e;
+  const onEvent = (msg) => {
+    if (l !== live) return;
+    if (msg.lastEventId) l.lastEventId = msg.lastEventId;
+    let ev = null;
     try {
-      e = api.normalEvent(JSON.parse(ev.data), ev.lastEventId);
+      ev = liveEvents.readLiveEvent(JSON.parse(msg.data));
     } catch {
-      return;
+      /* not JSON */
     }
-    if (!e) return;
-    if (!state.feed.some((f) => f.earning_id === e.earning_id) && l.listId === 'feed') applyLocally(e);
-    addFeedItem(e, l.listId);
-    scheduleRefresh();
+    if (ev) onLiveEvent(ev, l);
+    else console.warn('[eightfold] a live event the page does not understand', msg.data);
   };
   es.addEventListener('expired', () => signOut('Your session has expired. Sign in again.', 'token_expired'));
-  es.addEventListener('message', onEarning);
-  es.addEventListener('earning', onEarning);
+  es.addEventListener('earnings', onEvent);
+  es.addEventListener('notification', onEvent);
+}
+
+/** The time series on screen: its bucket and date range (both ends inclusive). */
+const seriesView = () => ({ bucket: $('bucket').value, from: $('from').value, to: $('to').value });
+
+/**
+ * One live event, applied from its own content, with no API call: the feed, the totals
+ * (the event's running totals), by level, by leg, the tree and the time series; the
+ * balance panel (payouts.js) and the inbox (notifications.js) follow from the same event.
+ * A replayed event (after a reconnect) at or before the last one applied is skipped.
+ */
+function onLiveEvent(ev, l) {
+  if (l.lastCursor && !liveEvents.isAfter(ev.cursor, l.lastCursor)) return;
+  l.lastCursor = ev.cursor;
+  state.liveEvents++;
+  if (ev.type === 'notification') {
+    notices.onLive(ev.notification);
+    if (ev.notification.kind === 'referral_joined' && l.listId === 'feed' && state.report) {
+      state.report = liveEvents.applyJoined(state.report, ev.notification);
+      renderReport(state.report);
+    }
+    return;
+  }
+  // The event names the leg by id; the page knows its name (by leg).
+  const legName = (id) => (l.listId === 'feed' ? (state.report?.byLeg.find((x) => x.leg_id === id)?.name ?? null) : null);
+  const fresh = ev.earnings
+    .map((e) => ({ ...liveEvents.feedItem(e, ev.user_id), leg_name: legName(e.leg_id) }))
+    .filter((e) => !state.feed.some((f) => f.earning_id === e.earning_id));
+  if (l.listId === 'feed' && state.report) {
+    state.report = liveEvents.applyEarnings(state.report, ev, fresh, seriesView());
+    renderReport(state.report);
+  } else if (l.listId === 'operator-feed' && state.overview) {
+    state.overview = liveEvents.applyOverview(state.overview, ev, fresh, state.purchasesSeen);
+    renderOverview(state.overview);
+  }
+  for (const e of fresh) addFeedItem(e, l.listId);
+  window.dispatchEvent(new CustomEvent('eightfold:live', { detail: { event: ev, fresh, listId: l.listId } }));
 }
 
 function closeLive() {
   live = null;
+  stopRealtime?.();
+  stopRealtime = null;
   source?.close();
   source = null;
   setLive('off');
 }
 
-function addFeedItem(e, listId) {
+/**
+ * The feed's history: the newest ledger rows on load, and older ones a page at a time
+ * ("Load older earnings", keyset-paged on the earning id). Live earnings go on top.
+ */
+async function loadHistory(more = false) {
+  const token = state.session?.token;
+  const subject = state.subject;
+  const operator = state.session?.role === 'service_role';
+  const before = more ? state.feedNext : undefined;
+  if (more && !before) return;
+  $('feed-more').disabled = true;
+  const page = await guard(() =>
+    api.recent(token, operator ? subject : undefined, { before, purpose: operator ? privacy.operatorPurpose() : undefined }),
+  );
+  $('feed-more').disabled = false;
+  if (!page || state.session?.token !== token || state.subject !== subject) return;
+  for (const e of page.items) addFeedItem(e, 'feed', { old: true });
+  state.feedNext = page.next;
+  $('feed-more').hidden = !page.next;
+  state.historyLoads = (state.historyLoads ?? 0) + 1;
+}
+
+function addFeedItem(e, listId, { old = false } = {}) {
   if (state.feed.some((f) => f.earning_id === e.earning_id)) return;
-  state.feed.unshift(e);
+  if (old) state.feed.push(e);
+  else state.feed.unshift(e);
   const li = document.createElement('li');
-  li.className = 'new';
+  li.className = old ? '' : 'new';
   li.dataset.earningId = String(e.earning_id);
   li.dataset.level = String(e.level);
   li.dataset.amount = normal(e.amount);
@@ -574,8 +725,17 @@ function addFeedItem(e, listId) {
     `level ${e.level}${e.source_name ? ` · from ${e.source_name}` : ''}${e.leg_name ? ` · leg ${e.leg_name}` : ''}`;
   li.querySelector('.when').textContent = e.created_at ? new Date(e.created_at).toLocaleTimeString('en-IN') : '';
   const list = $(listId);
+  if (old) {
+    li.querySelector('.new-label').remove();
+    list.append(li);
+    $(listId === 'feed' ? 'feed-empty' : 'operator-feed-empty').hidden = true;
+    return;
+  }
   list.prepend(li);
-  while (list.children.length > 100) list.lastElementChild.remove();
+  while (list.children.length > 1000) {
+    list.lastElementChild.remove();
+    state.feed.pop();
+  }
   $(listId === 'feed' ? 'feed-empty' : 'operator-feed-empty').hidden = true;
   setTimeout(() => {
     li.classList.remove('new');
@@ -584,46 +744,27 @@ function addFeedItem(e, listId) {
 }
 
 /**
- * Adds one live earning to the report on screen at once, exactly (in paise), the way the
- * reports count it (docs/api.md#money); the re-read that follows replaces these figures
- * with the server's. The tree and the time series wait for the re-read.
+ * After Realtime re-joined: the events made while the socket was away, oldest first,
+ * applied like live ones (history pages of up to 100). Without a last event, or with
+ * more than 500 missed, the report is read again instead.
  */
-function applyLocally(e) {
-  const r = state.report;
-  if (!r) return;
-  const add = (a, b) => fromPaise(toPaise(a) + toPaise(b));
-  const credited = e.status === 'credited';
-  const bump = (row) => {
-    const out = { ...row };
-    if (credited && e.kind === 'commission') out.credited = add(out.credited ?? '0', e.amount);
-    if (credited && e.kind === 'reversal') out.reversed = add(out.reversed ?? '0', fromPaise(-toPaise(e.amount)));
-    if (!credited) out.forfeited = add(out.forfeited ?? '0', e.amount);
-    if (credited) out.net = add(out.net ?? '0', e.amount);
-    return out;
-  };
-  const totals = bump(r.totals);
-  if (credited) {
-    totals.today = add(totals.today, e.amount);
-    totals.month = add(totals.month, e.amount);
+async function catchUp(l) {
+  const missed = l.lastCursor ? await api.liveSince(state.session.token, l.lastCursor).catch(() => null) : null;
+  if (l !== live) return;
+  if (!missed) {
+    scheduleRefresh();
+    return;
   }
-  const byLevel = r.byLevel.some((l) => l.level === e.level)
-    ? r.byLevel.map((l) => (l.level === e.level ? bump(l) : l))
-    : [...r.byLevel, bump({ level: e.level, credited: '0.00', forfeited: '0.00', reversed: '0.00', net: '0.00' })].sort(
-        (a, b) => a.level - b.level,
-      );
-  const byLeg = r.byLeg.map((l) => {
-    if (l.leg_id !== e.leg_id) return l;
-    const b = bump({ credited: l.credited, forfeited: l.forfeited, net: l.total });
-    return { ...l, credited: b.credited, forfeited: b.forfeited, total: b.net };
-  });
-  state.report = { ...r, totals, byLevel, byLeg };
-  renderReport(state.report);
+  for (const ev of missed) {
+    const e = liveEvents.readLiveEvent(ev);
+    if (e) onLiveEvent(e, l);
+  }
 }
 
+/** Reads the report again (Realtime re-joined with no position to catch up from). */
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => {
-    if (!$('traffic').hidden) api.trafficStatus().then(renderTraffic, () => {});
     if (document.body.dataset.view === 'operator') loadOverview();
     else if (state.report) loadReport();
   }, 120);
@@ -648,6 +789,23 @@ async function loadOverview() {
   if (!o) return;
   banner(null);
   state.overview = o;
+  state.purchasesSeen = new Set();
+  renderOverview(o);
+  const dl = $('known-users');
+  if (!dl.children.length && state.mode === 'local') {
+    const users = await api.demoUsers().catch(() => []);
+    for (const u of users) {
+      const o2 = document.createElement('option');
+      o2.value = u.user_id;
+      o2.label = u.display_name ?? '';
+      dl.append(o2);
+    }
+  }
+  window.eightfold.ready = true;
+  announce();
+}
+
+function renderOverview(o) {
   renderCards($('program-totals'), o.totals, [
     ['users', 'Members', '', true],
     ['purchases', 'Purchases', '', true],
@@ -680,18 +838,6 @@ async function loadOverview() {
     $('per-day-table'),
     o.perDay.map((d) => [d.day, { text: inr(d.earnings), num: true }, { text: String(d.purchases ?? ''), num: true }]),
   );
-  const dl = $('known-users');
-  if (!dl.children.length && state.mode === 'local') {
-    const users = await api.demoUsers().catch(() => []);
-    for (const u of users) {
-      const o2 = document.createElement('option');
-      o2.value = u.user_id;
-      o2.label = u.display_name ?? '';
-      dl.append(o2);
-    }
-  }
-  window.eightfold.ready = true;
-  announce();
 }
 
 // --- Demo traffic ---------------------------------------------------------------------
@@ -707,7 +853,11 @@ async function initTraffic() {
   };
 }
 
+let trafficPoll = null;
 function renderTraffic(s) {
+  // While it runs, its count is re-read every 3 s (not on each live event).
+  clearInterval(trafficPoll);
+  trafficPoll = s.running ? setInterval(() => api.trafficStatus().then(renderTraffic, () => {}), 3000) : null;
   $('traffic-toggle').checked = s.running;
   const st = $('traffic-state');
   st.textContent = s.running ? `on (${s.purchases} purchases so far)` : 'off';
@@ -731,12 +881,25 @@ async function boot() {
     watchServer();
     return;
   }
-  if (state.mode === 'local') initTraffic();
+  if (state.mode === 'local' && !api.supabaseMode) initTraffic();
+  if (api.supabaseMode) {
+    // Supabase Auth keeps (and refreshes) the session; the page follows its token.
+    const sb = await api.supabase();
+    sb.onToken((token) => {
+      if (state.session?.supabase) saveSession({ ...state.session, token });
+    });
+    const s = await sb.session().catch(() => null);
+    if (s) return startSession(supabaseSession(s));
+  }
   const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
-  if (saved?.token) await startSession(saved);
+  if (saved?.token && !saved.supabase) await startSession(saved);
   else await renderSignin();
 }
 
+$('supabase-signin').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  void supabaseSignIn($('sb-email').value.trim(), $('sb-password').value);
+});
 $('token-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const token = $('token-input').value.trim();
@@ -765,6 +928,7 @@ $('user-picker').addEventListener('submit', (ev) => {
   if (id) openReport(id);
 });
 $('back-to-program').addEventListener('click', () => openOperator());
+$('feed-more').addEventListener('click', () => loadHistory(true));
 window.addEventListener('resize', () => charts.resizeAll());
 
 boot();

@@ -7,8 +7,8 @@
 // Amounts stay decimal strings (money.js); nothing here does float arithmetic on money.
 // For tests and tools: JSON in #payout-balance[data-balance], #payout-history[data-items],
 // #payout-batches[data-batches], #payout-batch[data-batch]; window.eightfold.payouts.
-import { ApiFailure } from './api.js';
-import { inr, normal, isZero } from './money.js';
+import { ApiFailure, apiUrl } from './api.js';
+import { inr, normal, isZero, toPaise, fromPaise } from './money.js';
 
 const $ = (id) => document.getElementById(id);
 const pstate = { view: null, balance: null, payouts: null, batches: null, batch: null, loads: 0, error: null };
@@ -19,7 +19,7 @@ let seq = 0;
 async function call(path, { method = 'GET', body, text = false } = {}) {
   let res;
   try {
-    res = await fetch(path, {
+    res = await fetch(apiUrl(path), {
       method,
       headers: {
         accept: text ? 'text/csv' : 'application/json',
@@ -468,3 +468,46 @@ function onView({ view, session: s, subject: who }) {
 }
 
 window.addEventListener('eightfold:view', (ev) => onView(ev.detail ?? {}));
+
+/**
+ * A live earnings event on the report (app.js): the balance moves from the event alone.
+ * A credited commission is pending for the plan's hold period (hold_days, from the
+ * balance read when the report opened), or available at once when it is 0. Forfeited
+ * rows are never paid: nothing moves. A refund's reversal is the one case re-read from
+ * the server (GET /v1/me/balance): whether it comes out of pending, available or a payout
+ * already made (a clawback) is the server's decision about the reversed commission.
+ */
+function onLive({ listId, fresh }) {
+  const b = pstate.balance;
+  if (listId !== 'feed' || !b || !session) return;
+  if (fresh.some((e) => e.kind === 'reversal' && e.status === 'credited')) {
+    loadUser();
+    return;
+  }
+  const add = (x, y) => fromPaise(toPaise(x) + toPaise(y));
+  let changed = false;
+  for (const e of fresh) {
+    if (e.kind !== 'commission' || e.status !== 'credited') continue;
+    changed = true;
+    b.net = add(b.net, e.amount);
+    b.commissions += 1;
+    if (b.hold_days === 0) {
+      b.available = add(b.available, e.amount);
+      continue;
+    }
+    b.pending = add(b.pending, e.amount);
+    const by = new Date(new Date(e.created_at ?? Date.now()).getTime() + b.hold_days * 86_400_000);
+    const date = by.toISOString().slice(0, 10);
+    const slot = b.pending_schedule.find((x) => x.date === date);
+    if (slot) {
+      slot.amount = add(slot.amount, e.amount);
+      slot.commissions += 1;
+    } else {
+      b.pending_schedule.push({ date, available_by: by.toISOString(), amount: normal(e.amount), commissions: 1 });
+      b.pending_schedule.sort((x, y) => (x.date < y.date ? -1 : 1));
+    }
+    if (!b.next_available_at || by.toISOString() < b.next_available_at) b.next_available_at = by.toISOString();
+  }
+  if (changed) renderBalance(b);
+}
+window.addEventListener('eightfold:live', (ev) => onLive(ev.detail ?? {}));

@@ -6,7 +6,7 @@
 // app.js calls open() / close() / initOperator() / operatorPurpose(); everything else is
 // here. State for tests and tools: window.eightfold.privacy and data- attributes on
 // #privacy.
-import { request, ApiFailure } from './api.js';
+import { request, ApiFailure, apiUrl } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const PURPOSE_KEY = 'eightfold.purpose';
@@ -77,7 +77,7 @@ async function load() {
 }
 
 async function download() {
-  const res = await fetch('/v1/me/export', { headers: { authorization: `Bearer ${view.token}`, accept: 'application/json' } });
+  const res = await fetch(apiUrl('/v1/me/export'), { headers: { authorization: `Bearer ${view.token}`, accept: 'application/json' } });
   if (!res.ok) {
     const body = await res.json().catch(() => null);
     throw new ApiFailure('http', res.status, body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? res.statusText);

@@ -177,6 +177,10 @@ export type Database = {
           referrer_code: string
         }[]
       }
+      mark_notifications_read: {
+        Args: { p_all?: boolean; p_ids?: number[] }
+        Returns: number
+      }
       mark_payout_item_failed: {
         Args: {
           external_ref: string
@@ -265,6 +269,14 @@ export type Database = {
         Args: { range_end?: string; range_start?: string }
         Returns: Json
       }
+      my_notification_preferences: {
+        Args: Record<PropertyKey, never>
+        Returns: Json
+      }
+      my_notifications: {
+        Args: { p_before?: number; p_limit?: number; p_unread_only?: boolean }
+        Returns: Json[]
+      }
       my_payouts: {
         Args: { before?: number; page_size?: number }
         Returns: Json
@@ -295,6 +307,10 @@ export type Database = {
         }[]
       }
       my_referral_analytics: { Args: Record<PropertyKey, never>; Returns: Json }
+      my_unread_notification_count: {
+        Args: Record<PropertyKey, never>
+        Returns: number
+      }
       operator_overview: {
         Args: { range_end: string; range_start: string }
         Returns: Json
@@ -365,6 +381,10 @@ export type Database = {
         Returns: Json
       }
       request_my_erasure: { Args: Record<PropertyKey, never>; Returns: Json }
+      set_my_notification_preferences: {
+        Args: { p_browser?: boolean; p_kinds?: string[] }
+        Returns: Json
+      }
       update_my_display_name: { Args: { display_name: string }; Returns: Json }
       user_access_log: {
         Args: { before_id?: number; page_size?: number; user_id?: string }

@@ -1,11 +1,15 @@
 // The self-hosted live feed for browsers and any runtime with EventSource: the caller's
-// earnings (or, with the service key, every earning) as Server-Sent Events from the Node
-// server, resumable with no loss and no doubles.
+// live events (their earnings, one event per transaction, and their notifications), or,
+// with the service key, every user's earnings, as Server-Sent Events from the Node
+// server, resumable with no loss and no doubles. The events are those of the one event
+// module (functions/live/event.ts), checked with its schema.
 //
 //   const feed = subscribeLiveEarnings({
 //     baseUrl: 'http://localhost:8787',
 //     token: () => session.access_token,
-//     onEarning: (e) => console.log(e.amount, e.source_name),
+//     onEvent: (ev) => { if (ev.type === 'earnings') setTotals(ev.totals); },
+//     onEarning: (e) => console.log(e.amount, e.source_name),   // each row of an earnings event
+//     onNotification: (n) => toast(n.title),
 //   });
 //   ... feed.close();
 //
@@ -20,9 +24,16 @@
 // at or below the last id are ignored, so a replay never doubles one. Protocol:
 // docs/realtime.md.
 
-import type { LiveEarning } from './earning.ts';
+import {
+  isAfter,
+  parseLiveEvent,
+  type EarningsEvent,
+  type LiveEarning,
+  type LiveEvent,
+  type Notification,
+} from '../../functions/live/event.ts';
 
-export type { LiveEarning };
+export type { EarningsEvent, LiveEarning, LiveEvent, Notification };
 
 export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -41,9 +52,16 @@ export interface LiveFeedOptions {
   token: string | (() => string | Promise<string>);
   /** 'earnings' (default): the caller's own; 'all': every earning (service key). */
   stream?: 'earnings' | 'all';
-  /** Resume after this id (e.g. kept in localStorage); '0-0' replays the whole ledger. */
+  /** Resume after this id (e.g. kept in localStorage); '0-0' replays everything kept. */
   lastEventId?: string;
-  onEarning: (earning: LiveEarning, id: string) => void;
+  /** Every event, once, in order (earnings and notification). */
+  onEvent?: (event: LiveEvent, id: string) => void;
+  /** Each ledger row of an earnings event, in order (the event is the third argument). */
+  onEarning?: (earning: LiveEarning, id: string, event: EarningsEvent) => void;
+  /** Each notification event's notification (new, or updated by coalescing: same notification_id). */
+  onNotification?: (notification: Notification, id: string) => void;
+  /** A payload that is not a valid event (it is skipped). */
+  onInvalid?: (data: string, id: string) => void;
   onStatus?: (status: LiveStatus) => void;
   /** Delay before opening a new EventSource after the old one gave up (ms). */
   reconnectMs?: number;
@@ -54,26 +72,12 @@ export interface LiveFeedOptions {
 }
 
 export interface LiveFeed {
-  /** The id of the last event handed to onEarning. */
+  /** The id (cursor) of the last event handed out. */
   readonly lastEventId: string | undefined;
   close(): void;
 }
 
 const CLOSED = 2;
-
-/** "<xid>-<earning_id>" to a pair of bigints; null when malformed. */
-function key(id: string): [bigint, bigint] | null {
-  const m = /^(\d+)-(\d+)$/.exec(id);
-  return m ? [BigInt(m[1]!), BigInt(m[2]!)] : null;
-}
-
-function after(a: string, b: string | undefined): boolean {
-  if (b === undefined) return true;
-  const ka = key(a);
-  const kb = key(b);
-  if (!ka || !kb) return true;
-  return ka[0] > kb[0] || (ka[0] === kb[0] && ka[1] > kb[1]);
-}
 
 export function subscribeLiveEarnings(options: LiveFeedOptions): LiveFeed {
   const Impl = options.EventSource ?? (globalThis as unknown as { EventSource?: EventSourceCtor }).EventSource;
@@ -107,18 +111,26 @@ export function subscribeLiveEarnings(options: LiveFeedOptions): LiveFeed {
     es.addEventListener('position', (ev) => {
       if (last === undefined && ev.lastEventId) last = ev.lastEventId;
     });
-    es.addEventListener('earning', (ev) => {
+    const onMessage = (ev: MessageEvent) => {
       const id = ev.lastEventId;
-      if (!id || !after(id, last)) return; // already handed out
-      let earning: LiveEarning;
+      if (!id || !isAfter(id, last)) return; // already handed out
+      let event: LiveEvent | null = null;
       try {
-        earning = JSON.parse(ev.data as string) as LiveEarning;
+        event = parseLiveEvent(JSON.parse(ev.data as string));
       } catch {
-        return;
+        event = null;
       }
       last = id;
-      options.onEarning(earning, id);
-    });
+      if (!event) {
+        options.onInvalid?.(ev.data as string, id);
+        return;
+      }
+      options.onEvent?.(event, id);
+      if (event.type === 'earnings') for (const e of event.earnings) options.onEarning?.(e, id, event);
+      else options.onNotification?.(event.notification, id);
+    };
+    es.addEventListener('earnings', onMessage);
+    es.addEventListener('notification', onMessage);
     // The token expired: the server ends the stream; come back with a fresh token.
     es.addEventListener('expired', () => reopen());
     es.addEventListener('error', () => {

@@ -19,6 +19,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/dashboard/tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The referral tree node by node (the dashboard draws it)
+         * @description A user gets their own downline (masked names, what they earned from each member). The service names the user (user_id) and says why (purpose); the read is written to that person's access log.
+         */
+        get: operations["getDashboardTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/demo/token": {
         parameters: {
             query?: never;
@@ -179,6 +199,26 @@ export interface paths {
         };
         /** Your earnings, live (Server-Sent Events, resumable) */
         get: operations["getLiveEarnings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/live/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My recent live events, newest first (keyset-paged), and where to open the stream
+         * @description The same events the stream sends (earnings and notification), as stored. Page with ?before=<next_before>. Open GET /v1/live/earnings with last_event_id=<resume_from> (from the first page) and nothing committed in between is missed or doubled. Only events below the horizon of running transactions are listed, as on the stream.
+         */
+        get: operations["getLiveHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -356,6 +396,84 @@ export interface paths {
          * @description Pass next_before from one page as before to get the next; it is null on the last page.
          */
         get: operations["getMePayouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My notifications, newest first (keyset-paged)
+         * @description Money notifications coalesce per minute: an import of 2,000 purchases makes one "₹X from 2000 purchases", not 2,000. Page with ?before=<next_before>.
+         */
+        get: operations["getNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My notification preferences */
+        get: operations["getNotificationsPreferences"];
+        /**
+         * Set my notification preferences
+         * @description kinds: the kinds you want (others are not written at all); browser: browser notifications on or off. A field left out keeps its value.
+         */
+        put: operations["putNotificationsPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read: some ids, or all
+         * @description Every id must be one of your notifications: if one is not (someone else's, or none), nothing changes and the answer is 404 notification_not_found.
+         */
+        post: operations["postNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many of my notifications are unread (the bell) */
+        get: operations["getNotificationsUnreadCount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -753,6 +871,63 @@ export interface paths {
         };
         /** Everything held about one person (as GET /v1/me/export), with a stated purpose; logged */
         get: operations["getOperatorPrivacyUsersByUserIdExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook endpoints */
+        get: operations["getOperatorWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Events: earning.credited, earning.forfeited, earning.reversed, referral.joined, referral.limit_reached, user.status_changed. Messages are signed per Standard Webhooks with the secret, delivered at least once, in order, retried with exponential backoff.
+         */
+        post: operations["postOperatorWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint */
+        get: operations["getOperatorWebhooksById"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint (nothing more is sent to it) */
+        delete: operations["deleteOperatorWebhooksById"];
+        options?: never;
+        head?: never;
+        /** Change a webhook endpoint; {"enabled": true} re-enables a disabled one */
+        patch: operations["patchOperatorWebhooksById"];
+        trace?: never;
+    };
+    "/v1/operator/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's delivery log, newest first (keyset-paged) */
+        get: operations["getOperatorWebhooksByIdDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1440,6 +1615,71 @@ export interface components {
             /** @enum {string} */
             status: "credited" | "forfeited";
         };
+        LiveHistory: {
+            /** @description Newest first. */
+            events: ({
+                created_at: string;
+                cursor: string;
+                earnings: {
+                    amount: string;
+                    created_at: string;
+                    /** @enum {string} */
+                    currency: "INR";
+                    earning_id: number;
+                    /** @enum {string} */
+                    kind: "commission" | "reversal";
+                    leg_id: string;
+                    level: number;
+                    purchase_id: string;
+                    reverses_id: number | null;
+                    source_name: string;
+                    /** @enum {string} */
+                    status: "credited" | "forfeited";
+                }[];
+                id?: string;
+                totals: {
+                    credited: string;
+                    forfeited: string;
+                    net: string;
+                    reversed: string;
+                };
+                /** @enum {string} */
+                type: "earnings";
+                user_id: string;
+            } | {
+                cursor: string;
+                id?: string;
+                notification: {
+                    amount: string | null;
+                    count: number;
+                    created_at: string;
+                    /** @enum {string|null} */
+                    currency: "INR" | null;
+                    data: {
+                        [key: string]: unknown;
+                    };
+                    /** @enum {string} */
+                    kind: "earned" | "reversed" | "referral_joined" | "limit_reached" | "status_changed";
+                    member_id: string | null;
+                    member_name: string | null;
+                    notification_id: number;
+                    read: boolean;
+                    read_at: string | null;
+                    title: string;
+                    updated_at: string;
+                };
+                /** @enum {string} */
+                type: "notification";
+                user_id: string;
+            })[];
+            /** @description Pass as ?before= for older events; null on the last page. */
+            next_before: string | null;
+            /**
+             * @description Open the stream with this last_event_id: the newest event listed, or "0-0".
+             * @example 757-19
+             */
+            resume_from: string;
+        };
         LiveTicket: {
             /** @example 2026-11-01T10:01:00.000Z */
             expires_at: string;
@@ -1447,6 +1687,20 @@ export interface components {
             expires_in: number;
             /** @description Pass as ?ticket= to GET /v1/live/earnings or /v1/live/all. */
             ticket: string;
+        };
+        /**
+         * @example {
+         *       "ids": [
+         *         41,
+         *         40
+         *       ]
+         *     }
+         */
+        MarkNotificationsRead: {
+            ids: number[];
+        } | {
+            /** @enum {boolean} */
+            all: true;
         };
         MyConsents: {
             consents: components["schemas"]["Consent"][];
@@ -1508,6 +1762,59 @@ export interface components {
             current_version: string | null;
             /** @description True when you have not accepted the notice in force. */
             needs_acceptance: boolean;
+        };
+        /**
+         * @example {
+         *       "notification_id": 41,
+         *       "kind": "earned",
+         *       "title": "₹225.00 from 3 purchases",
+         *       "amount": "225.00",
+         *       "currency": "INR",
+         *       "count": 3,
+         *       "member_id": null,
+         *       "member_name": null,
+         *       "data": {},
+         *       "read": false,
+         *       "read_at": null,
+         *       "created_at": "2026-12-01T10:00:02.114+00:00",
+         *       "updated_at": "2026-12-01T10:00:41.870+00:00"
+         *     }
+         */
+        Notification: {
+            amount: string | null;
+            count: number;
+            created_at: string;
+            /** @enum {string|null} */
+            currency: "INR" | null;
+            data: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            kind: "earned" | "reversed" | "referral_joined" | "limit_reached" | "status_changed";
+            member_id: string | null;
+            member_name: string | null;
+            notification_id: number;
+            read: boolean;
+            read_at: string | null;
+            title: string;
+            updated_at: string;
+        };
+        NotificationPage: {
+            /** @description Pass as ?before= for the next (older) page; null on the last page. */
+            next_before: number | null;
+            /** @description Newest first. */
+            notifications: components["schemas"]["Notification"][];
+        };
+        NotificationPreferences: {
+            /** @description Whether the dashboard shows browser notifications (Notification API). */
+            browser: boolean;
+            /** @description The kinds you get (a kind left out is not written at all). */
+            kinds: ("earned" | "reversed" | "referral_joined" | "limit_reached" | "status_changed")[];
+            updated_at: string | null;
+        };
+        NotificationsRead: {
+            unread: number;
+            updated: number;
         };
         OperatorAccessLogPage: {
             items: {
@@ -1819,6 +2126,14 @@ export interface components {
              */
             user_id: string;
         };
+        ReferralTree: {
+            max_level: number;
+            /** @description Level by level, in joining order. */
+            nodes: components["schemas"]["TreeNode"][];
+            root: components["schemas"]["TreeRoot"];
+            /** @description True when the tree has more than 2000 members down to max_level. */
+            truncated: boolean;
+        };
         Refund: {
             /** @example 125.00 */
             amount: string;
@@ -1850,6 +2165,62 @@ export interface components {
             skipped?: string;
             warned?: number;
         };
+        /**
+         * @example {
+         *       "kinds": [
+         *         "earned",
+         *         "referral_joined"
+         *       ],
+         *       "browser": true
+         *     }
+         */
+        SetNotificationPreferences: {
+            browser?: boolean;
+            kinds?: ("earned" | "reversed" | "referral_joined" | "limit_reached" | "status_changed")[];
+        };
+        TreeNode: {
+            active: boolean;
+            direct_referrals: number;
+            /**
+             * @description What the root earned from this member's own purchases (net).
+             * @example 125.00
+             */
+            earned: string;
+            /**
+             * Format: uuid
+             * @description The root's direct referral whose subtree the member is in.
+             * @example 00000000-0000-4000-8000-000000000001
+             */
+            leg_id: string;
+            /** @description 1 = a direct referral of the root. */
+            level: number;
+            /** @example Chitra M. */
+            masked_name: string;
+            /**
+             * Format: uuid
+             * @example 00000000-0000-4000-8000-000000000001
+             */
+            referrer_id: string;
+            /**
+             * Format: uuid
+             * @example 00000000-0000-4000-8000-000000000001
+             */
+            user_id: string;
+        };
+        TreeRoot: {
+            direct_referrals: number;
+            /** @description Your own name; masked for the service. */
+            display_name: string | null;
+            /** @example 8 */
+            max_direct_referrals: number;
+            /** @enum {string} */
+            status: "active" | "inactive" | "suspended";
+            /**
+             * Format: uuid
+             * @example 00000000-0000-4000-8000-000000000001
+             */
+            user_id: string;
+        };
         Unhealthy: {
             error: {
                 /** @enum {string} */
@@ -1861,6 +2232,82 @@ export interface components {
                  */
                 reason: "unreachable" | "starting_up" | "shutting_down" | "timeout" | "not_migrated" | "error";
             };
+        };
+        UnreadCount: {
+            unread: number;
+        };
+        WebhookDeliveries: {
+            deliveries: components["schemas"]["WebhookDelivery"][];
+            next_before: number | null;
+        };
+        WebhookDelivery: {
+            attempt: number;
+            attempted_at: string;
+            delivery_id: number;
+            duration_ms: number;
+            error: string | null;
+            event_type: string;
+            message_id: number;
+            ok: boolean;
+            status_code: number | null;
+            /**
+             * @description The webhook-id header sent (the same on every retry).
+             * @example msg_42
+             */
+            webhook_id: string;
+        };
+        WebhookEndpoint: {
+            consecutive_failures: number;
+            created_at: string;
+            description: string | null;
+            /** @description Why it was disabled (after repeated failures). */
+            disabled_reason: string | null;
+            enabled: boolean;
+            endpoint_id: number;
+            event_types: string[];
+            /** @description Messages not delivered yet. */
+            pending: number;
+            updated_at: string;
+            url: string;
+        };
+        WebhookEndpointCreated: components["schemas"]["WebhookEndpoint"] & {
+            /**
+             * @description The signing secret (Standard Webhooks, "whsec_" + base64). Shown only now: keep it to verify signatures.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        /**
+         * @example {
+         *       "url": "https://example.com/hooks/eightfold",
+         *       "event_types": [
+         *         "earning.credited",
+         *         "earning.reversed"
+         *       ]
+         *     }
+         */
+        WebhookEndpointInput: {
+            description?: string;
+            /**
+             * @example [
+             *       "earning.credited",
+             *       "referral.joined"
+             *     ]
+             */
+            event_types: string[];
+            /** @description Optional: "whsec_" + base64 of at least 24 random bytes. Generated when left out. */
+            secret?: string;
+            /** @description http(s); at most 2,000 characters; no loopback, link-local, private or metadata address. */
+            url: string;
+        };
+        WebhookEndpointPatch: {
+            description?: string | null;
+            /** @description true re-enables a disabled endpoint: its waiting messages go out in order. */
+            enabled?: boolean;
+            event_types?: string[];
+            /** @description Optional: "whsec_" + base64 of at least 24 random bytes. Generated when left out. */
+            secret?: string;
+            url?: string;
         };
     };
     responses: never;
@@ -1896,6 +2343,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Unhealthy"];
+                };
+            };
+        };
+    };
+    getDashboardTree: {
+        parameters: {
+            query?: {
+                /** @description How many levels down, 1 to 12. */
+                max_level?: number;
+                /** @description Service only, and required there: why the operator reads this person's data, one of GET /v1/operator/privacy/purposes (support, dispute, payout, fraud_review, audit, legal_obligation, data_request). The read is written to the access log. */
+                purpose?: string;
+                /** @description Service: whose tree. A user may name only themselves. */
+                user_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tree */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralTree"];
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2433,7 +2943,7 @@ export interface operations {
     getLiveAll: {
         parameters: {
             query?: {
-                /** @description Resume after this event id ("<xid>-<earning_id>"); "0-0" replays everything. The Last-Event-ID header wins. */
+                /** @description Resume after this event id ("<xid>-<event_id>"); "0-0" replays everything. The Last-Event-ID header wins. */
                 last_event_id?: string;
                 /** @description A ticket from POST /v1/live/ticket, for EventSource (which cannot send headers). Valid 60 s. */
                 ticket?: string;
@@ -2444,7 +2954,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream: `event: earning` with `id: <xid>-<earning_id>` and JSON data; `: heartbeat` comments every 15 s; `event: expired` when the token expires. */
+            /** @description text/event-stream: `event: earnings` and `event: notification` (the live event of functions/live/event.ts, as the database stored it) with `id: <xid>-<event_id>`; first `event: position`; `: heartbeat` comments every 15 s; `event: expired` when the token expires. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2503,7 +3013,7 @@ export interface operations {
     getLiveEarnings: {
         parameters: {
             query?: {
-                /** @description Resume after this event id ("<xid>-<earning_id>"); "0-0" replays everything. The Last-Event-ID header wins. */
+                /** @description Resume after this event id ("<xid>-<event_id>"); "0-0" replays everything. The Last-Event-ID header wins. */
                 last_event_id?: string;
                 /** @description Service only, and required there: why the operator reads this person's data, one of GET /v1/operator/privacy/purposes (support, dispute, payout, fraud_review, audit, legal_obligation, data_request). The read is written to the access log. */
                 purpose?: string;
@@ -2518,7 +3028,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream: `event: earning` with `id: <xid>-<earning_id>` and JSON data; `: heartbeat` comments every 15 s; `event: expired` when the token expires. */
+            /** @description text/event-stream: `event: earnings` and `event: notification` (the live event of functions/live/event.ts, as the database stored it) with `id: <xid>-<event_id>`; first `event: position`; `: heartbeat` comments every 15 s; `event: expired` when the token expires. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2565,6 +3075,58 @@ export interface operations {
             };
             /** @description Database unavailable (database_unavailable), with Retry-After */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLiveHistory: {
+        parameters: {
+            query?: {
+                /** @description Only events before this cursor ("<xid>-<event_id>"). */
+                before?: string;
+                /** @description Page size, 1..200 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveHistory"];
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3134,6 +3696,247 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNotifications: {
+        parameters: {
+            query?: {
+                /** @description Only notifications older than this id. */
+                before?: number;
+                /** @description Page size, 1..200 (default 50). */
+                limit?: number;
+                /** @description true: only unread ones. */
+                unread?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNotificationsPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putNotificationsPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetNotificationPreferences"];
+            };
+        };
+        responses: {
+            /** @description The preferences now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkNotificationsRead"];
+            };
+        };
+        responses: {
+            /** @description How many changed, and the unread count after */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsRead"];
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNotificationsUnreadCount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
                 };
             };
             /** @description No or invalid credential (not_authenticated, invalid_token) */
@@ -4726,6 +5529,336 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOperatorWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every endpoint (secrets are not shown) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        endpoints: components["schemas"]["WebhookEndpoint"][];
+                    };
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postOperatorWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointInput"];
+            };
+        };
+        responses: {
+            /** @description Registered (the secret is shown only now) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOperatorWebhooksById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteOperatorWebhooksById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchOperatorWebhooksById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointPatch"];
+            };
+        };
+        responses: {
+            /** @description The endpoint now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Malformed input (validation_failed names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credential (not_authenticated, invalid_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (forbidden, service_only, user_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOperatorWebhooksByIdDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only attempts older than this delivery_id. */
+                before?: number;
+                /** @description Page size, 1..500 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveries"];
                 };
             };
             /** @description Malformed input (validation_failed names the field) */

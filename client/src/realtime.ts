@@ -1,13 +1,15 @@
-// Live earnings over Supabase Realtime, for apps using supabase-js.
+// Live events over Supabase Realtime, for apps using supabase-js.
 //
-// The database broadcasts each ledger row to the private channel `earnings:<user id>`
-// (event `earning`) in the transaction that writes it
-// (supabase/migrations/20261125003000_live_earnings_publish.sql), and only that user may
-// join the channel (20261125003100_realtime_earnings_topic_policy.sql).
+// The database writes each live event once at commit (eightfold.live_events: one
+// `earnings` event per beneficiary per transaction, and `notification` events) and
+// broadcasts that payload to the private channel `earnings:<user id>`, the event name
+// being its type (supabase/migrations/20261202100100_live_events_once_per_beneficiary.sql);
+// only that user may join the channel (20261125003100_realtime_earnings_topic_policy.sql).
+// The schema is the one event module, functions/live/event.ts.
 //
-//   const sub = await subscribeToEarnings(supabase, session.user.id, (e) => {
-//     showToast(`+${e.amount} from ${e.source_name}`);
-//     setTotals(e.totals);
+//   const sub = await subscribeToEarnings(supabase, session.user.id, (ev) => {
+//     if (ev.type === 'earnings') { setTotals(ev.totals); for (const e of ev.earnings) list.add(e); }
+//     else showToast(ev.notification.title);
 //   });
 //   ... await sub.unsubscribe();
 //
@@ -15,34 +17,18 @@
 // on `SUBSCRIBED` after a reconnect, reload from `my_earnings`, or use the SSE feed
 // (client/src/live.ts), which resumes with nothing lost. See docs/realtime.md.
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
+import { LIVE_EVENT_TYPES, liveTopic, parseLiveEvent, type LiveEvent, type Totals } from '../../functions/live/event.ts';
 
-import type { LiveEarning } from './earning.ts';
+export type { LiveEvent };
 
-export const EARNING_EVENT = 'earning';
+/** The Realtime event names: the payload's `type` (earnings, notification). */
+export const EVENT_NAMES = LIVE_EVENT_TYPES;
 
-export function earningsTopic(userId: string): string {
-  return `earnings:${userId}`;
-}
+/** The private topic of a user's live events. */
+export const earningsTopic = liveTopic;
 
-/** The beneficiary's totals after this row, as exact decimal strings (Rs). */
-export interface EarningTotals {
-  /** Commissions credited. */
-  credited: string;
-  /** Credited commissions taken back by refunds (a positive amount). */
-  reversed: string;
-  /** Net of what was forfeited (the beneficiary was not active). */
-  forfeited: string;
-  /** credited - reversed: what the user has earned. */
-  net: string;
-}
-
-/** One ledger row, exactly as the database broadcasts it. */
-export interface EarningBroadcast extends Omit<LiveEarning, 'beneficiary_id'> {
-  /** The Realtime message id (realtime.messages.id). */
-  id: string;
-  /** The beneficiary's totals after this row. */
-  totals: EarningTotals;
-}
+/** @deprecated the totals of an earnings event: use Totals from functions/live/event.ts. */
+export type EarningTotals = Totals;
 
 /** A broadcast message as supabase-js hands it to `.on('broadcast', ...)` callbacks. */
 export interface BroadcastMessage {
@@ -52,53 +38,27 @@ export interface BroadcastMessage {
   payload: unknown;
 }
 
-const MONEY = /^-?\d+\.\d{2}$/;
-const isStr = (v: unknown): v is string => typeof v === 'string';
-
-/** Checks a payload against the shape the database writes; null when it is not one. */
-export function parseEarning(payload: unknown): EarningBroadcast | null {
-  if (!payload || typeof payload !== 'object') return null;
-  const p = payload as Record<string, unknown>;
-  const t = p.totals as Record<string, unknown> | undefined;
-  const ok =
-    isStr(p.id) &&
-    typeof p.earning_id === 'number' &&
-    (p.kind === 'commission' || p.kind === 'reversal') &&
-    (p.status === 'credited' || p.status === 'forfeited') &&
-    isStr(p.amount) &&
-    MONEY.test(p.amount) &&
-    p.currency === 'INR' &&
-    typeof p.level === 'number' &&
-    isStr(p.leg_id) &&
-    isStr(p.purchase_id) &&
-    (p.reverses_id === null || typeof p.reverses_id === 'number') &&
-    isStr(p.source_name) &&
-    isStr(p.created_at) &&
-    !!t &&
-    [t.credited, t.reversed, t.forfeited, t.net].every((v) => isStr(v) && MONEY.test(v));
-  return ok ? (p as unknown as EarningBroadcast) : null;
-}
-
 /**
- * The channel callback: validates each message, hands typed earnings to onEarning once
- * each (a replayed or repeated message is skipped by earning_id), and ignores the rest.
+ * The channel callback: validates each message with the event module's schema, hands
+ * each event to onEvent once (a replayed or repeated message is skipped by its cursor),
+ * and reports the rest to onInvalid.
  */
-export function earningHandler(
-  onEarning: (earning: EarningBroadcast, message: BroadcastMessage) => void,
+export function liveEventHandler(
+  onEvent: (event: LiveEvent, message: BroadcastMessage) => void,
   { onInvalid }: { onInvalid?: (message: BroadcastMessage) => void } = {},
 ): (message: BroadcastMessage) => void {
-  const seen = new Set<number>();
+  const seen = new Set<string>();
   return (message) => {
-    if (message.event !== EARNING_EVENT) return;
-    const earning = parseEarning(message.payload);
-    if (!earning) {
+    if (!(EVENT_NAMES as readonly string[]).includes(message.event)) return;
+    const event = parseLiveEvent(message.payload);
+    if (!event || event.type !== message.event) {
       onInvalid?.(message);
       return;
     }
-    if (seen.has(earning.earning_id)) return;
-    seen.add(earning.earning_id);
+    if (seen.has(event.cursor)) return;
+    seen.add(event.cursor);
     if (seen.size > 10_000) seen.delete(seen.values().next().value!);
-    onEarning(earning, message);
+    onEvent(event, message);
   };
 }
 
@@ -116,15 +76,17 @@ export interface SubscribeOptions {
 }
 
 /**
- * Subscribes to the signed-in user's earnings. `userId` must be the user of the session
- * supabase-js holds: the database lets nobody else join the channel.
+ * Subscribes to the signed-in user's live events (earnings and notifications). `userId`
+ * must be the user of the session supabase-js holds: the database lets nobody else join
+ * the channel.
  */
 export async function subscribeToEarnings(
   supabase: SupabaseClient,
   userId: string,
-  onEarning: (earning: EarningBroadcast, message: BroadcastMessage) => void,
+  onEvent: (event: LiveEvent, message: BroadcastMessage) => void,
   options: SubscribeOptions = {},
 ): Promise<EarningsSubscription> {
+  const handle = liveEventHandler(onEvent, { onInvalid: options.onInvalid });
   // Private channels are authorized with the user's JWT (supabase-js >= 2.44).
   await supabase.realtime.setAuth();
   const channel = supabase
@@ -134,7 +96,8 @@ export async function subscribeToEarnings(
         ...(options.replaySince !== undefined ? { broadcast: { replay: { since: options.replaySince, limit: 25 } } } : {}),
       },
     })
-    .on('broadcast', { event: EARNING_EVENT }, earningHandler(onEarning, { onInvalid: options.onInvalid }) as never)
+    .on('broadcast', { event: 'earnings' }, handle as never)
+    .on('broadcast', { event: 'notification' }, handle as never)
     .subscribe((status, err) => options.onStatus?.(status as never, err));
   return {
     channel,

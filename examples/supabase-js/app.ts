@@ -51,15 +51,25 @@ export async function earningsSummary(supabase: Eightfold, range: { from?: strin
   return data;
 }
 
-/** One earning as the database broadcasts it (amounts as decimal strings). */
+/**
+ * One earning as the live feed carries it (amounts as decimal strings), with your totals
+ * after the event it came in. The database broadcasts one `earnings` event per transaction
+ * with its rows (docs/realtime.md; the full schema is functions/live/event.ts).
+ */
 export interface LiveEarning {
-  earning_id: string;
+  earning_id: number;
   kind: 'commission' | 'reversal';
   status: string;
   level: number;
   amount: string;
   source_name: string;
   totals: { credited: string; reversed: string; forfeited: string; net: string };
+}
+
+interface EarningsEvent {
+  type: 'earnings';
+  earnings: Omit<LiveEarning, 'totals'>[];
+  totals: LiveEarning['totals'];
 }
 
 /** Your private channel: only you may join it (Realtime authorization, migration 20261125003100). */
@@ -77,9 +87,10 @@ export function watchEarnings(
 ): RealtimeChannel {
   return supabase
     .channel(earningsTopic(userId), { config: { private: true } })
-    .on('broadcast', { event: 'earning' }, (message) => {
-      const e = message.payload as LiveEarning;
-      if (e && typeof e.amount === 'string') onEarning(e);
+    .on('broadcast', { event: 'earnings' }, (message) => {
+      const ev = message.payload as EarningsEvent;
+      if (!ev || !Array.isArray(ev.earnings)) return;
+      for (const e of ev.earnings) if (typeof e.amount === 'string') onEarning({ ...e, totals: ev.totals });
     })
     .subscribe((status) => onStatus(status));
 }

@@ -1,14 +1,19 @@
-// The live earnings hub of one Node process: one LISTEN connection, one reader of the
-// ledger, any number of SSE subscribers.
+// The live hub of one Node process: one LISTEN connection, one reader of the published
+// live events (eightfold.live_events), any number of SSE subscribers.
 //
-// The ledger is the source of truth; NOTIFY eightfold_earnings is only the wake-up. The
+// The database writes each event's payload once, at commit
+// (supabase/migrations/20261202100100_live_events_once_per_beneficiary.sql); the hub
+// forwards it as stored (`id: <cursor>`, `event: <type>`, `data: <payload>`) and never
+// rebuilds it. The schema is functions/live/event.ts.
+//
+// The table is the source of truth; NOTIFY eightfold_earnings is only the wake-up. The
 // database sends at most one per 100 ms window (eightfold.earnings_publish): so once woken,
 // the hub keeps reading every `lingerPollMs` while rows keep coming and for `lingerMs`
 // after the last wake-up or row, which picks up the commits whose NOTIFY was folded into
 // an earlier one. On a wake-up, a poll, or
 // while committed rows wait behind an older running transaction, the hub reads the rows
 // after its cursor whose transaction is older than every running one
-// (created_xid < pg_snapshot_xmin(pg_current_snapshot())), in (created_xid, earning_id)
+// (xid < pg_snapshot_xmin(pg_current_snapshot())), in (xid, event_id)
 // order, and hands each to the subscribers it belongs to. See cursor.ts for why.
 //
 // A subscriber that resumes (Last-Event-ID) is registered first (live rows are held for
@@ -24,25 +29,17 @@
 import type { Sql } from 'postgres';
 import { compareCursor, encodeCursor, START, type Cursor } from './cursor.ts';
 
-import type { LiveEarning } from '../../client/src/earning.ts';
-
-export type { LiveEarning };
+import type { LiveEventType } from './event.ts';
 
 export const CHANNEL = 'eightfold_earnings';
 
+/** One stored event: its cursor parts, whose it is, its type and its payload as stored (JSON text). */
 interface Row {
   xid: string;
-  earning_id: string;
-  beneficiary_id: string;
-  kind: LiveEarning['kind'];
-  status: LiveEarning['status'];
-  amount: string;
-  level: number;
-  leg_id: string;
-  purchase_id: string;
-  reverses_id: string | null;
-  source_name: string;
-  created_at: Date;
+  event_id: string;
+  user_id: string;
+  type: LiveEventType;
+  payload: string;
 }
 
 export interface HubOptions {
@@ -68,7 +65,7 @@ export interface HubOptions {
 }
 
 export interface SubscribeOptions {
-  /** The beneficiary whose rows this client gets; null = every row (operator). */
+  /** The user whose events this client gets; null = every earnings event (operator). */
   userId: string | null;
   /** Resume after this position; null = live from now. */
   after: Cursor | null;
@@ -99,22 +96,9 @@ const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(': heartbeat\n\n');
 const EXPIRED = encoder.encode('event: expired\ndata: {}\n\n');
 
-export function formatEvent(row: Row, withBeneficiary: boolean): string {
-  const data: LiveEarning = {
-    earning_id: Number(row.earning_id),
-    kind: row.kind,
-    status: row.status,
-    amount: row.amount,
-    currency: 'INR',
-    level: row.level,
-    leg_id: row.leg_id,
-    purchase_id: row.purchase_id,
-    reverses_id: row.reverses_id === null ? null : Number(row.reverses_id),
-    source_name: row.source_name,
-    created_at: row.created_at.toISOString(),
-  };
-  if (withBeneficiary) data.beneficiary_id = row.beneficiary_id;
-  return `id: ${row.xid}-${row.earning_id}\nevent: earning\ndata: ${JSON.stringify(data)}\n\n`;
+/** The SSE text of one stored event: the payload exactly as the database wrote it. */
+export function formatEvent(row: Row): string {
+  return `id: ${row.xid}-${row.event_id}\nevent: ${row.type}\ndata: ${row.payload}\n\n`;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -132,11 +116,10 @@ function concat(parts: Uint8Array[]): Uint8Array {
 interface Encoded {
   row: Row;
   key: Cursor;
-  user?: Uint8Array;
-  operator?: Uint8Array;
+  bytes?: Uint8Array;
 }
 
-const keyOf = (r: Row): Cursor => ({ xid: BigInt(r.xid), id: BigInt(r.earning_id) });
+const keyOf = (r: Row): Cursor => ({ xid: BigInt(r.xid), id: BigInt(r.event_id) });
 
 export class LiveHub {
   readonly #sql: Sql;
@@ -199,13 +182,13 @@ export class LiveHub {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    const [row] = await this.#sql<{ xid: string | null; earning_id: string | null }[]>`
-      select e.created_xid::text as xid, e.earning_id::text as earning_id
-      from eightfold.earnings e
-      where e.created_xid < pg_snapshot_xmin(pg_current_snapshot())
-      order by e.created_xid desc, e.earning_id desc
+    const [row] = await this.#sql<{ xid: string | null; event_id: string | null }[]>`
+      select l.xid::text as xid, l.event_id::text as event_id
+      from eightfold.live_events l
+      where l.xid < pg_snapshot_xmin(pg_current_snapshot())
+      order by l.xid desc, l.event_id desc
       limit 1`;
-    if (row?.xid && row.earning_id) this.#cursor = { xid: BigInt(row.xid), id: BigInt(row.earning_id) };
+    if (row?.xid && row.event_id) this.#cursor = { xid: BigInt(row.xid), id: BigInt(row.event_id) };
     const listener = await this.#sql.listen(
       CHANNEL,
       () => {
@@ -226,15 +209,17 @@ export class LiveHub {
     this.#pollTimer.unref();
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#heartbeatMs);
     this.#heartbeatTimer.unref();
-    // On plain PostgreSQL (the Supabase stand-in) no Realtime server drops broadcast
-    // messages older than 72 hours: do it here, hourly.
+    // Hourly: live events past their retention (eightfold.prune_live_events), and on plain
+    // PostgreSQL (the Supabase stand-in), where no Realtime server drops broadcast messages
+    // older than 72 hours, those too.
     const [standIn] = await this.#sql<{ present: boolean }[]>`
       select to_regprocedure('realtime.stand_in_prune()') is not null as present`;
-    if (standIn?.present) {
-      const prune = () => void this.#sql`select realtime.stand_in_prune()`.catch(() => undefined);
-      this.#pruneTimer = setInterval(prune, 3_600_000);
-      this.#pruneTimer.unref();
-    }
+    const prune = () => {
+      void this.#sql`select eightfold.prune_live_events()`.catch(() => undefined);
+      if (standIn?.present) void this.#sql`select realtime.stand_in_prune()`.catch(() => undefined);
+    };
+    this.#pruneTimer = setInterval(prune, 3_600_000);
+    this.#pruneTimer.unref();
     this.wake();
   }
 
@@ -315,24 +300,24 @@ export class LiveHub {
 
   async #pendingAboveHorizon(): Promise<boolean> {
     const [row] = await this.#sql<{ pending: boolean }[]>`
-      select exists (select 1 from eightfold.earnings e
-                     where e.created_xid >= pg_snapshot_xmin(pg_current_snapshot())) as pending`;
+      select exists (select 1 from eightfold.live_events l
+                     where l.xid >= pg_snapshot_xmin(pg_current_snapshot())) as pending`;
     return row!.pending;
   }
 
-  /** Rows after `after` below the horizon, of one beneficiary or all. */
+  /**
+   * Events after `after` below the horizon: of one user (`userId`), the operator's
+   * (earnings of everyone: `''`), or all of them (`null`, the live read).
+   */
   async #read(after: Cursor, userId: string | null): Promise<Row[]> {
     this.stats.reads++;
     return this.#sql<Row[]>`
-      select e.created_xid::text as xid, e.earning_id::text as earning_id, e.beneficiary_id, e.kind, e.status,
-             e.amount::text as amount, e.level, e.leg_id, e.purchase_id, e.reverses_id::text as reverses_id,
-             eightfold.mask_name(p.display_name) as source_name, e.created_at
-      from eightfold.earnings e
-      join eightfold.profiles p on p.user_id = e.source_id
-      where (e.created_xid, e.earning_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
-        and e.created_xid < pg_snapshot_xmin(pg_current_snapshot())
-        ${userId ? this.#sql`and e.beneficiary_id = ${userId}` : this.#sql``}
-      order by e.created_xid, e.earning_id
+      select l.xid::text as xid, l.event_id::text as event_id, l.user_id, l.type, l.payload::text as payload
+      from eightfold.live_events l
+      where (l.xid, l.event_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
+        and l.xid < pg_snapshot_xmin(pg_current_snapshot())
+        ${userId ? this.#sql`and l.user_id = ${userId}` : userId === '' ? this.#sql`and l.type = 'earnings'` : this.#sql``}
+      order by l.xid, l.event_id
       limit ${this.#batch}`;
   }
 
@@ -345,7 +330,8 @@ export class LiveHub {
     const operators = this.#byUser.get('');
     for (const row of rows) {
       const encoded: Encoded = { row, key: keyOf(row) };
-      for (const group of [this.#byUser.get(row.beneficiary_id), operators]) {
+      // The operator's stream carries the earnings of everyone, not users' notifications.
+      for (const group of [this.#byUser.get(row.user_id), row.type === 'earnings' ? operators : undefined]) {
         if (!group) continue;
         for (const s of group) {
           if (s.held) {
@@ -374,12 +360,8 @@ export class LiveHub {
     if (compareCursor(enc.key, s.last) <= 0) return undefined;
     s.last = enc.key;
     this.stats.delivered++;
-    if (s.userId === null) {
-      enc.operator ??= encoder.encode(formatEvent(enc.row, true));
-      return enc.operator;
-    }
-    enc.user ??= encoder.encode(formatEvent(enc.row, false));
-    return enc.user;
+    enc.bytes ??= encoder.encode(formatEvent(enc.row));
+    return enc.bytes;
   }
 
   #enqueue(s: Subscriber, chunk: string | Uint8Array): void {
@@ -502,7 +484,7 @@ export class LiveHub {
       // client resuming far back is paced by its own socket, not dropped as slow.
       for (;;) {
         s.overflowed = false;
-        const rows = await this.#read(s.last, s.userId);
+        const rows = await this.#read(s.last, s.userId ?? '');
         if (s.closed) return;
         const parts = rows.map((r) => this.#take(s, r)).filter((b): b is Uint8Array => b !== undefined);
         if (parts.length > 0) this.#enqueue(s, concat(parts));

@@ -58,6 +58,9 @@ const schema = z
     // The dashboard's demo traffic (functions/node/traffic.ts, docs/dashboard.md): 1 starts
     // a purchase about every second among the demo users. Local auth mode only; off by default.
     EIGHTFOLD_DEMO_TRAFFIC: z.enum(['0', '1']).default('0'),
+    // Outbound webhooks (functions/node/webhooks.ts, docs/notifications.md): 0 stops this
+    // process's delivery worker.
+    EIGHTFOLD_WEBHOOKS_WORKER: z.enum(['0', '1']).default('1'),
   })
   .refine((c) => c.EIGHTFOLD_HEADERS_TIMEOUT_MS <= c.EIGHTFOLD_REQUEST_TIMEOUT_MS, {
     path: ['EIGHTFOLD_REQUEST_TIMEOUT_MS'],

@@ -26,6 +26,7 @@ import { loadTimeZones } from '../timezones.ts';
 import { swaggerUiAssets } from './docs-assets.ts';
 import { assertLocalBind, loadLocalSecrets } from './local-mode.ts';
 import { startRetentionWorker } from './retention.ts';
+import { startWebhookWorker, type WebhookWorkerOptions } from './webhooks.ts';
 
 export interface LocalAuth {
   jwtSecret: string;
@@ -124,6 +125,7 @@ export async function startApiServer(
     limits = DEFAULT_LIMITS,
     retention = {},
     maxHeaderBytes = 16 * 1024,
+    webhooks = {},
   }: {
     port: number;
     host: string;
@@ -134,6 +136,8 @@ export async function startApiServer(
     retention?: false | Parameters<typeof startRetentionWorker>[1];
     /** Largest request head (request line and headers); larger answers 431 (EIGHTFOLD_MAX_HEADER_BYTES). */
     maxHeaderBytes?: number;
+    /** The outbound webhook worker (functions/node/webhooks.ts); false: none in this process. */
+    webhooks?: false | WebhookWorkerOptions;
   },
 ): Promise<RunningServer> {
   // The live earnings feed (functions/live/hub.ts, docs/realtime.md): one hub per process.
@@ -144,6 +148,15 @@ export async function startApiServer(
   const clientIp = (c: Parameters<NonNullable<AppDeps['clientIp']>>[0]) => getConnInfo(c).remote.address;
   // The retention job, hourly, unless pg_cron schedules it (docs/privacy.md#retention).
   const worker = retention === false ? undefined : startRetentionWorker(deps.sql, { log: (m) => console.log(m), ...retention });
+  // Outbound webhooks: the outbox is in the database; this process delivers it.
+  const hooks =
+    webhooks === false
+      ? undefined
+      : startWebhookWorker(deps.sql, {
+          log: (m) => console.log(m),
+          allowLoopback: deps.config.webhooksAllowLoopback ?? false,
+          ...webhooks,
+        });
   // Node also serves Swagger UI's files for /docs (the Edge Function does not).
   const app = createApp({
     docsAssets: swaggerUiAssets(),
@@ -164,6 +177,7 @@ export async function startApiServer(
             port: info.port,
             close: async () => {
               await worker?.stop();
+              await hooks?.stop();
               await ownHub?.stop(); // ends the SSE streams, which would hold server.close()
               await new Promise<void>((r) => server.close(() => r()));
             },
@@ -175,10 +189,12 @@ export async function startApiServer(
       server.on('error', (err: NodeJS.ErrnoException) => {
         void ownHub?.stop();
         void worker?.stop();
+        void hooks?.stop();
         reject(err.code === 'EADDRINUSE' ? new Error(`Port ${port} is taken: set PORT to another one (e.g. PORT=8788 npm start).`) : err);
       });
     } catch (err) {
       void worker?.stop();
+      void hooks?.stop();
       reject(err);
     }
   });

@@ -103,6 +103,7 @@ const server = await startApiServer(api.deps, {
   routes: extras.routes,
   limits: limitsOf(config),
   maxHeaderBytes: config.EIGHTFOLD_MAX_HEADER_BYTES,
+  webhooks: config.EIGHTFOLD_WEBHOOKS_WORKER === '1' ? {} : false,
 }).catch(async (err: Error) => {
   console.error(err.message);
   await sql.end({ timeout: 5 });

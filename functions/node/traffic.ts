@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { DEMO_USERS } from './demo.ts';
-import { dashboardApiRoutes, dashboardRoutes } from '../../client/dashboard/serve.ts';
+import { dashboardPageRoutes } from './dashboard.ts';
 import { ApiError } from '../errors.ts';
 
 export interface TrafficStatus {
@@ -107,7 +107,7 @@ export function dashboardExtras(
   sql: Sql,
   { mode, trafficOn = false, log = (_: string) => {} }: { mode: 'local' | 'supabase'; trafficOn?: boolean; log?: (m: string) => void },
 ): { routes: Hono<any>[]; traffic?: DemoTraffic } {
-  const routes: Hono<any>[] = [dashboardRoutes(), dashboardApiRoutes()];
+  const routes: Hono<any>[] = [dashboardPageRoutes()];
   if (mode !== 'local') {
     if (trafficOn) log('EIGHTFOLD_DEMO_TRAFFIC is ignored: demo traffic runs only in local auth mode.');
     return { routes };

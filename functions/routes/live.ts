@@ -1,6 +1,8 @@
 // POST /v1/live/ticket   a 60-second ticket for the streams below (Authorization header)
-// GET /v1/live/earnings  the caller's own earnings as Server-Sent Events
-// GET /v1/live/all       every earning (the operator's stream; service key or service_role);
+// GET /v1/live/history   the caller's recent live events, newest first (keyset-paged), and
+//                        the cursor to open the stream from so that nothing falls between
+// GET /v1/live/earnings  the caller's own live events (earnings, notification) as Server-Sent Events
+// GET /v1/live/all       every user's earnings events (the operator's stream; service key or service_role);
 //                        also at /v1/live/operator/earnings (the dashboard's path)
 //
 // The credential comes as `Authorization: Bearer <token>` (or the apikey header), or,
@@ -16,13 +18,14 @@
 // use the Realtime channel `earnings:<user id>` instead.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { requireCaller, runAs, verifyCaller, type AppDeps, type AppEnv } from '../context.ts';
+import { asCaller, requireCaller, requireUser, runAs, verifyCaller, type AppDeps, type AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { Caller } from '../auth.ts';
 import type { LiveHub } from '../live/hub.ts';
 import { parseCursor } from '../live/cursor.ts';
+import { LiveEventSchema, type LiveEvent } from '../live/event.ts';
 import { TICKET_SECONDS, TicketSigner } from '../live/ticket.ts';
-import { bearerSecurity, errorResponses, router, Uuid } from './common.ts';
+import { bearerSecurity, errorResponses, Limit, router, Uuid } from './common.ts';
 import { PurposeParam } from './purpose.ts';
 
 declare module '../context.ts' {
@@ -47,7 +50,7 @@ const StreamQuery = z.object({
     .optional()
     .openapi({ description: 'A ticket from POST /v1/live/ticket, for EventSource (which cannot send headers). Valid 60 s.' }),
   last_event_id: z.string().optional().openapi({
-    description: 'Resume after this event id ("<xid>-<earning_id>"); "0-0" replays everything. The Last-Event-ID header wins.',
+    description: 'Resume after this event id ("<xid>-<event_id>"); "0-0" replays everything. The Last-Event-ID header wins.',
     example: '0-0',
   }),
 });
@@ -104,7 +107,7 @@ function hubOf(c: Context<AppEnv>): LiveHub {
 function stream(c: Context<AppEnv>, hub: LiveHub, userId: string | null, caller: Caller): Response {
   const raw = c.req.header('last-event-id') ?? c.req.query('last_event_id');
   const after = parseCursor(raw);
-  if (raw && !after) throw new ApiError('validation_failed', 'Last-Event-ID must look like "<xid>-<earning_id>".', 'last_event_id');
+  if (raw && !after) throw new ApiError('validation_failed', 'Last-Event-ID must look like "<xid>-<event_id>".', 'last_event_id');
   const exp = typeof caller.claims.exp === 'number' ? caller.claims.exp * 1000 : undefined;
   const onClose = c.var.guard?.openStream(caller);
   try {
@@ -119,7 +122,7 @@ function stream(c: Context<AppEnv>, hub: LiveHub, userId: string | null, caller:
 const sseResponse = {
   200: {
     description:
-      'text/event-stream: `event: earning` with `id: <xid>-<earning_id>` and JSON data; `: heartbeat` comments every 15 s; `event: expired` when the token expires.',
+      'text/event-stream: `event: earnings` and `event: notification` (the live event of functions/live/event.ts, as the database stored it) with `id: <xid>-<event_id>`; first `event: position`; `: heartbeat` comments every 15 s; `event: expired` when the token expires.',
     content: { 'text/event-stream': { schema: z.string() } },
   },
 };
@@ -195,6 +198,71 @@ export function liveRoutes() {
         userId = caller.userId;
       }
       return stream(c, hub, userId, caller) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/history',
+      summary: 'My recent live events, newest first (keyset-paged), and where to open the stream',
+      description:
+        'The same events the stream sends (earnings and notification), as stored. Page with ?before=<next_before>. Open GET /v1/live/earnings with last_event_id=<resume_from> (from the first page) and nothing committed in between is missed or doubled. Only events below the horizon of running transactions are listed, as on the stream.',
+      tags: ['live'],
+      security: bearerSecurity,
+      middleware: [requireUser] as const,
+      request: {
+        query: z.object({
+          before: z.string().optional().openapi({ description: 'Only events before this cursor ("<xid>-<event_id>").' }),
+          limit: Limit(200, 50),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'A page of events',
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  events: z.array(LiveEventSchema).openapi({ description: 'Newest first.' }),
+                  next_before: z.string().nullable().openapi({ description: 'Pass as ?before= for older events; null on the last page.' }),
+                  resume_from: z.string().openapi({
+                    description: 'Open the stream with this last_event_id: the newest event listed, or "0-0".',
+                    example: '757-19',
+                  }),
+                })
+                .openapi('LiveHistory'),
+            },
+          },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const before = q.before === undefined ? null : parseCursor(q.before);
+      if (q.before !== undefined && !before) throw new ApiError('validation_failed', 'before must look like "<xid>-<event_id>".', 'before');
+      const rows = await asCaller(
+        c,
+        (tx) => tx<{ payload: LiveEvent }[]>`
+          select l.payload from eightfold.live_events l
+          where l.user_id = ${c.var.caller.userId}
+            and l.xid < pg_snapshot_xmin(pg_current_snapshot())
+            ${before ? tx`and (l.xid, l.event_id) < (${before.xid.toString()}::xid8, ${before.id.toString()}::bigint)` : tx``}
+          order by l.xid desc, l.event_id desc
+          limit ${q.limit}`,
+        { readOnly: true },
+      );
+      const events = rows.map((r) => r.payload);
+      const last = events[events.length - 1];
+      return c.json(
+        {
+          events,
+          next_before: events.length === q.limit && last ? last.cursor : null,
+          resume_from: before ? q.before! : (events[0]?.cursor ?? '0-0'),
+        },
+        200,
+      );
     },
   );
 

@@ -10,6 +10,8 @@
 //           `npm start` runs, next to the SQL figure of the same repetition
 //   bulk    N purchases in one statement: eightfold.ingest_purchases against the raw
 //           row-trigger and statement-trigger inserts
+//   live    (only with --only live) commit -> SSE latency with 1,000 subscribers at 500
+//           earnings/s, and the cost of notifications + the webhook outbox (scripts/bench/live.ts)
 // It prints medians, ratios and the targets, and writes a JSON result file.
 //
 //   npm run bench                         # the full run (under 10 minutes here)
@@ -34,6 +36,7 @@ import { startEmbedded, freePort } from '../../functions/node/embedded.ts';
 import { migrate, ROOT } from '../../functions/node/migrate.ts';
 import { benchUserIdSql, buildProductTree, buildRawTree, randomTree } from './tree.ts';
 import { runScale } from './scale.ts';
+import { liveSection } from './live.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -440,6 +443,10 @@ async function main() {
       if (ONLY.has('bulk')) await bulkRuns(sql, rep);
     }
     if (ONLY.has('breakdown')) await breakdown(url);
+    if (ONLY.has('live')) {
+      const single = async (conns: number) => (await singleLoad(url, sql, SINGLE_SQL.product, conns)).tps;
+      await liveSection({ url, sql, quick, reps: REPS, seconds: SECONDS, log, load, record, single });
+    }
     const [size] = await sql`select pg_size_pretty(pg_database_size(current_database())) as s,
       (select count(*) from eightfold.purchases) as purchases, (select count(*) from eightfold.earnings) as earnings`;
     const [rec] = await sql`select count(*) as n from eightfold.reconcile()`;
@@ -477,6 +484,13 @@ async function main() {
         higher: false,
       },
       { measure: 'growth: last 10% / first 10%', value: med('growth: last 10% / first 10%'), target: 0.9, higher: true },
+      { measure: 'live: commit -> SSE p99 (ms)', value: med('live: commit -> SSE p99'), target: 50, higher: false },
+      {
+        measure: 'cost of notifications + webhook outbox',
+        value: med('notify: cost of notifications + webhook outbox'),
+        target: 0.1,
+        higher: false,
+      },
     ];
     log('\nMedians:');
     for (const [name, r] of Object.entries(results)) {

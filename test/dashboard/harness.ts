@@ -38,26 +38,30 @@ export interface Stack {
   traffic?: DemoTraffic;
   jwtSecret: string;
   serviceKey: string;
-  stop: () => Promise<void>;
+  dir: string;
+  /** keep: leave the data dir, for a restart. */
+  stop: (options?: { keep?: boolean }) => Promise<void>;
 }
 
 /** Seeds the demo program and starts the API (with its live hub) and the dashboard, as `npm start` does. */
-export async function startStack(sql: Sql): Promise<Stack> {
+export async function startStack(sql: Sql, { port = 0, dir: reuse }: { port?: number; dir?: string } = {}): Promise<Stack> {
   await seedDemo(sql);
-  const dir = mkdtempSync(path.join(tmpdir(), 'ef-dash-'));
+  // dir: another stack's data dir, to restart "the same server" (its local secrets, so tokens and tickets stay valid).
+  const dir = reuse ?? mkdtempSync(path.join(tmpdir(), 'ef-dash-'));
   const config = loadConfig({ EIGHTFOLD_DATA_DIR: path.join(dir, 'pg'), EIGHTFOLD_AUTH_MODE: 'local', PORT: '0' });
   const api = apiDeps(sql, config, { embedded: true });
   const extras = dashboardExtras(sql, { mode: api.mode });
-  const server = await startApiServer(api.deps, { port: 0, host: '127.0.0.1', routes: extras.routes });
+  const server = await startApiServer(api.deps, { port, host: '127.0.0.1', routes: extras.routes });
   return {
     server,
     traffic: extras.traffic,
     jwtSecret: api.local!.jwtSecret,
     serviceKey: api.local!.serviceKey,
-    stop: async () => {
+    dir,
+    stop: async ({ keep = false } = {}) => {
       extras.traffic?.stop();
       await server.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

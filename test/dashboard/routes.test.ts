@@ -20,28 +20,65 @@ const get = (path: string, token?: string) =>
 const userToken = (n: number) => signAccessToken(stack.jwtSecret, { userId: demoId(n) });
 
 describe('serving the page', () => {
-  it('serves the page at / and ECharts from node_modules, with a strict CSP', async () => {
+  it('serves the built page at / and its bundle, with a strict CSP', async () => {
     const page = await get('/');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
-    expect(await page.text()).toContain('/dashboard/vendor/echarts.min.js');
-    const echarts = await get('/dashboard/vendor/echarts.min.js');
-    expect(echarts.status).toBe(200);
-    expect((await echarts.text()).length).toBeGreaterThan(500_000);
-    expect((await get('/dashboard/app.js')).headers.get('content-type')).toContain('text/javascript');
+    const html = await page.text();
+    expect(html).toContain('src="dashboard/main.js"');
+    expect(html).toContain('src="dashboard/config.js"');
+    const main = await get('/dashboard/main.js');
+    expect(main.status).toBe(200);
+    expect(main.headers.get('content-type')).toContain('text/javascript');
+    // Node mode: the config names no Supabase project.
+    expect(await (await get('/dashboard/config.js')).text()).toContain('window.EIGHTFOLD_DASHBOARD = {}');
   });
 
-  it('serves nothing but the page files', async () => {
+  it('serves nothing but the built files', async () => {
     for (const p of [
       '/dashboard/serve.ts',
       '/dashboard/api.d.ts',
+      '/dashboard/app.js',
+      '/dashboard/echarts.js',
       '/dashboard/..%2Fserve.ts',
       '/dashboard/%2e%2e/app.js',
-      '/dashboard/vendor/x.js',
+      '/dashboard/vendor/echarts.min.js',
+      '/dashboard/chunks/x.js',
     ]) {
       expect([p, (await get(p)).status]).toEqual([p, 404]);
     }
+  });
+
+  it('sends brotli or gzip as accepted, with an ETag per encoding, and 304 when the browser has it', async () => {
+    const fetchAs = (path: string, headers: Record<string, string>) => fetch(stack.server.url + path, { headers });
+    const plain = await fetchAs('/dashboard/main.js', { 'accept-encoding': 'identity' });
+    const body = Buffer.from(await plain.arrayBuffer());
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(Number(plain.headers.get('content-length'))).toBe(body.length);
+    // Node's fetch decodes br and gzip itself: the bytes must be the same file.
+    for (const encoding of ['br', 'gzip']) {
+      const res = await fetchAs('/dashboard/main.js', { 'accept-encoding': `${encoding}, identity;q=0.5` });
+      expect([encoding, res.headers.get('content-encoding')]).toEqual([encoding, encoding]);
+      expect(res.headers.get('vary')).toBe('Accept-Encoding');
+      expect(Number(res.headers.get('content-length'))).toBeLessThan(body.length / 2);
+      expect(Buffer.from(await res.arrayBuffer()).equals(body)).toBe(true);
+    }
+    expect((await fetchAs('/dashboard/main.js', { 'accept-encoding': 'gzip, br;q=0' })).headers.get('content-encoding')).toBe('gzip');
+    const etags = new Set<string>();
+    for (const encoding of ['br', 'gzip', 'identity']) {
+      const first = await fetchAs('/', { 'accept-encoding': encoding });
+      const etag = first.headers.get('etag')!;
+      expect(etag).toMatch(/^"[\w-]+"$/);
+      etags.add(etag);
+      const again = await fetchAs('/', { 'accept-encoding': encoding, 'if-none-match': etag });
+      expect([encoding, again.status]).toEqual([encoding, 304]);
+      expect(await again.text()).toBe('');
+      expect(again.headers.get('etag')).toBe(etag);
+      // Another version of the file is sent in full.
+      expect((await fetchAs('/', { 'accept-encoding': encoding, 'if-none-match': '"stale"' })).status).toBe(200);
+    }
+    expect(etags.size).toBe(3);
   });
 });
 
@@ -152,6 +189,6 @@ describe('demo traffic', () => {
   it('does not exist outside local mode', () => {
     const extras = dashboardExtras(db.sql, { mode: 'supabase' });
     expect(extras.traffic).toBeUndefined();
-    expect(extras.routes).toHaveLength(2); // the page and the tree route only
+    expect(extras.routes).toHaveLength(1); // the page only (the tree route is in the API: functions/routes/dashboard.ts)
   });
 });

@@ -3,7 +3,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { toPaise, fromPaise, sum, inr, normal } from '../../client/dashboard/money.js';
-import { toReport, toTree, addDays, normalEvent } from '../../client/dashboard/api.js';
+import { toReport, toTree, addDays } from '../../client/dashboard/api.js';
+import { feedItem } from '../../client/dashboard/live.js';
 
 describe('money in the dashboard', () => {
   it('round-trips decimal strings through integer paise', () => {
@@ -80,21 +81,17 @@ describe('the report view model', () => {
     expect(t.children[1]!.active).toBe(false);
   });
 
-  it('turns a live event into a feed item with an exact amount', () => {
-    const e = normalEvent(
-      {
-        earning_id: 42,
-        kind: 'commission',
-        status: 'credited',
-        amount: '20',
-        level: 2,
-        source_name: 'Jai S.',
-        created_at: '2026-11-25T08:00:00Z',
-      },
-      '1-42',
-    );
+  it('turns a ledger row into a feed item with an exact amount', () => {
+    const e = feedItem({
+      earning_id: 42,
+      kind: 'commission',
+      status: 'credited',
+      amount: '20',
+      level: 2,
+      source_name: 'Jai S.',
+      created_at: '2026-11-25T08:00:00Z',
+    });
     expect(e).toMatchObject({ earning_id: '42', amount: '20.00', level: 2, source_name: 'Jai S.' });
-    expect(normalEvent({ heartbeat: true }, '')).toBeNull();
   });
 
   it('adds calendar days without time zones', () => {

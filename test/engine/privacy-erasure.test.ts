@@ -275,9 +275,15 @@ describe('erasure leaves no trace of the person', () => {
     const [e] = await db.sql`select count(*)::int as n from eightfold.earnings where source_id = ${id} or beneficiary_id = ${id}`;
     expect(e!.n).toBe(3); // the upline's commission and reversal from their purchase, their commission from below
     // The upline's live payloads about that purchase (commission, reversal) now say "Member".
-    const payloads =
-      await db.sql`select payload ->> 'source_name' as s from realtime.messages where payload ->> 'purchase_id' = ${purchase}`;
-    expect(payloads.map((x) => x.s)).toEqual(['Member', 'Member']);
+    // (Both the stored live events and their Realtime copies.)
+    for (const table of ['eightfold.live_events', 'realtime.messages']) {
+      const payloads = await db.sql.unsafe(
+        `select x ->> 'source_name' as s from ${table} t, jsonb_array_elements(t.payload -> 'earnings') x
+         where t.payload ->> 'type' = 'earnings' and x ->> 'purchase_id' = $1 order by (x ->> 'earning_id')::bigint`,
+        [purchase],
+      );
+      expect(payloads.map((x) => x.s)).toEqual(['Member', 'Member']);
+    }
     // The proof stays: the completed request, the closed consents, the access log.
     const [proof] =
       await db.sql`select (select count(*) from eightfold.erasure_requests where user_id = ${id} and completed_at is not null)::int as r,

@@ -91,7 +91,7 @@ beforeAll(async () => {
     token: () => signAccessToken(JWT_SECRET, { userId: referrer }),
     EventSource: FetchEventSource,
     reconnectMs: 200,
-    onEarning: (_e, id) => received.push(id),
+    onEarning: (e, id) => received.push(`${id}/${e.earning_id}`),
     onStatus: (st) => {
       events.push(`${Date.now() - t0} ${st} after ${received[received.length - 1] ?? '-'}`);
       if (st === 'open') opened = true;
@@ -206,13 +206,17 @@ describe('the server under database and process faults', () => {
   }, 90_000);
 
   it('4. the SSE subscriber got every ledger row of its user exactly once, through all of the above', async () => {
+    // Each ledger row as "<event cursor>/<earning_id>", in feed order.
     const ledger = async () =>
       (
         await admin<{ id: string }[]>`
-        select created_xid::text || '-' || earning_id::text as id from eightfold.earnings
-        where beneficiary_id = ${referrer} order by created_xid, earning_id`
+        select l.xid::text || '-' || l.event_id || '/' || (x.item ->> 'earning_id') as id
+        from eightfold.live_events l, jsonb_array_elements(l.payload -> 'earnings') with ordinality x (item, o)
+        where l.user_id = ${referrer} and l.type = 'earnings' order by l.xid, l.event_id, x.o`
       ).map((r) => r.id);
     const expected = await ledger();
+    const [rows] = await admin<{ n: number }[]>`select count(*)::int as n from eightfold.earnings where beneficiary_id = ${referrer}`;
+    expect(expected.length).toBe(rows!.n); // every ledger row is in an event
     await until(() => received.length >= expected.length, 20_000, 'the subscriber to catch up').catch((err: Error) => {
       const got = new Set(received);
       const missing = expected.filter((id) => !got.has(id));

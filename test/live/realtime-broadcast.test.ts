@@ -1,10 +1,12 @@
-// Supabase path: each ledger row is broadcast from the database to its beneficiary's
-// private topic `earnings:<user id>` in the writing transaction, and only that user may
-// join the topic (authorized the way Supabase Realtime does it).
+// Supabase path: the live events the database writes at commit (one `earnings` event per
+// beneficiary per transaction, `notification` events) are broadcast to the user's private
+// topic `earnings:<user id>` exactly as stored in eightfold.live_events, and only that
+// user may join the topic (authorized the way Supabase Realtime does it).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import postgres, { type Sql, type Notice } from 'postgres';
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase, join, buy, balances, sqlstate, type TestUser } from '../support/db.ts';
+import { parseCursor, parseLiveEvent, type LiveEarning, type Totals } from '../../functions/live/event.ts';
 
 const db = useTestDatabase();
 
@@ -25,12 +27,23 @@ interface Message {
   event: string;
   extension: string;
   private: boolean;
-  payload: Record<string, unknown> & { totals: Record<string, string> };
+  payload: Record<string, unknown> & { totals: Totals; earnings: LiveEarning[]; cursor: string };
 }
 
-async function messagesFor(user: TestUser): Promise<Message[]> {
-  return sql<Message[]>`select id, topic, event, extension, private, payload from realtime.messages
-                        where topic = ${`earnings:${user.id}`} order by (payload->>'earning_id')::bigint`;
+/** The user's messages of one event type (earnings by default; null: all), in cursor order. */
+async function messagesFor(user: TestUser, event: string | null = 'earnings'): Promise<Message[]> {
+  const all = await sql<Message[]>`select id, topic, event, extension, private, payload from realtime.messages
+                        where topic = ${`earnings:${user.id}`}`;
+  const rows = all.filter((m) => event === null || m.event === event);
+  const key = (m: Message) => parseCursor(m.payload.cursor)!;
+  return rows.sort((a, b) => (key(a).xid === key(b).xid ? Number(key(a).id - key(b).id) : key(a).xid < key(b).xid ? -1 : 1));
+}
+
+/** Every ledger row the user's earnings events carried, in order, with the totals of the event it came in. */
+async function rowsFor(user: TestUser): Promise<(LiveEarning & { totals: Totals; last: boolean })[]> {
+  return (await messagesFor(user)).flatMap((m) =>
+    m.payload.earnings.map((e, i) => ({ ...e, totals: m.payload.totals, last: i === m.payload.earnings.length - 1 })),
+  );
 }
 
 /** Supabase Realtime's private-join check (lib/realtime/tenants/authorization.ex). */
@@ -65,7 +78,7 @@ describe('broadcast of earnings from the database', () => {
     stranger = await join(sql, 'Stranger Danger', null);
   });
 
-  it('writes one private message per earning to each beneficiary topic, with the UI payload', async () => {
+  it('writes one private message per beneficiary to each topic: the stored event, plus the message id', async () => {
     notices.length = 0;
     const purchaseId = await buy(sql, buyer, '150000');
     const [p1] = await messagesFor(parent);
@@ -73,24 +86,40 @@ describe('broadcast of earnings from the database', () => {
     expect(p1).toBeDefined();
     expect(g1).toBeDefined();
     const [e1] = await sql`select earning_id, created_at from eightfold.earnings where purchase_id = ${purchaseId} and level = 1`;
-    expect(p1).toMatchObject({ topic: `earnings:${parent.id}`, event: 'earning', extension: 'broadcast', private: true });
+    expect(p1).toMatchObject({ topic: `earnings:${parent.id}`, event: 'earnings', extension: 'broadcast', private: true });
     expect(p1!.payload).toEqual({
+      type: 'earnings',
       id: p1!.id,
-      earning_id: Number(e1!.earning_id),
-      kind: 'commission',
-      status: 'credited',
-      amount: '7500.00',
-      currency: 'INR',
-      level: 1,
-      leg_id: buyer.id,
-      purchase_id: purchaseId,
-      reverses_id: null,
-      source_name: 'Chitra M.',
-      created_at: expect.any(String),
+      cursor: expect.stringMatching(/^\d+-\d+$/),
+      user_id: parent.id,
+      earnings: [
+        {
+          earning_id: Number(e1!.earning_id),
+          kind: 'commission',
+          status: 'credited',
+          amount: '7500.00',
+          currency: 'INR',
+          level: 1,
+          leg_id: buyer.id,
+          purchase_id: purchaseId,
+          reverses_id: null,
+          source_name: 'Chitra M.',
+          created_at: expect.any(String),
+        },
+      ],
       totals: { credited: '7500.00', reversed: '0.00', forfeited: '0.00', net: '7500.00' },
+      created_at: expect.any(String),
     });
-    expect(new Date(p1!.payload.created_at as string).getTime()).toBe((e1!.created_at as Date).getTime());
-    expect(g1!.payload).toMatchObject({ level: 2, amount: '1500.00', leg_id: parent.id, source_name: 'Chitra M.' });
+    expect(parseLiveEvent(p1!.payload)).not.toBeNull();
+    expect(new Date(p1!.payload.earnings[0]!.created_at).getTime()).toBe((e1!.created_at as Date).getTime());
+    expect(g1!.payload.earnings[0]).toMatchObject({ level: 2, amount: '1500.00', leg_id: parent.id, source_name: 'Chitra M.' });
+    // Exactly the stored payload (the message id aside), and the cursor is the stored event's.
+    const [stored] = await sql<{ payload: Record<string, unknown>; cursor: string }[]>`
+      select payload, xid::text || '-' || event_id as cursor from eightfold.live_events
+      where user_id = ${parent.id} and type = 'earnings'`;
+    const { id: _id, ...rest } = p1!.payload;
+    expect(rest).toEqual(stored!.payload);
+    expect(p1!.payload.cursor).toBe(stored!.cursor);
     expect(await messagesFor(buyer)).toEqual([]);
     expect(await messagesFor(stranger)).toEqual([]);
     // No personal data: no e-mail, no full name, no beneficiary or buyer ids beyond the leg.
@@ -111,30 +140,30 @@ describe('broadcast of earnings from the database', () => {
     const purchase = await buy(sql, b, '2000.00');
     await buy(sql, b, '3000.00');
     await sql`select * from eightfold.refund_purchase(${purchase}, ${randomUUID()}, ${'1000.00'}::numeric)`;
-    const pm = await messagesFor(p);
-    expect(pm.map((m) => [m.payload.kind, m.payload.status, m.payload.amount])).toEqual([
+    const pm = await rowsFor(p);
+    expect(pm.map((m) => [m.kind, m.status, m.amount])).toEqual([
       ['commission', 'credited', '100.00'],
       ['commission', 'credited', '150.00'],
       ['reversal', 'credited', '-50.00'],
     ]);
-    expect(pm.map((m) => m.payload.totals)).toEqual([
+    expect(pm.map((m) => m.totals)).toEqual([
       { credited: '100.00', reversed: '0.00', forfeited: '0.00', net: '100.00' },
       { credited: '250.00', reversed: '0.00', forfeited: '0.00', net: '250.00' },
       { credited: '250.00', reversed: '50.00', forfeited: '0.00', net: '200.00' },
     ]);
-    expect(pm[2]!.payload.reverses_id).toBe(pm[0]!.payload.earning_id);
-    const gm = await messagesFor(g);
-    expect(gm.map((m) => [m.payload.kind, m.payload.status, m.payload.amount, m.payload.totals.forfeited])).toEqual([
+    expect(pm[2]!.reverses_id).toBe(pm[0]!.earning_id);
+    const gm = await rowsFor(g);
+    expect(gm.map((m) => [m.kind, m.status, m.amount, m.totals.forfeited])).toEqual([
       ['commission', 'forfeited', '20.00', '20.00'],
       ['commission', 'forfeited', '30.00', '50.00'],
       ['reversal', 'forfeited', '-10.00', '40.00'],
     ]);
     const bal = await balances(sql, p);
-    expect(pm.at(-1)!.payload.totals.net).toBe(bal.net);
+    expect(pm.at(-1)!.totals.net).toBe(bal.net);
     expect(broadcastWarnings()).toEqual([]);
   });
 
-  it('broadcasts every row of a bulk transaction once, with exact running totals', async () => {
+  it('broadcasts a bulk transaction as one event per beneficiary and 200 rows, each row once, with exact totals', async () => {
     notices.length = 0;
     const g = await join(sql, 'Bulk Grand', null);
     const p = await join(sql, 'Bulk Parent', g);
@@ -146,13 +175,23 @@ describe('broadcast of earnings from the database', () => {
     });
     const [count] = await sql`select count(*)::int as n from eightfold.earnings where beneficiary_id in (${g.id}, ${p.id})`;
     const n = count!.n as number;
-    const pm = await messagesFor(p);
-    const gm = await messagesFor(g);
+    // 300 rows each for p (level 1) and g (level 2): two events each (200 + 100 rows).
+    expect((await messagesFor(p)).map((m) => m.payload.earnings.length)).toEqual([200, 100]);
+    expect((await messagesFor(g)).map((m) => m.payload.earnings.length)).toEqual([200, 100]);
+    const pm = await rowsFor(p);
+    const gm = await rowsFor(g);
     expect(pm.length + gm.length).toBe(n);
     expect(pm.length).toBe(300);
-    expect(new Set(pm.map((m) => m.payload.earning_id)).size).toBe(300);
-    expect(pm.at(-1)!.payload.totals.credited).toBe((await balances(sql, p)).credited);
-    expect(gm.at(-1)!.payload.totals.credited).toBe((await balances(sql, g)).credited);
+    expect(new Set(pm.map((m) => m.earning_id)).size).toBe(300);
+    // The first event's totals are those after its 200th row.
+    const first200 = pm.slice(0, 200).reduce((a, r) => a + BigInt(r.amount.replace('.', '')), 0n);
+    expect(pm[199]!.totals.credited).toBe(`${first200 / 100n}.${String(first200 % 100n).padStart(2, '0')}`);
+    expect(pm.at(-1)!.totals.credited).toBe((await balances(sql, p)).credited);
+    expect(gm.at(-1)!.totals.credited).toBe((await balances(sql, g)).credited);
+    // One coalesced notification each, not 300.
+    const notes = (await messagesFor(p, 'notification')).filter((m) => (m.payload.notification as { kind: string }).kind === 'earned');
+    expect(notes.length).toBe(1);
+    expect(notes[0]!.payload.notification).toMatchObject({ kind: 'earned', count: 300 });
     expect(await sql`select * from eightfold.live_totals_drift()`).toEqual([]);
     expect(broadcastWarnings()).toEqual([]);
   });
@@ -173,7 +212,7 @@ describe('broadcast of earnings from the database', () => {
       await tx`set local role ef_test_ingest`;
       await tx`select eightfold.record_purchase(${b.id}, 2500, ${randomUUID()})`;
     });
-    expect((await messagesFor(p)).map((m) => m.payload.amount)).toEqual(['125.00']);
+    expect((await rowsFor(p)).map((m) => m.amount)).toEqual(['125.00']);
     expect(broadcastWarnings()).toEqual([]);
   });
 
@@ -187,6 +226,7 @@ describe('broadcast of earnings from the database', () => {
       })
       .catch(() => undefined);
     expect(await messagesFor(p)).toEqual([]);
+    expect(await sql`select 1 from eightfold.live_events where user_id = ${p.id} and type = 'earnings'`).toEqual([]);
   });
 
   it('sends the NOTIFY wake-up eightfold_earnings with an empty payload at commit', async () => {
@@ -220,6 +260,8 @@ describe('broadcast of earnings from the database', () => {
       await buy(sql, b, '6000.00');
       const pm = await messagesFor(p);
       expect(pm.map((m) => m.payload.totals.credited)).toEqual(['500.00']);
+      // The events are written either way: the SSE feed reads them.
+      expect((await sql`select 1 from eightfold.live_events where user_id = ${p.id} and type = 'earnings'`).length).toBe(2);
       await new Promise((r) => setTimeout(r, 200));
       expect(got.length).toBe(1);
     } finally {
@@ -264,6 +306,8 @@ describe('broadcast of earnings from the database', () => {
     expect(broadcastWarnings().length).toBe(1);
     expect((await balances(sql, p)).credited).toBe('250.00');
     expect(await messagesFor(p)).toEqual([]);
+    // The SSE feed still has the event.
+    expect((await sql`select 1 from eightfold.live_events where user_id = ${p.id} and type = 'earnings'`).length).toBe(1);
   });
 });
 
@@ -297,7 +341,9 @@ describe('joining an earnings topic (Realtime authorization)', () => {
                         set_config('request.jwt.claims', ${JSON.stringify({ sub, role: 'authenticated' })}, true)`;
         return (await tx`select topic from realtime.messages`).map((r) => r.topic as string);
       });
-    expect(await read(`earnings:${p.id}`, p.id)).toEqual([`earnings:${p.id}`]);
+    const own = await read(`earnings:${p.id}`, p.id);
+    expect(own.length).toBe(3); // the referral joined, the earnings and the earned notification
+    expect(new Set(own)).toEqual(new Set([`earnings:${p.id}`]));
     expect(await read(null, p.id)).toEqual([]);
     expect(await read(`earnings:${p.id}`, b.id)).toEqual([]);
   });

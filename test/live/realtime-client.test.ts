@@ -10,13 +10,8 @@ import postgres, { type Sql } from 'postgres';
 import { createClient } from '@supabase/supabase-js';
 import { useTestDatabase, join, buy, type TestUser } from '../support/db.ts';
 import { createVerifier, signAccessToken } from '../../functions/auth.ts';
-import {
-  earningHandler,
-  parseEarning,
-  subscribeToEarnings,
-  type BroadcastMessage,
-  type EarningBroadcast,
-} from '../../client/src/realtime.ts';
+import { liveEventHandler, subscribeToEarnings, type BroadcastMessage } from '../../client/src/realtime.ts';
+import { parseCursor, parseLiveEvent, type EarningsEvent, type LiveEvent } from '../../functions/live/event.ts';
 
 const db = useTestDatabase();
 const SECRET = 'test-secret-for-realtime-client-0123456789abcdef';
@@ -149,11 +144,14 @@ function clientFor(token: string) {
   });
 }
 
-async function messageRows(topic: string) {
-  return sql<{ id: string; topic: string; event: string; payload: unknown }[]>`
-    select id, topic, event, payload from realtime.messages where topic = ${topic}
-    order by (payload->>'earning_id')::bigint`;
+/** The topic's earnings messages (or all with event null), in cursor order. */
+async function messageRows(topic: string, event: string | null = 'earnings') {
+  const rows = await sql<{ id: string; topic: string; event: string; payload: { cursor: string } }[]>`
+    select id, topic, event, payload from realtime.messages where topic = ${topic}`;
+  const id = (r: (typeof rows)[number]) => parseCursor(r.payload.cursor)!.id;
+  return rows.filter((r) => event === null || r.event === event).sort((a, b) => Number(id(a) - id(b)));
 }
+const earningsOf = (events: LiveEvent[]) => events.filter((e): e is EarningsEvent => e.type === 'earnings');
 
 describe('subscribeToEarnings over supabase-js', () => {
   let grand: TestUser, parent: TestUser, buyer: TestUser;
@@ -163,9 +161,9 @@ describe('subscribeToEarnings over supabase-js', () => {
     buyer = await join(sql, 'Chitra Menon', parent);
   });
 
-  it('joins the private channel and hands typed earnings, exactly as the database wrote them', async () => {
+  it('joins the private channel and hands typed events, exactly as the database wrote them', async () => {
     const supabase = clientFor(await signAccessToken(SECRET, { userId: parent.id }));
-    const got: EarningBroadcast[] = [];
+    const got: LiveEvent[] = [];
     const statuses: string[] = [];
     const sub = await subscribeToEarnings(supabase, parent.id, (e) => got.push(e), { onStatus: (s) => statuses.push(s) });
     await until(() => statuses.includes('SUBSCRIBED'), 5000, 'SUBSCRIBED');
@@ -173,13 +171,14 @@ describe('subscribeToEarnings over supabase-js', () => {
 
     const purchaseId = await buy(sql, buyer, '150000');
     await buy(sql, buyer, '2000.00');
-    const rows = await messageRows(`earnings:${parent.id}`);
-    expect(rows.length).toBe(2);
+    const rows = await messageRows(`earnings:${parent.id}`, null);
+    expect(rows.map((r) => r.event)).toEqual(['notification', 'earnings', 'notification', 'earnings', 'notification']);
     for (const r of rows) socket.deliver(r);
-    socket.deliver(rows[0]!); // a repeat is handed out once
-    await until(() => got.length === 2, 2000, 'earnings');
-    expect(got[0]).toEqual(rows[0]!.payload);
-    expect(got[0]).toMatchObject({
+    socket.deliver(rows[1]!); // a repeat is handed out once
+    await until(() => got.length === 5, 2000, 'events');
+    const earnings = earningsOf(got);
+    expect(earnings[0]).toEqual(rows[1]!.payload);
+    expect(earnings[0]!.earnings[0]).toMatchObject({
       kind: 'commission',
       status: 'credited',
       amount: '7500.00',
@@ -187,16 +186,20 @@ describe('subscribeToEarnings over supabase-js', () => {
       leg_id: buyer.id,
       purchase_id: purchaseId,
       source_name: 'Chitra M.',
-      totals: { credited: '7500.00', reversed: '0.00', forfeited: '0.00', net: '7500.00' },
     });
-    expect(got[1]!.totals.net).toBe('7600.00');
+    expect(earnings[0]!.totals).toEqual({ credited: '7500.00', reversed: '0.00', forfeited: '0.00', net: '7500.00' });
+    expect(earnings[1]!.totals.net).toBe('7600.00');
+    // Coalesced: the second purchase, in the same minute, updated the same notification.
+    const notes = got.filter((e) => e.type === 'notification').map((e) => e.notification);
+    expect(notes.at(-1)).toMatchObject({ kind: 'earned', amount: '7600.00', count: 2 });
+    expect(notes.at(-1)!.notification_id).toBe(notes.at(-2)!.notification_id);
     await sub.unsubscribe();
     supabase.realtime.disconnect();
   });
 
   it("is refused on another user's channel (CHANNEL_ERROR), and gets nothing", async () => {
     const supabase = clientFor(await signAccessToken(SECRET, { userId: buyer.id }));
-    const got: EarningBroadcast[] = [];
+    const got: LiveEvent[] = [];
     const statuses: string[] = [];
     const sub = await subscribeToEarnings(supabase, parent.id, (e) => got.push(e), { onStatus: (s) => statuses.push(s) });
     await until(() => statuses.includes('CHANNEL_ERROR'), 5000, 'CHANNEL_ERROR');
@@ -210,7 +213,7 @@ describe('subscribeToEarnings over supabase-js', () => {
   });
 });
 
-describe('earningHandler', () => {
+describe('liveEventHandler', () => {
   it('passes reversal and forfeited payloads from the database through, typed', async () => {
     const g = await join(sql, 'Gopal Rao', null);
     const p = await join(sql, 'Padma Rao', g);
@@ -218,28 +221,29 @@ describe('earningHandler', () => {
     await sql`select eightfold.set_status(${g.id}, 'inactive')`;
     const purchase = await buy(sql, b, '2000.00');
     await sql`select * from eightfold.refund_purchase(${purchase}, ${randomUUID()})`;
-    const got: EarningBroadcast[] = [];
-    const handle = earningHandler((e) => got.push(e));
+    const got: LiveEvent[] = [];
+    const handle = liveEventHandler((e) => got.push(e));
     for (const r of [...(await messageRows(`earnings:${p.id}`)), ...(await messageRows(`earnings:${g.id}`))]) {
       handle({ type: 'broadcast', event: r.event, meta: { id: r.id }, payload: r.payload });
     }
-    expect(got.map((e) => [e.kind, e.status, e.amount, e.reverses_id !== null])).toEqual([
+    const rows = earningsOf(got).flatMap((ev) => ev.earnings.map((e) => ({ ...e, totals: ev.totals })));
+    expect(rows.map((e) => [e.kind, e.status, e.amount, e.reverses_id !== null])).toEqual([
       ['commission', 'credited', '100.00', false],
       ['reversal', 'credited', '-100.00', true],
       ['commission', 'forfeited', '20.00', false],
       ['reversal', 'forfeited', '-20.00', true],
     ]);
-    expect(got[1]!.totals).toEqual({ credited: '100.00', reversed: '100.00', forfeited: '0.00', net: '0.00' });
+    expect(rows[1]!.totals).toEqual({ credited: '100.00', reversed: '100.00', forfeited: '0.00', net: '0.00' });
   });
 
   it('ignores other events and malformed payloads (reporting them)', () => {
-    const got: EarningBroadcast[] = [];
+    const got: LiveEvent[] = [];
     const bad: BroadcastMessage[] = [];
-    const handle = earningHandler((e) => got.push(e), { onInvalid: (m) => bad.push(m) });
+    const handle = liveEventHandler((e) => got.push(e), { onInvalid: (m) => bad.push(m) });
     handle({ event: 'other', payload: {} });
-    handle({ event: 'earning', payload: { earning_id: 1, amount: 7500 } });
+    handle({ event: 'earnings', payload: { type: 'earnings', earnings: [{ earning_id: 1, amount: 7500 }] } });
     expect(got).toEqual([]);
     expect(bad.length).toBe(1);
-    expect(parseEarning(null)).toBeNull();
+    expect(parseLiveEvent(null)).toBeNull();
   });
 });

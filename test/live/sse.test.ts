@@ -8,7 +8,7 @@ import { createVerifier, signAccessToken } from '../../functions/auth.ts';
 import { startApiServer, type RunningServer } from '../../functions/node/server.ts';
 import type { AppDeps } from '../../functions/context.ts';
 import { LiveHub } from '../../functions/live/hub.ts';
-import { subscribeLiveEarnings, type LiveEarning, type LiveFeed } from '../../client/src/live.ts';
+import { subscribeLiveEarnings, type LiveEarning, type LiveEvent, type LiveFeed } from '../../client/src/live.ts';
 import { FetchEventSource } from './support/event-source.ts';
 import { TicketSigner } from '../../functions/live/ticket.ts';
 
@@ -60,13 +60,16 @@ async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what =
 
 interface Received {
   feed: LiveFeed;
-  events: { id: string; e: LiveEarning }[];
+  /** Each ledger row received, with the id (cursor) of the event it came in and whose it is. */
+  events: { id: string; e: LiveEarning; user: string }[];
+  all: { id: string; ev: LiveEvent }[];
   sources: FetchEventSource[];
   open: () => boolean;
 }
 
 function listen(baseUrl: string, token: string, opts: { stream?: 'earnings' | 'all'; lastEventId?: string } = {}): Received {
   const events: Received['events'] = [];
+  const all: Received['all'] = [];
   const sources: FetchEventSource[] = [];
   let status = 'connecting';
   class Tracked extends FetchEventSource {
@@ -83,19 +86,21 @@ function listen(baseUrl: string, token: string, opts: { stream?: 'earnings' | 'a
       lastEventId: opts.lastEventId,
       EventSource: Tracked,
       reconnectMs: 50,
-      onEarning: (e, id) => events.push({ id, e }),
+      onEarning: (e, id, ev) => events.push({ id, e, user: ev.user_id }),
+      onEvent: (ev, id) => all.push({ id, ev }),
       onStatus: (s) => (status = s),
     }),
   );
-  return { feed, events, sources, open: () => status === 'open' };
+  return { feed, events, all, sources, open: () => status === 'open' };
 }
 
-/** The ledger of a user in feed order, as SSE ids. */
+/** The ledger of a user in feed order, one SSE id per row (the id of the earnings event that carried it). */
 async function ledgerIds(sql: Sql, user: TestUser | null): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
-    select created_xid::text || '-' || earning_id::text as id from eightfold.earnings
-    ${user ? sql`where beneficiary_id = ${user.id}` : sql``}
-    order by created_xid, earning_id`;
+    select l.xid::text || '-' || l.event_id::text as id
+    from eightfold.live_events l, jsonb_array_elements(l.payload -> 'earnings') x
+    where l.type = 'earnings' ${user ? sql`and l.user_id = ${user.id}` : sql``}
+    order by l.xid, l.event_id`;
   return rows.map((r) => r.id);
 }
 
@@ -132,8 +137,10 @@ describe('GET /v1/live/earnings', () => {
     const purchaseId = await buy(db.sql, buyer, '150000');
     const [gf, pf, bf, sf] = feeds as [Received, Received, Received, Received];
     await until(() => gf.events.length === 1 && pf.events.length === 1 && operator.events.length === 2, 5000, 'events');
-    const ledger = await db.sql`select created_xid::text || '-' || earning_id as id, earning_id, level
-                                from eightfold.earnings where purchase_id = ${purchaseId} order by level`;
+    const ledger = await db.sql`select l.xid::text || '-' || l.event_id as id, e.earning_id, e.level
+                                from eightfold.earnings e
+                                join eightfold.live_events l on l.xid = e.created_xid and l.user_id = e.beneficiary_id and l.type = 'earnings'
+                                where e.purchase_id = ${purchaseId} order by e.level`;
     expect(pf.events[0]!.id).toBe(ledger[0]!.id);
     expect(pf.events[0]!.e).toEqual({
       earning_id: Number(ledger[0]!.earning_id),
@@ -150,10 +157,21 @@ describe('GET /v1/live/earnings', () => {
     });
     expect(gf.events[0]!.id).toBe(ledger[1]!.id);
     expect(gf.events[0]!.e).toMatchObject({ level: 2, amount: '1500.00', leg_id: parent.id, source_name: 'Chitra M.' });
-    expect(operator.events.map((x) => [x.e.beneficiary_id, x.e.amount])).toEqual([
-      [parent.id, '7500.00'],
-      [grand.id, '1500.00'],
-    ]);
+    // The parent's stream: the earnings event exactly as stored, then the "earned" notification.
+    const [stored] = await db.sql`select payload from eightfold.live_events where user_id = ${parent.id} and type = 'earnings'`;
+    expect(pf.all[0]!.ev).toEqual(stored!.payload);
+    await until(() => pf.all.length === 2, 5000, 'the notification');
+    expect(pf.all[1]!.ev).toMatchObject({ type: 'notification', notification: { kind: 'earned', amount: '7500.00', count: 1 } });
+    expect(operator.all.every((x) => x.ev.type === 'earnings')).toBe(true);
+    // One event per beneficiary, in the transaction's order of beneficiaries (by id).
+    const byUser = (a: string[], b: string[]) => (a[0]! < b[0]! ? -1 : 1);
+    expect(operator.events.map((x) => [x.user, x.e.amount]).sort(byUser)).toEqual(
+      [
+        [parent.id, '7500.00'],
+        [grand.id, '1500.00'],
+      ].sort(byUser),
+    );
+    expect(operator.events.map((x) => x.user)).toEqual([parent.id, grand.id].sort());
     // A later purchase elsewhere has arrived at the operator: the others had their chance.
     const other = await join(db.sql, 'Other Buyer', stranger);
     await buy(db.sql, other, '2000.00');
@@ -402,7 +420,7 @@ describe('who may open a stream', () => {
     const es = new FetchEventSource(
       `${node.server.url}/v1/live/earnings?user_id=${parent.id}&purpose=support&ticket=${await ticketFor(node, SERVICE_KEY)}`,
     );
-    es.addEventListener('earning', (ev) => events.push(JSON.parse(String(ev.data)).amount));
+    es.addEventListener('earnings', (ev) => events.push(JSON.parse(String(ev.data)).earnings[0].amount));
     await until(() => es.readyState === FetchEventSource.OPEN, 5000, 'open');
     await buy(db.sql, buyer, '5000.00');
     await until(() => events.length === 1, 5000, 'event');

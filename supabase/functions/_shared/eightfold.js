@@ -155,6 +155,28 @@ Object.assign(DB_ERRORS, {
   EF618: { code: "payout_state_invalid", status: 400, title: "A payout item is marked paid or failed." },
   EF750: { code: "cursor_invalid", status: 400, title: "The page cursor is not one this report gave out: start again without it." }
 });
+Object.assign(DB_ERRORS, {
+  EF701: { code: "notification_not_found", status: 404, title: "No notification of yours has this id; nothing was changed." },
+  EF702: { code: "notification_ids_invalid", status: 400, title: "Give 1 to 500 notification ids, or all: true." },
+  EF703: {
+    code: "notification_kind_unknown",
+    status: 400,
+    title: "Notification kinds are earned, reversed, referral_joined, limit_reached and status_changed."
+  },
+  EF704: { code: "webhook_url_invalid", status: 400, title: "A webhook URL is an http:// or https:// URL with a host." },
+  EF705: {
+    code: "webhook_url_forbidden",
+    status: 400,
+    title: "A webhook URL may not point at a loopback, link-local (cloud metadata), private, multicast or internal address."
+  },
+  EF706: { code: "webhook_url_too_long", status: 400, title: "A webhook URL has at most 2,000 characters." },
+  EF707: { code: "webhook_secret_too_short", status: 400, title: "A webhook secret is at least 24 bytes (whsec_ + base64)." },
+  EF708: {
+    code: "webhook_event_type_unknown",
+    status: 400,
+    title: "Webhook event types are earning.credited, earning.forfeited, earning.reversed, referral.joined, referral.limit_reached and user.status_changed."
+  }
+});
 var RETRY_AFTER_SECONDS = 2;
 var API_ERRORS = {
   validation_failed: { code: "validation_failed", status: 400, title: "A field of the request is missing or malformed." },
@@ -1910,9 +1932,86 @@ The Node server (<code>npm start</code>) also renders it here with Swagger UI.</
 }
 
 // functions/routes/live.ts
-import { createRoute as createRoute7, z as z9 } from "@hono/zod-openapi";
+import { createRoute as createRoute7, z as z10 } from "@hono/zod-openapi";
 
-// functions/live/cursor.ts
+// functions/live/event.ts
+import { z as z9 } from "zod";
+var Money2 = z9.string().regex(/^-?\d+\.\d{2}$/, "a decimal string with two places");
+var Id = z9.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "a uuid");
+var CursorString = z9.string().regex(/^\d{1,20}-\d{1,19}$/, 'a cursor "<xid>-<event_id>"');
+var LiveEarningSchema = z9.object({
+  earning_id: z9.number().int(),
+  kind: z9.enum(["commission", "reversal"]),
+  /** credited, or forfeited (the beneficiary was not active). */
+  status: z9.enum(["credited", "forfeited"]),
+  /** Negative for a reversal. */
+  amount: Money2,
+  currency: z9.literal("INR"),
+  /** 1 = the beneficiary's direct referral bought. */
+  level: z9.number().int().min(1),
+  /** The beneficiary's direct referral whose subtree the money came from. */
+  leg_id: Id,
+  purchase_id: Id,
+  /** For a reversal, the commission it reverses. */
+  reverses_id: z9.number().int().nullable(),
+  /** The buyer's masked name ("Chitra M."), never the full name; "Member" once erased. */
+  source_name: z9.string(),
+  created_at: z9.string()
+});
+var TotalsSchema = z9.object({
+  /** Commissions credited. */
+  credited: Money2,
+  /** Credited commissions taken back by refunds, as a positive amount. */
+  reversed: Money2,
+  /** Forfeited (the beneficiary was not active); never paid. */
+  forfeited: Money2,
+  /** credited - reversed: what the user has earned. */
+  net: Money2
+});
+var NOTIFICATION_KINDS = ["earned", "reversed", "referral_joined", "limit_reached", "status_changed"];
+var NotificationSchema = z9.object({
+  notification_id: z9.number().int(),
+  kind: z9.enum(NOTIFICATION_KINDS),
+  /** Ready to show: "₹75.00 from 3 purchases", "Chitra M. joined as your direct referral". */
+  title: z9.string(),
+  /** Money kinds (earned, reversed): the total, positive; null otherwise. */
+  amount: Money2.nullable(),
+  currency: z9.literal("INR").nullable(),
+  /** Money kinds: how many purchases (earned) or refunds (reversed) it covers. */
+  count: z9.number().int(),
+  /** referral_joined: the new direct referral and their masked name. */
+  member_id: Id.nullable(),
+  member_name: z9.string().nullable(),
+  /** status_changed: {status, previous}; limit_reached: {limit}. */
+  data: z9.record(z9.string(), z9.unknown()),
+  read: z9.boolean(),
+  read_at: z9.string().nullable(),
+  created_at: z9.string(),
+  /** Later than created_at when more money was coalesced into it. */
+  updated_at: z9.string()
+});
+var Common = {
+  /** "<xid>-<event_id>": the SSE id and the resume position. */
+  cursor: CursorString,
+  /** Whose event: the beneficiary or the notified user. */
+  user_id: Id,
+  /** Realtime only: the message id realtime.send adds. */
+  id: z9.string().optional()
+};
+var EarningsEventSchema = z9.object({
+  type: z9.literal("earnings"),
+  ...Common,
+  /** The rows, in ledger order (at most 200). */
+  earnings: z9.array(LiveEarningSchema).min(1),
+  totals: TotalsSchema,
+  created_at: z9.string()
+});
+var NotificationEventSchema = z9.object({
+  type: z9.literal("notification"),
+  ...Common,
+  notification: NotificationSchema
+});
+var LiveEventSchema = z9.discriminatedUnion("type", [EarningsEventSchema, NotificationEventSchema]);
 function parseCursor(s) {
   if (!s) return null;
   const m = /^(\d{1,20})-(\d{1,19})$/.exec(s.trim());
@@ -1986,10 +2085,10 @@ var SSE_HEADERS = {
   // nginx: do not buffer the stream.
   "x-accel-buffering": "no"
 };
-var StreamQuery = z9.object({
-  ticket: z9.string().max(2e3).optional().openapi({ description: "A ticket from POST /v1/live/ticket, for EventSource (which cannot send headers). Valid 60 s." }),
-  last_event_id: z9.string().optional().openapi({
-    description: 'Resume after this event id ("<xid>-<earning_id>"); "0-0" replays everything. The Last-Event-ID header wins.',
+var StreamQuery = z10.object({
+  ticket: z10.string().max(2e3).optional().openapi({ description: "A ticket from POST /v1/live/ticket, for EventSource (which cannot send headers). Valid 60 s." }),
+  last_event_id: z10.string().optional().openapi({
+    description: 'Resume after this event id ("<xid>-<event_id>"); "0-0" replays everything. The Last-Event-ID header wins.',
     example: "0-0"
   })
 });
@@ -2040,7 +2139,7 @@ function hubOf(c) {
 function stream(c, hub, userId, caller) {
   const raw = c.req.header("last-event-id") ?? c.req.query("last_event_id");
   const after = parseCursor(raw);
-  if (raw && !after) throw new ApiError("validation_failed", 'Last-Event-ID must look like "<xid>-<earning_id>".', "last_event_id");
+  if (raw && !after) throw new ApiError("validation_failed", 'Last-Event-ID must look like "<xid>-<event_id>".', "last_event_id");
   const exp = typeof caller.claims.exp === "number" ? caller.claims.exp * 1e3 : void 0;
   const onClose = c.var.guard?.openStream(caller);
   try {
@@ -2053,14 +2152,14 @@ function stream(c, hub, userId, caller) {
 }
 var sseResponse = {
   200: {
-    description: "text/event-stream: `event: earning` with `id: <xid>-<earning_id>` and JSON data; `: heartbeat` comments every 15 s; `event: expired` when the token expires.",
-    content: { "text/event-stream": { schema: z9.string() } }
+    description: "text/event-stream: `event: earnings` and `event: notification` (the live event of functions/live/event.ts, as the database stored it) with `id: <xid>-<event_id>`; first `event: position`; `: heartbeat` comments every 15 s; `event: expired` when the token expires.",
+    content: { "text/event-stream": { schema: z10.string() } }
   }
 };
-var Ticket = z9.object({
-  ticket: z9.string().openapi({ description: "Pass as ?ticket= to GET /v1/live/earnings or /v1/live/all." }),
-  expires_in: z9.number().int().openapi({ example: TICKET_SECONDS }),
-  expires_at: z9.string().openapi({ example: "2026-11-01T10:01:00.000Z" })
+var Ticket = z10.object({
+  ticket: z10.string().openapi({ description: "Pass as ?ticket= to GET /v1/live/earnings or /v1/live/all." }),
+  expires_in: z10.number().int().openapi({ example: TICKET_SECONDS }),
+  expires_at: z10.string().openapi({ example: "2026-11-01T10:01:00.000Z" })
 }).openapi("LiveTicket");
 function liveRoutes() {
   const app = router();
@@ -2122,6 +2221,67 @@ function liveRoutes() {
       return stream(c, hub, userId, caller);
     }
   );
+  app.openapi(
+    createRoute7({
+      method: "get",
+      path: "/history",
+      summary: "My recent live events, newest first (keyset-paged), and where to open the stream",
+      description: "The same events the stream sends (earnings and notification), as stored. Page with ?before=<next_before>. Open GET /v1/live/earnings with last_event_id=<resume_from> (from the first page) and nothing committed in between is missed or doubled. Only events below the horizon of running transactions are listed, as on the stream.",
+      tags: ["live"],
+      security: bearerSecurity,
+      middleware: [requireUser],
+      request: {
+        query: z10.object({
+          before: z10.string().optional().openapi({ description: 'Only events before this cursor ("<xid>-<event_id>").' }),
+          limit: Limit(200, 50)
+        })
+      },
+      responses: {
+        200: {
+          description: "A page of events",
+          content: {
+            "application/json": {
+              schema: z10.object({
+                events: z10.array(LiveEventSchema).openapi({ description: "Newest first." }),
+                next_before: z10.string().nullable().openapi({ description: "Pass as ?before= for older events; null on the last page." }),
+                resume_from: z10.string().openapi({
+                  description: 'Open the stream with this last_event_id: the newest event listed, or "0-0".',
+                  example: "757-19"
+                })
+              }).openapi("LiveHistory")
+            }
+          }
+        },
+        ...errorResponses(400, 401, 403)
+      }
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const before = q.before === void 0 ? null : parseCursor(q.before);
+      if (q.before !== void 0 && !before) throw new ApiError("validation_failed", 'before must look like "<xid>-<event_id>".', "before");
+      const rows = await asCaller(
+        c,
+        (tx) => tx`
+          select l.payload from eightfold.live_events l
+          where l.user_id = ${c.var.caller.userId}
+            and l.xid < pg_snapshot_xmin(pg_current_snapshot())
+            ${before ? tx`and (l.xid, l.event_id) < (${before.xid.toString()}::xid8, ${before.id.toString()}::bigint)` : tx``}
+          order by l.xid desc, l.event_id desc
+          limit ${q.limit}`,
+        { readOnly: true }
+      );
+      const events = rows.map((r) => r.payload);
+      const last = events[events.length - 1];
+      return c.json(
+        {
+          events,
+          next_before: events.length === q.limit && last ? last.cursor : null,
+          resume_from: before ? q.before : events[0]?.cursor ?? "0-0"
+        },
+        200
+      );
+    }
+  );
   const operatorStream = async (c) => {
     const hub = hubOf(c);
     const caller = await callerOf(c);
@@ -2145,69 +2305,69 @@ function liveRoutes() {
 }
 
 // functions/routes/me.ts
-import { createRoute as createRoute8, z as z10 } from "@hono/zod-openapi";
-var Consent = z10.object({
-  purpose: z10.string().openapi({ example: "referral_program" }),
-  description: z10.string(),
-  required: z10.boolean().openapi({ description: "Needed to take part in the program." }),
-  withdrawal_stops: z10.string().openapi({ description: "What withdrawing this consent stops." }),
-  granted: z10.boolean(),
-  notice_version: z10.string().nullable(),
-  granted_at: z10.string().nullable(),
-  source: z10.enum(["sign_up", "user", "import", "erasure_cancelled"]).nullable(),
-  withdrawn_at: z10.string().nullable(),
-  end_reason: z10.enum(["withdrawn", "renewed", "erased"]).nullable()
+import { createRoute as createRoute8, z as z11 } from "@hono/zod-openapi";
+var Consent = z11.object({
+  purpose: z11.string().openapi({ example: "referral_program" }),
+  description: z11.string(),
+  required: z11.boolean().openapi({ description: "Needed to take part in the program." }),
+  withdrawal_stops: z11.string().openapi({ description: "What withdrawing this consent stops." }),
+  granted: z11.boolean(),
+  notice_version: z11.string().nullable(),
+  granted_at: z11.string().nullable(),
+  source: z11.enum(["sign_up", "user", "import", "erasure_cancelled"]).nullable(),
+  withdrawn_at: z11.string().nullable(),
+  end_reason: z11.enum(["withdrawn", "renewed", "erased"]).nullable()
 }).openapi("Consent");
-var Notice = z10.object({
-  current_version: z10.string().nullable().openapi({ example: "2026-12-01" }),
-  accepted_version: z10.string().nullable(),
-  accepted_at: z10.string().nullable(),
-  needs_acceptance: z10.boolean().openapi({ description: "True when you have not accepted the notice in force." })
+var Notice = z11.object({
+  current_version: z11.string().nullable().openapi({ example: "2026-12-01" }),
+  accepted_version: z11.string().nullable(),
+  accepted_at: z11.string().nullable(),
+  needs_acceptance: z11.boolean().openapi({ description: "True when you have not accepted the notice in force." })
 }).openapi("NoticeState");
-var Erasure = z10.object({
-  erasure_request_id: z10.number().int(),
-  status: z10.enum(["pending", "cancelled", "completed"]),
-  reason: z10.enum(["user_request", "consent_withdrawn", "inactive_account", "operator"]),
-  requested_at: z10.string(),
-  erase_after: z10.string().openapi({ description: "When the erasure runs, unless cancelled before." }),
-  warned_at: z10.string().nullable().openapi({ description: "When you were warned (at least 48 hours before erase_after)." }),
-  cancelled_at: z10.string().nullable(),
-  completed_at: z10.string().nullable(),
-  created: z10.boolean().nullable().openapi({ description: "false when this request was already pending." })
+var Erasure = z11.object({
+  erasure_request_id: z11.number().int(),
+  status: z11.enum(["pending", "cancelled", "completed"]),
+  reason: z11.enum(["user_request", "consent_withdrawn", "inactive_account", "operator"]),
+  requested_at: z11.string(),
+  erase_after: z11.string().openapi({ description: "When the erasure runs, unless cancelled before." }),
+  warned_at: z11.string().nullable().openapi({ description: "When you were warned (at least 48 hours before erase_after)." }),
+  cancelled_at: z11.string().nullable(),
+  completed_at: z11.string().nullable(),
+  created: z11.boolean().nullable().openapi({ description: "false when this request was already pending." })
 }).openapi("ErasureRequest");
-var Message = z10.object({
-  kind: z10.enum(["erasure_requested", "erasure_warning", "erasure_cancelled", "breach"]),
-  created_at: z10.string(),
-  body: z10.record(z10.string(), z10.unknown())
+var Message = z11.object({
+  kind: z11.enum(["erasure_requested", "erasure_warning", "erasure_cancelled", "breach"]),
+  created_at: z11.string(),
+  body: z11.record(z11.string(), z11.unknown())
 });
-var MyPrivacy = z10.object({
+var MyPrivacy = z11.object({
   user_id: Uuid,
-  display_name: z10.string().nullable(),
-  email: z10.string().nullable(),
-  referral_code: z10.string(),
-  status: z10.enum(["active", "inactive", "suspended"]),
-  created_at: z10.string(),
-  anonymised_at: z10.string().nullable(),
+  display_name: z11.string().nullable(),
+  email: z11.string().nullable(),
+  referral_code: z11.string(),
+  status: z11.enum(["active", "inactive", "suspended"]),
+  created_at: z11.string(),
+  anonymised_at: z11.string().nullable(),
   notice: Notice,
-  consents: z10.array(Consent),
+  consents: z11.array(Consent),
   erasure: Erasure.nullable().openapi({ description: "Your latest erasure request, if any." }),
-  messages: z10.array(Message).openapi({ description: "Your latest 20 privacy messages, newest first." }),
-  periods: z10.object({
-    erasure_grace_hours: z10.number().int(),
-    erasure_warning_hours: z10.number().int(),
-    inactive_account_retention_days: z10.number().int()
+  messages: z11.array(Message).openapi({ description: "Your latest 20 privacy messages, newest first." }),
+  periods: z11.object({
+    erasure_grace_hours: z11.number().int(),
+    erasure_warning_hours: z11.number().int(),
+    inactive_account_retention_days: z11.number().int()
   })
 }).openapi("MyPrivacy");
-var AccessEntry = z10.object({
-  access_id: z10.string(),
-  accessed_at: z10.string(),
-  accessor_role: z10.string().openapi({ example: "service_role" }),
-  accessor: z10.string().openapi({ description: `Who: the operator token's subject, or "service key".` }),
-  what: z10.string().openapi({ example: "earnings_summary" }),
-  purpose: z10.string().openapi({ example: "support" }),
-  detail: z10.record(z10.string(), z10.unknown())
+var AccessEntry = z11.object({
+  access_id: z11.string(),
+  accessed_at: z11.string(),
+  accessor_role: z11.string().openapi({ example: "service_role" }),
+  accessor: z11.string().openapi({ description: `Who: the operator token's subject, or "service key".` }),
+  what: z11.string().openapi({ example: "earnings_summary" }),
+  purpose: z11.string().openapi({ example: "support" }),
+  detail: z11.record(z11.string(), z11.unknown())
 }).openapi("AccessLogEntry");
-var PurposeName = z10.string().regex(/^[a-z][a-z0-9_]{1,39}$/, 'a purpose name such as "earnings_notifications"');
+var PurposeName = z11.string().regex(/^[a-z][a-z0-9_]{1,39}$/, 'a purpose name such as "earnings_notifications"');
 function meRoutes() {
   const app = router();
   app.use("*", requireUser);
@@ -2242,7 +2402,7 @@ function meRoutes() {
           required: true,
           content: {
             "application/json": {
-              schema: z10.object({ display_name: z10.string().max(200).openapi({ example: "Priya Sharma" }) }).strict()
+              schema: z11.object({ display_name: z11.string().max(200).openapi({ example: "Priya Sharma" }) }).strict()
             }
           }
         }
@@ -2304,7 +2464,7 @@ function meRoutes() {
       tags: ["me (privacy rights)"],
       security: bearerSecurity,
       request: {
-        query: z10.object({
+        query: z11.object({
           user_id: Uuid.optional().openapi({
             description: "Optional: your own id. Anyone else's is 403 (the operator uses /v1/operator/privacy/users/{user_id}/export)."
           })
@@ -2313,7 +2473,7 @@ function meRoutes() {
       responses: {
         200: {
           description: "The export",
-          content: { "application/json": { schema: z10.record(z10.string(), z10.unknown()).openapi("DataExport") } }
+          content: { "application/json": { schema: z11.record(z11.string(), z11.unknown()).openapi("DataExport") } }
         },
         ...errorResponses(401, 403)
       }
@@ -2332,7 +2492,7 @@ function meRoutes() {
       });
     }
   );
-  const ConsentsResponse = z10.object({ notice: Notice, consents: z10.array(Consent) }).openapi("MyConsents");
+  const ConsentsResponse = z11.object({ notice: Notice, consents: z11.array(Consent) }).openapi("MyConsents");
   const consentsBody = (r) => ({ notice: r.notice, consents: r.consents });
   app.openapi(
     createRoute8({
@@ -2365,9 +2525,9 @@ function meRoutes() {
           required: true,
           content: {
             "application/json": {
-              schema: z10.object({
-                notice_version: z10.string().min(1).max(40).openapi({ example: "2026-12-01" }),
-                purposes: z10.array(PurposeName).max(20).default([]).openapi({ example: ["earnings_notifications"] })
+              schema: z11.object({
+                notice_version: z11.string().min(1).max(40).openapi({ example: "2026-12-01" }),
+                purposes: z11.array(PurposeName).max(20).default([]).openapi({ example: ["earnings_notifications"] })
               }).strict()
             }
           }
@@ -2395,13 +2555,13 @@ function meRoutes() {
       description: "Withdrawing again changes nothing (withdrawn: false). Withdrawing a required purpose (referral_program) starts an erasure request, returned in `erasure`; cancelling it gives the consent back.",
       tags: ["me (privacy rights)"],
       security: bearerSecurity,
-      request: { params: z10.object({ purpose: PurposeName }) },
+      request: { params: z11.object({ purpose: PurposeName }) },
       responses: {
         200: {
           description: "The consents after the withdrawal",
           content: {
             "application/json": {
-              schema: z10.object({ purpose: z10.string(), withdrawn: z10.boolean(), consents: z10.array(Consent), erasure: Erasure.nullable() }).openapi("ConsentWithdrawn")
+              schema: z11.object({ purpose: z11.string(), withdrawn: z11.boolean(), consents: z11.array(Consent), erasure: Erasure.nullable() }).openapi("ConsentWithdrawn")
             }
           }
         },
@@ -2422,9 +2582,9 @@ function meRoutes() {
       tags: ["me (privacy rights)"],
       security: bearerSecurity,
       request: {
-        query: z10.object({
+        query: z11.object({
           limit: Limit(200, 50),
-          before: z10.string().regex(/^\d{1,18}$/, "an access_id").optional().openapi({ description: "access_id cursor (exclusive)" })
+          before: z11.string().regex(/^\d{1,18}$/, "an access_id").optional().openapi({ description: "access_id cursor (exclusive)" })
         })
       },
       responses: {
@@ -2432,7 +2592,7 @@ function meRoutes() {
           description: "One page",
           content: {
             "application/json": {
-              schema: z10.object({ items: z10.array(AccessEntry), next_before: z10.string().nullable() }).openapi("AccessLogPage")
+              schema: z11.object({ items: z11.array(AccessEntry), next_before: z11.string().nullable() }).openapi("AccessLogPage")
             }
           }
         },
@@ -2456,17 +2616,17 @@ function meRoutes() {
 }
 
 // functions/routes/privacy.ts
-import { createRoute as createRoute9, z as z11 } from "@hono/zod-openapi";
-var NoticeBody = z11.object({
-  notice_version: z11.string().openapi({ example: "2026-12-01" }),
-  published_at: z11.string(),
-  current: z11.boolean().openapi({ description: "Whether this is the notice in force." }),
-  language: z11.string().openapi({ example: "en" }),
-  languages: z11.array(z11.string()).openapi({ description: "The languages this version is available in." }),
-  title: z11.string(),
-  body: z11.string(),
-  url: z11.string().nullable(),
-  purposes: z11.array(z11.object({ purpose: z11.string(), description: z11.string(), required: z11.boolean(), withdrawal_stops: z11.string() }))
+import { createRoute as createRoute9, z as z12 } from "@hono/zod-openapi";
+var NoticeBody = z12.object({
+  notice_version: z12.string().openapi({ example: "2026-12-01" }),
+  published_at: z12.string(),
+  current: z12.boolean().openapi({ description: "Whether this is the notice in force." }),
+  language: z12.string().openapi({ example: "en" }),
+  languages: z12.array(z12.string()).openapi({ description: "The languages this version is available in." }),
+  title: z12.string(),
+  body: z12.string(),
+  url: z12.string().nullable(),
+  purposes: z12.array(z12.object({ purpose: z12.string(), description: z12.string(), required: z12.boolean(), withdrawal_stops: z12.string() }))
 }).openapi("PrivacyNotice");
 function privacyRoutes() {
   const app = router();
@@ -2477,9 +2637,9 @@ function privacyRoutes() {
       summary: "The privacy notice in force (or a given version), with the consent purposes",
       tags: ["privacy"],
       request: {
-        query: z11.object({
-          version: z11.string().min(1).max(40).optional().openapi({ description: "A notice version; default: the one in force.", example: "2026-12-01" }),
-          language: z11.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "a language tag such as en or hi").optional().openapi({ description: "A translation when there is one (else the notice's own language).", example: "hi" })
+        query: z12.object({
+          version: z12.string().min(1).max(40).optional().openapi({ description: "A notice version; default: the one in force.", example: "2026-12-01" }),
+          language: z12.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "a language tag such as en or hi").optional().openapi({ description: "A translation when there is one (else the notice's own language).", example: "hi" })
         })
       },
       responses: {
@@ -2497,29 +2657,29 @@ function privacyRoutes() {
 }
 
 // functions/routes/privacy-operator.ts
-import { createRoute as createRoute10, z as z12 } from "@hono/zod-openapi";
+import { createRoute as createRoute10, z as z13 } from "@hono/zod-openapi";
 import { createMiddleware as createMiddleware3 } from "hono/factory";
 var requireServiceOnce = createMiddleware3(async (c, next) => {
   if (c.get("caller")?.kind === "service") return next();
   return requireService(c, next);
 });
-var Settings = z12.object({
-  erasure_grace_hours: z12.number().int().openapi({ description: "A requested erasure runs this long after the request (>= the warning).", example: 168 }),
-  erasure_warning_hours: z12.number().int().openapi({ description: "The person is warned this long before (>= 48).", example: 48 }),
-  inactive_account_retention_days: z12.number().int().openapi({ description: "Accounts with no activity this long are scheduled for erasure (30..3650).", example: 1095 }),
-  access_log_retention_days: z12.number().int().openapi({ description: "Access-log entries are kept this long (365..3650).", example: 365 }),
-  updated_at: z12.string()
+var Settings = z13.object({
+  erasure_grace_hours: z13.number().int().openapi({ description: "A requested erasure runs this long after the request (>= the warning).", example: 168 }),
+  erasure_warning_hours: z13.number().int().openapi({ description: "The person is warned this long before (>= 48).", example: 48 }),
+  inactive_account_retention_days: z13.number().int().openapi({ description: "Accounts with no activity this long are scheduled for erasure (30..3650).", example: 1095 }),
+  access_log_retention_days: z13.number().int().openapi({ description: "Access-log entries are kept this long (365..3650).", example: 365 }),
+  updated_at: z13.string()
 }).openapi("PrivacySettings");
-var UserParams = z12.object({ user_id: Uuid });
-var OperatorAccessEntry = z12.object({
-  access_id: z12.string(),
-  accessed_at: z12.string(),
+var UserParams = z13.object({ user_id: Uuid });
+var OperatorAccessEntry = z13.object({
+  access_id: z13.string(),
+  accessed_at: z13.string(),
   subject_id: Uuid,
-  accessor_role: z12.string(),
-  accessor: z12.string(),
-  what: z12.string(),
-  purpose: z12.string(),
-  detail: z12.record(z12.string(), z12.unknown())
+  accessor_role: z13.string(),
+  accessor: z13.string(),
+  what: z13.string(),
+  purpose: z13.string(),
+  detail: z13.record(z13.string(), z13.unknown())
 });
 async function settingsOf(tx) {
   const [s] = await tx`select erasure_grace_hours, erasure_warning_hours, inactive_account_retention_days,
@@ -2541,7 +2701,7 @@ function privacyOperatorRoutes() {
           description: "Purposes",
           content: {
             "application/json": {
-              schema: z12.object({ purposes: z12.array(z12.object({ purpose: z12.string(), description: z12.string() })) }).openapi("AccessPurposes")
+              schema: z13.object({ purposes: z13.array(z13.object({ purpose: z13.string(), description: z13.string() })) }).openapi("AccessPurposes")
             }
           }
         },
@@ -2568,10 +2728,10 @@ function privacyOperatorRoutes() {
       tags: ["operator privacy (service)"],
       security: bearerSecurity,
       request: {
-        query: z12.object({
+        query: z13.object({
           user_id: Uuid.optional(),
           limit: Limit(500, 50),
-          before: z12.string().regex(/^\d{1,18}$/, "an access_id").optional()
+          before: z13.string().regex(/^\d{1,18}$/, "an access_id").optional()
         })
       },
       responses: {
@@ -2579,9 +2739,9 @@ function privacyOperatorRoutes() {
           description: "One page",
           content: {
             "application/json": {
-              schema: z12.object({
-                items: z12.array(OperatorAccessEntry),
-                next_before: z12.string().nullable()
+              schema: z13.object({
+                items: z13.array(OperatorAccessEntry),
+                next_before: z13.string().nullable()
               }).openapi("OperatorAccessLogPage")
             }
           }
@@ -2609,9 +2769,9 @@ function privacyOperatorRoutes() {
       summary: "Everything held about one person (as GET /v1/me/export), with a stated purpose; logged",
       tags: ["operator privacy (service)"],
       security: bearerSecurity,
-      request: { params: UserParams, query: z12.object({ purpose: PurposeParam }) },
+      request: { params: UserParams, query: z13.object({ purpose: PurposeParam }) },
       responses: {
-        200: { description: "The export", content: { "application/json": { schema: z12.record(z12.string(), z12.unknown()) } } },
+        200: { description: "The export", content: { "application/json": { schema: z13.record(z13.string(), z13.unknown()) } } },
         ...errorResponses(400, 401, 403, 404)
       }
     }),
@@ -2690,11 +2850,11 @@ function privacyOperatorRoutes() {
           required: true,
           content: {
             "application/json": {
-              schema: z12.object({
-                erasure_grace_hours: z12.number().int().optional(),
-                erasure_warning_hours: z12.number().int().optional(),
-                inactive_account_retention_days: z12.number().int().optional(),
-                access_log_retention_days: z12.number().int().optional()
+              schema: z13.object({
+                erasure_grace_hours: z13.number().int().optional(),
+                erasure_warning_hours: z13.number().int().optional(),
+                inactive_account_retention_days: z13.number().int().optional(),
+                access_log_retention_days: z13.number().int().optional()
               }).strict()
             }
           }
@@ -2731,14 +2891,14 @@ function privacyOperatorRoutes() {
           description: "What the run did",
           content: {
             "application/json": {
-              schema: z12.object({
-                now: z12.string(),
-                scheduled: z12.number().int().optional(),
-                warned: z12.number().int().optional(),
-                erased: z12.number().int().optional(),
-                failed: z12.number().int().optional(),
-                access_log_purged: z12.number().int().optional(),
-                skipped: z12.string().optional()
+              schema: z13.object({
+                now: z13.string(),
+                scheduled: z13.number().int().optional(),
+                warned: z13.number().int().optional(),
+                erased: z13.number().int().optional(),
+                failed: z13.number().int().optional(),
+                access_log_purged: z13.number().int().optional(),
+                skipped: z13.string().optional()
               }).openapi("RetentionRun")
             }
           }
@@ -2756,51 +2916,51 @@ function privacyOperatorRoutes() {
 }
 
 // functions/routes/breaches.ts
-import { createRoute as createRoute11, z as z13 } from "@hono/zod-openapi";
-var Instant = z13.string().datetime({ offset: true }).openapi({ example: "2026-12-03T09:30:00+05:30" });
-var Notice2 = z13.object({
-  breach_notice_id: z13.number().int(),
-  recipient: z13.enum(["data_protection_board", "supervisory_authority", "affected_people", "other"]),
-  sent_at: z13.string(),
-  channel: z13.string().nullable(),
-  reference: z13.string().nullable(),
-  message: z13.string().nullable(),
-  recorded_at: z13.string()
+import { createRoute as createRoute11, z as z14 } from "@hono/zod-openapi";
+var Instant = z14.string().datetime({ offset: true }).openapi({ example: "2026-12-03T09:30:00+05:30" });
+var Notice2 = z14.object({
+  breach_notice_id: z14.number().int(),
+  recipient: z14.enum(["data_protection_board", "supervisory_authority", "affected_people", "other"]),
+  sent_at: z14.string(),
+  channel: z14.string().nullable(),
+  reference: z14.string().nullable(),
+  message: z14.string().nullable(),
+  recorded_at: z14.string()
 }).openapi("BreachNotice");
-var Breach = z13.object({
-  breach_id: z13.number().int(),
-  recorded_at: z13.string(),
-  updated_at: z13.string(),
-  discovered_at: z13.string(),
-  occurred_at: z13.string().nullable(),
-  contained_at: z13.string().nullable(),
-  closed_at: z13.string().nullable(),
-  status: z13.enum(["open", "contained", "closed"]),
-  title: z13.string(),
-  description: z13.string(),
-  data_affected: z13.array(z13.string()),
-  people_affected: z13.number().int(),
-  affected_user_ids: z13.array(Uuid),
-  measures: z13.string().nullable(),
-  report_due_at: z13.string().openapi({
+var Breach = z14.object({
+  breach_id: z14.number().int(),
+  recorded_at: z14.string(),
+  updated_at: z14.string(),
+  discovered_at: z14.string(),
+  occurred_at: z14.string().nullable(),
+  contained_at: z14.string().nullable(),
+  closed_at: z14.string().nullable(),
+  status: z14.enum(["open", "contained", "closed"]),
+  title: z14.string(),
+  description: z14.string(),
+  data_affected: z14.array(z14.string()),
+  people_affected: z14.number().int(),
+  affected_user_ids: z14.array(Uuid),
+  measures: z14.string().nullable(),
+  report_due_at: z14.string().openapi({
     description: "discovered_at + 72 hours: the detailed report to the Board (DPDP Rules 2025 rule 7(2)) and the GDPR art. 33 notification."
   }),
-  notices: z13.array(Notice2),
-  board_notified_at: z13.string().nullable(),
-  people_notified_at: z13.string().nullable()
+  notices: z14.array(Notice2),
+  board_notified_at: z14.string().nullable(),
+  people_notified_at: z14.string().nullable()
 }).openapi("Breach");
 var Fields = {
   occurred_at: Instant.nullable().optional(),
   contained_at: Instant.nullable().optional(),
   closed_at: Instant.nullable().optional(),
-  title: z13.string().max(200),
-  description: z13.string().max(4e3),
-  data_affected: z13.array(z13.string().max(80)).max(20).openapi({ example: ["e-mail addresses", "display names"] }),
-  people_affected: z13.number().int().min(0),
-  affected_user_ids: z13.array(Uuid).max(1e5),
-  measures: z13.string().max(4e3).nullable()
+  title: z14.string().max(200),
+  description: z14.string().max(4e3),
+  data_affected: z14.array(z14.string().max(80)).max(20).openapi({ example: ["e-mail addresses", "display names"] }),
+  people_affected: z14.number().int().min(0),
+  affected_user_ids: z14.array(Uuid).max(1e5),
+  measures: z14.string().max(4e3).nullable()
 };
-var BreachId = z13.object({ breach_id: z13.string().regex(/^\d{1,18}$/, "a breach id") });
+var BreachId = z14.object({ breach_id: z14.string().regex(/^\d{1,18}$/, "a breach id") });
 async function breachOr404(tx, id) {
   const [row] = await tx`select eightfold.breach_json(${id}::bigint) as b`;
   if (!row?.b) throw new ApiError("not_found", `No breach ${id}.`, "breach_id");
@@ -2821,7 +2981,7 @@ function breachRoutes() {
           required: true,
           content: {
             "application/json": {
-              schema: z13.object({
+              schema: z14.object({
                 discovered_at: Instant,
                 ...Fields,
                 measures: Fields.measures.optional(),
@@ -2859,7 +3019,7 @@ function breachRoutes() {
       tags: ["breach register (service)"],
       security: bearerSecurity,
       responses: {
-        200: { description: "The register", content: { "application/json": { schema: z13.object({ items: z13.array(Breach) }) } } },
+        200: { description: "The register", content: { "application/json": { schema: z14.object({ items: z14.array(Breach) }) } } },
         ...errorResponses(401, 403)
       }
     }),
@@ -2901,7 +3061,7 @@ function breachRoutes() {
         params: BreachId,
         body: {
           required: true,
-          content: { "application/json": { schema: z13.object(Fields).partial().strict() } }
+          content: { "application/json": { schema: z14.object(Fields).partial().strict() } }
         }
       },
       responses: {
@@ -2946,12 +3106,12 @@ function breachRoutes() {
           required: true,
           content: {
             "application/json": {
-              schema: z13.object({
-                recipient: z13.enum(["data_protection_board", "supervisory_authority", "affected_people", "other"]),
+              schema: z14.object({
+                recipient: z14.enum(["data_protection_board", "supervisory_authority", "affected_people", "other"]),
                 sent_at: Instant,
-                channel: z13.string().min(1).max(100).optional().openapi({ example: "Board portal" }),
-                reference: z13.string().min(1).max(200).optional(),
-                message: z13.string().min(1).max(4e3).optional()
+                channel: z14.string().min(1).max(100).optional().openapi({ example: "Board portal" }),
+                reference: z14.string().min(1).max(200).optional(),
+                message: z14.string().min(1).max(4e3).optional()
               }).strict()
             }
           }
@@ -2978,12 +3138,12 @@ function breachRoutes() {
 }
 
 // functions/routes/payouts.ts
-import { createRoute as createRoute12, z as z14 } from "@hono/zod-openapi";
-var Id = (what) => z14.string().regex(/^[1-9]\d{0,17}$/, `a ${what} (a positive integer)`).openapi({ example: "1", description: `${what} (bigint as a string)` });
-var Balance = z14.object({
+import { createRoute as createRoute12, z as z15 } from "@hono/zod-openapi";
+var Id2 = (what) => z15.string().regex(/^[1-9]\d{0,17}$/, `a ${what} (a positive integer)`).openapi({ example: "1", description: `${what} (bigint as a string)` });
+var Balance = z15.object({
   user_id: Uuid,
-  as_of: z14.string(),
-  currency: z14.string().openapi({ example: "INR" }),
+  as_of: z15.string(),
+  currency: z15.string().openapi({ example: "INR" }),
   pending: MoneyOut.openapi({ description: "In the hold period; see pending_schedule for when." }),
   available: MoneyOut.openapi({
     description: "What the next payout pays (due money minus clawbacks); negative while a clawback is owed."
@@ -2996,87 +3156,87 @@ var Balance = z14.object({
   net: MoneyOut.openapi({
     description: "All credited commissions net of refunds = pending + held + available + in_payout + paid + voided."
   }),
-  commissions: z14.number().int(),
-  next_available_at: z14.string().nullable(),
-  pending_schedule: z14.array(
-    z14.object({
-      date: z14.string().openapi({ example: "2026-12-31", description: "UTC day" }),
-      available_by: z14.string(),
+  commissions: z15.number().int(),
+  next_available_at: z15.string().nullable(),
+  pending_schedule: z15.array(
+    z15.object({
+      date: z15.string().openapi({ example: "2026-12-31", description: "UTC day" }),
+      available_by: z15.string(),
       amount: MoneyOut,
-      commissions: z14.number().int()
+      commissions: z15.number().int()
     })
   ),
   minimum_payout: MoneyOut,
-  hold_days: z14.number().int(),
-  payouts_blocked: z14.boolean().openapi({ description: "A suspended user gets no payout item; their money stays available." })
+  hold_days: z15.number().int(),
+  payouts_blocked: z15.boolean().openapi({ description: "A suspended user gets no payout item; their money stays available." })
 }).openapi("Balance");
-var PayoutItem = z14.object({
-  payout_item_id: z14.string(),
-  payout_id: z14.string(),
+var PayoutItem = z15.object({
+  payout_item_id: z15.string(),
+  payout_id: z15.string(),
   user_id: Uuid,
-  masked_name: z14.string().openapi({ example: "Asha R." }),
+  masked_name: z15.string().openapi({ example: "Asha R." }),
   amount: MoneyOut,
   clawback_netted: MoneyOut,
-  commissions: z14.number().int(),
-  state: z14.enum(["open", "paid", "failed"]),
-  external_ref: z14.string().nullable(),
-  reason: z14.string().nullable(),
-  settled_at: z14.string().nullable(),
-  created_at: z14.string(),
-  cutoff: z14.string()
+  commissions: z15.number().int(),
+  state: z15.enum(["open", "paid", "failed"]),
+  external_ref: z15.string().nullable(),
+  reason: z15.string().nullable(),
+  settled_at: z15.string().nullable(),
+  created_at: z15.string(),
+  cutoff: z15.string()
 }).openapi("PayoutItem");
-var StateTotals = z14.object({ items: z14.number().int(), amount: MoneyOut });
-var PayoutBatch = z14.object({
-  payout_id: z14.string(),
-  batch_key: z14.string(),
-  cutoff: z14.string(),
-  as_of: z14.string(),
-  created_at: z14.string(),
-  created_by: z14.string(),
-  plan_id: z14.number().int(),
+var StateTotals = z15.object({ items: z15.number().int(), amount: MoneyOut });
+var PayoutBatch = z15.object({
+  payout_id: z15.string(),
+  batch_key: z15.string(),
+  cutoff: z15.string(),
+  as_of: z15.string(),
+  created_at: z15.string(),
+  created_by: z15.string(),
+  plan_id: z15.number().int(),
   min_payout: MoneyOut,
-  currency: z14.string(),
-  item_count: z14.number().int(),
+  currency: z15.string(),
+  item_count: z15.number().int(),
   total: MoneyOut,
-  state: z14.enum(["empty", "open", "settled"]),
-  summary: z14.object({ open: StateTotals, paid: StateTotals, failed: StateTotals }),
-  items: z14.array(PayoutItem),
-  next_after: z14.string().nullable(),
-  replayed: z14.boolean().optional()
+  state: z15.enum(["empty", "open", "settled"]),
+  summary: z15.object({ open: StateTotals, paid: StateTotals, failed: StateTotals }),
+  items: z15.array(PayoutItem),
+  next_after: z15.string().nullable(),
+  replayed: z15.boolean().optional()
 }).openapi("PayoutBatch");
-var BatchRow = z14.object({
-  payout_id: z14.string(),
-  batch_key: z14.string(),
-  cutoff: z14.string(),
-  created_at: z14.string(),
-  item_count: z14.number().int(),
+var BatchRow = z15.object({
+  payout_id: z15.string(),
+  batch_key: z15.string(),
+  cutoff: z15.string(),
+  created_at: z15.string(),
+  item_count: z15.number().int(),
   total: MoneyOut,
-  state: z14.enum(["empty", "open", "settled"]),
+  state: z15.enum(["empty", "open", "settled"]),
   open: MoneyOut,
   paid: MoneyOut,
   failed: MoneyOut
 });
-var Commission = z14.object({
-  earning_id: z14.string(),
+var Commission = z15.object({
+  earning_id: z15.string(),
   user_id: Uuid,
-  created_at: z14.string(),
-  plan_id: z14.number().int(),
+  created_at: z15.string(),
+  plan_id: z15.number().int(),
   amount: MoneyOut,
   reversed: MoneyOut,
   net: MoneyOut,
-  available_at: z14.string(),
-  state: z14.enum(["pending", "available", "held", "voided", "in_payout", "paid"]),
+  available_at: z15.string(),
+  state: z15.enum(["pending", "available", "held", "voided", "in_payout", "paid"]),
   in_payout: MoneyOut,
   paid: MoneyOut,
   remaining: MoneyOut,
-  events: z14.array(
-    z14.object({
-      commission_event_id: z14.string(),
-      action: z14.enum(["hold", "release", "void"]),
-      reason: z14.string(),
-      actor: z14.string(),
-      effective_at: z14.string(),
-      created_at: z14.string()
+  events: z15.array(
+    z15.object({
+      commission_event_id: z15.string(),
+      action: z15.enum(["hold", "release", "void"]),
+      reason: z15.string(),
+      actor: z15.string(),
+      effective_at: z15.string(),
+      created_at: z15.string()
     })
   )
 }).openapi("CommissionLifecycle");
@@ -3092,8 +3252,8 @@ var CSV_COLUMNS2 = [
   "external_ref",
   "settled_at"
 ];
-var ExternalRef = z14.string().min(1).max(200).openapi({ example: "UTR-2026120100042", description: "The reference of the transfer (bank UTR, payout id)." });
-var Reason = z14.string().min(1).max(500);
+var ExternalRef = z15.string().min(1).max(200).openapi({ example: "UTR-2026120100042", description: "The reference of the transfer (bank UTR, payout id)." });
+var Reason = z15.string().min(1).max(500);
 function payoutMeRoutes() {
   const app = router();
   app.use("/balance", requireUser);
@@ -3123,13 +3283,13 @@ function payoutMeRoutes() {
       description: "Pass next_before from one page as before to get the next; it is null on the last page.",
       tags: ["payouts"],
       security: bearerSecurity,
-      request: { query: z14.object({ limit: Limit(200, 50), before: Id("payout_item_id").optional() }) },
+      request: { query: z15.object({ limit: Limit(200, 50), before: Id2("payout_item_id").optional() }) },
       responses: {
         200: {
           description: "One page",
           content: {
             "application/json": {
-              schema: z14.object({ user_id: Uuid, items: z14.array(PayoutItem), next_before: z14.string().nullable() }).openapi("PayoutsPage")
+              schema: z15.object({ user_id: Uuid, items: z15.array(PayoutItem), next_before: z15.string().nullable() }).openapi("PayoutsPage")
             }
           }
         },
@@ -3156,7 +3316,7 @@ function payoutOperatorRoutes() {
       summary: "A user's balance",
       tags: ["payouts (service)"],
       security: bearerSecurity,
-      request: { params: z14.object({ user_id: Uuid }) },
+      request: { params: z15.object({ user_id: Uuid }) },
       responses: {
         200: { description: "The balance", content: { "application/json": { schema: Balance } } },
         ...errorResponses(400, 401, 403, 404)
@@ -3181,8 +3341,8 @@ function payoutOperatorRoutes() {
           required: true,
           content: {
             "application/json": {
-              schema: z14.object({
-                batch_key: z14.string().min(1).max(200).openapi({ example: "2026-12-weekly-1" }),
+              schema: z15.object({
+                batch_key: z15.string().min(1).max(200).openapi({ example: "2026-12-weekly-1" }),
                 cutoff: DateTimeParam.optional()
               }).strict()
             }
@@ -3210,13 +3370,13 @@ function payoutOperatorRoutes() {
       summary: "Payout batches, newest first",
       tags: ["payouts (service)"],
       security: bearerSecurity,
-      request: { query: z14.object({ limit: Limit(200, 50), before: Id("payout_id").optional() }) },
+      request: { query: z15.object({ limit: Limit(200, 50), before: Id2("payout_id").optional() }) },
       responses: {
         200: {
           description: "One page",
           content: {
             "application/json": {
-              schema: z14.object({ batches: z14.array(BatchRow), next_before: z14.string().nullable() }).openapi("PayoutBatchesPage")
+              schema: z15.object({ batches: z15.array(BatchRow), next_before: z15.string().nullable() }).openapi("PayoutBatchesPage")
             }
           }
         },
@@ -3239,8 +3399,8 @@ function payoutOperatorRoutes() {
       tags: ["payouts (service)"],
       security: bearerSecurity,
       request: {
-        params: z14.object({ payout_id: Id("payout_id") }),
-        query: z14.object({ limit: Limit(1e3, 100), after: Id("payout_item_id").optional() })
+        params: z15.object({ payout_id: Id2("payout_id") }),
+        query: z15.object({ limit: Limit(1e3, 100), after: Id2("payout_item_id").optional() })
       },
       responses: {
         200: { description: "The batch", content: { "application/json": { schema: PayoutBatch } } },
@@ -3266,9 +3426,9 @@ function payoutOperatorRoutes() {
       description: `Header row: ${CSV_COLUMNS2.join(",")}. reference (EF<payout_id>-<payout_item_id>) is unique per item: put it on the transfer.`,
       tags: ["payouts (service)"],
       security: bearerSecurity,
-      request: { params: z14.object({ payout_id: Id("payout_id") }) },
+      request: { params: z15.object({ payout_id: Id2("payout_id") }) },
       responses: {
-        200: { description: "CSV with a header row", content: { "text/csv": { schema: z14.string() } } },
+        200: { description: "CSV with a header row", content: { "text/csv": { schema: z15.string() } } },
         ...errorResponses(400, 401, 403, 404)
       }
     }),
@@ -3300,12 +3460,12 @@ function payoutOperatorRoutes() {
         tags: ["payouts (service)"],
         security: bearerSecurity,
         request: {
-          params: z14.object({ payout_id: Id("payout_id"), payout_item_id: Id("payout_item_id") }),
+          params: z15.object({ payout_id: Id2("payout_id"), payout_item_id: Id2("payout_item_id") }),
           body: {
             required: true,
             content: {
               "application/json": {
-                schema: state === "paid" ? z14.object({ external_ref: ExternalRef }).strict() : z14.object({ external_ref: ExternalRef, reason: Reason.optional() }).strict()
+                schema: state === "paid" ? z15.object({ external_ref: ExternalRef }).strict() : z15.object({ external_ref: ExternalRef, reason: Reason.optional() }).strict()
               }
             }
           }
@@ -3313,7 +3473,7 @@ function payoutOperatorRoutes() {
         responses: {
           200: {
             description: "The item after the change",
-            content: { "application/json": { schema: PayoutItem.extend({ replayed: z14.boolean() }) } }
+            content: { "application/json": { schema: PayoutItem.extend({ replayed: z15.boolean() }) } }
           },
           ...errorResponses(400, 401, 403, 404, 409)
         }
@@ -3337,7 +3497,7 @@ function payoutOperatorRoutes() {
       summary: "A commission's lifecycle: state, net, when it is available, what is allocated, its hold/release/void history",
       tags: ["payouts (service)"],
       security: bearerSecurity,
-      request: { params: z14.object({ earning_id: Id("earning_id") }) },
+      request: { params: z15.object({ earning_id: Id2("earning_id") }) },
       responses: {
         200: { description: "The commission", content: { "application/json": { schema: Commission } } },
         ...errorResponses(400, 401, 403, 404, 422)
@@ -3364,8 +3524,8 @@ function payoutOperatorRoutes() {
         tags: ["payouts (service)"],
         security: bearerSecurity,
         request: {
-          params: z14.object({ earning_id: Id("earning_id") }),
-          body: { required: true, content: { "application/json": { schema: z14.object({ reason: Reason }).strict() } } }
+          params: z15.object({ earning_id: Id2("earning_id") }),
+          body: { required: true, content: { "application/json": { schema: z15.object({ reason: Reason }).strict() } } }
         },
         responses: {
           200: { description: "The commission after the action", content: { "application/json": { schema: Commission } } },
@@ -3386,6 +3546,530 @@ function payoutOperatorRoutes() {
   return app;
 }
 var utc2 = (s) => /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s;
+
+// functions/routes/notifications.ts
+import { createRoute as createRoute13, z as z16 } from "@hono/zod-openapi";
+var NotificationOut = z16.object(NotificationSchema.shape).openapi("Notification", {
+  example: {
+    notification_id: 41,
+    kind: "earned",
+    title: "₹225.00 from 3 purchases",
+    amount: "225.00",
+    currency: "INR",
+    count: 3,
+    member_id: null,
+    member_name: null,
+    data: {},
+    read: false,
+    read_at: null,
+    created_at: "2026-12-01T10:00:02.114+00:00",
+    updated_at: "2026-12-01T10:00:41.870+00:00"
+  }
+});
+var Page = z16.object({
+  notifications: z16.array(NotificationOut).openapi({ description: "Newest first." }),
+  next_before: z16.number().int().nullable().openapi({ description: "Pass as ?before= for the next (older) page; null on the last page." })
+}).openapi("NotificationPage");
+var Preferences = z16.object({
+  kinds: z16.array(z16.enum(NOTIFICATION_KINDS)).openapi({ description: "The kinds you get (a kind left out is not written at all)." }),
+  browser: z16.boolean().openapi({ description: "Whether the dashboard shows browser notifications (Notification API)." }),
+  updated_at: z16.string().nullable()
+}).openapi("NotificationPreferences");
+var ReadBody = z16.union([z16.object({ ids: z16.array(z16.number().int().positive()).min(1).max(500) }).strict(), z16.object({ all: z16.literal(true) }).strict()]).openapi("MarkNotificationsRead", { example: { ids: [41, 40] } });
+var Tag = ["notifications"];
+function notificationRoutes() {
+  const app = router();
+  app.use("*", requireUser);
+  app.openapi(
+    createRoute13({
+      method: "get",
+      path: "/",
+      summary: "My notifications, newest first (keyset-paged)",
+      description: 'Money notifications coalesce per minute: an import of 2,000 purchases makes one "₹X from 2000 purchases", not 2,000. Page with ?before=<next_before>.',
+      tags: Tag,
+      security: bearerSecurity,
+      request: {
+        query: z16.object({
+          unread: z16.enum(["true", "false"]).optional().openapi({ description: "true: only unread ones." }),
+          before: z16.coerce.number().int().positive().optional().openapi({ description: "Only notifications older than this id." }),
+          limit: Limit(200, 50)
+        })
+      },
+      responses: {
+        200: { description: "A page of notifications", content: { "application/json": { schema: Page } } },
+        ...errorResponses(400, 401, 403)
+      }
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const rows = await asCaller(
+        c,
+        (tx) => tx`select n from public.my_notifications(${q.unread === "true"}, ${q.before ?? null}, ${q.limit}) n`,
+        { readOnly: true }
+      );
+      const notifications = rows.map((r) => r.n);
+      const last = notifications[notifications.length - 1];
+      return c.json({ notifications, next_before: notifications.length === q.limit && last ? last.notification_id : null }, 200);
+    }
+  );
+  app.openapi(
+    createRoute13({
+      method: "get",
+      path: "/unread-count",
+      summary: "How many of my notifications are unread (the bell)",
+      tags: Tag,
+      security: bearerSecurity,
+      responses: {
+        200: {
+          description: "The count",
+          content: { "application/json": { schema: z16.object({ unread: z16.number().int() }).openapi("UnreadCount") } }
+        },
+        ...errorResponses(401, 403)
+      }
+    }),
+    async (c) => {
+      const [row] = await asCaller(c, (tx) => tx`select public.my_unread_notification_count() as n`, {
+        readOnly: true
+      });
+      return c.json({ unread: row.n }, 200);
+    }
+  );
+  app.openapi(
+    createRoute13({
+      method: "post",
+      path: "/read",
+      summary: "Mark notifications read: some ids, or all",
+      description: "Every id must be one of your notifications: if one is not (someone else's, or none), nothing changes and the answer is 404 notification_not_found.",
+      tags: Tag,
+      security: bearerSecurity,
+      request: { body: { content: { "application/json": { schema: ReadBody } }, required: true } },
+      responses: {
+        200: {
+          description: "How many changed, and the unread count after",
+          content: {
+            "application/json": {
+              schema: z16.object({ updated: z16.number().int(), unread: z16.number().int() }).openapi("NotificationsRead")
+            }
+          }
+        },
+        ...errorResponses(400, 401, 403, 404)
+      }
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const ids = "ids" in body ? body.ids : null;
+      const row = await asCaller(c, async (tx) => {
+        const [m] = await tx`select public.mark_notifications_read(${ids}::bigint[], ${ids === null}) as updated`;
+        const [u] = await tx`select public.my_unread_notification_count() as unread`;
+        return { updated: m.updated, unread: u.unread };
+      });
+      return c.json(row, 200);
+    }
+  );
+  app.openapi(
+    createRoute13({
+      method: "get",
+      path: "/preferences",
+      summary: "My notification preferences",
+      tags: Tag,
+      security: bearerSecurity,
+      responses: {
+        200: { description: "The preferences", content: { "application/json": { schema: Preferences } } },
+        ...errorResponses(401, 403)
+      }
+    }),
+    async (c) => {
+      const [row] = await asCaller(c, (tx) => tx`select public.my_notification_preferences() as p`, { readOnly: true });
+      return c.json(row.p, 200);
+    }
+  );
+  app.openapi(
+    createRoute13({
+      method: "put",
+      path: "/preferences",
+      summary: "Set my notification preferences",
+      description: "kinds: the kinds you want (others are not written at all); browser: browser notifications on or off. A field left out keeps its value.",
+      tags: Tag,
+      security: bearerSecurity,
+      request: {
+        body: {
+          content: {
+            "application/json": {
+              schema: z16.object({ kinds: z16.array(z16.enum(NOTIFICATION_KINDS)).max(5).optional(), browser: z16.boolean().optional() }).strict().openapi("SetNotificationPreferences", { example: { kinds: ["earned", "referral_joined"], browser: true } })
+            }
+          },
+          required: true
+        }
+      },
+      responses: {
+        200: { description: "The preferences now", content: { "application/json": { schema: Preferences } } },
+        ...errorResponses(400, 401, 403)
+      }
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select public.set_my_notification_preferences(${body.kinds ?? null}::text[], ${body.browser ?? null}::boolean) as p`
+      );
+      return c.json(row.p, 200);
+    }
+  );
+  return app;
+}
+
+// functions/routes/dashboard.ts
+import { createRoute as createRoute14, z as z17 } from "@hono/zod-openapi";
+var MAX_NODES = 2e3;
+var TreeRoot = z17.object({
+  user_id: Uuid,
+  display_name: z17.string().nullable().openapi({ description: "Your own name; masked for the service." }),
+  status: z17.enum(["active", "inactive", "suspended"]),
+  direct_referrals: z17.number().int(),
+  max_direct_referrals: z17.number().int().openapi({ example: 8 })
+}).openapi("TreeRoot");
+var TreeNode = z17.object({
+  user_id: Uuid,
+  masked_name: z17.string().openapi({ example: "Chitra M." }),
+  level: z17.number().int().openapi({ description: "1 = a direct referral of the root." }),
+  leg_id: Uuid.openapi({ description: "The root's direct referral whose subtree the member is in." }),
+  referrer_id: Uuid,
+  active: z17.boolean(),
+  direct_referrals: z17.number().int(),
+  earned: MoneyOut.openapi({ description: "What the root earned from this member's own purchases (net)." })
+}).openapi("TreeNode");
+var Tree = z17.object({
+  root: TreeRoot,
+  max_level: z17.number().int(),
+  truncated: z17.boolean().openapi({ description: `True when the tree has more than ${MAX_NODES} members down to max_level.` }),
+  nodes: z17.array(TreeNode).openapi({ description: "Level by level, in joining order." })
+}).openapi("ReferralTree");
+function dashboardTreeRoutes() {
+  const app = router();
+  app.openapi(
+    createRoute14({
+      method: "get",
+      path: "/tree",
+      summary: "The referral tree node by node (the dashboard draws it)",
+      description: "A user gets their own downline (masked names, what they earned from each member). The service names the user (user_id) and says why (purpose); the read is written to that person's access log.",
+      tags: ["dashboard"],
+      security: bearerSecurity,
+      middleware: [requireCaller],
+      request: {
+        query: z17.object({
+          max_level: z17.coerce.number().int().min(1).max(12).default(4).openapi({ description: "How many levels down, 1 to 12." }),
+          user_id: Uuid.optional().openapi({ description: "Service: whose tree. A user may name only themselves." }),
+          purpose: PurposeParam
+        })
+      },
+      responses: {
+        200: { description: "The tree", content: { "application/json": { schema: Tree } } },
+        ...errorResponses(400, 401, 403, 404)
+      }
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const subject = subjectOf(c, q.user_id);
+      const purpose = purposeFor(c, q.purpose);
+      const { root, nodes } = c.var.caller.kind === "user" ? await asCaller(
+        c,
+        async (tx) => {
+          const [root2] = await tx`
+                  select user_id, display_name, status::text as status, direct_referrals::int as direct_referrals,
+                         max_direct_referrals::int as max_direct_referrals
+                  from public.my_profile`;
+          const nodes2 = await tx`
+                  select user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
+                         eightfold.money(earned) as earned
+                  from public.my_downline(${q.max_level}) order by level, joined_at limit ${MAX_NODES}`;
+          return { root: root2, nodes: [...nodes2] };
+        },
+        { readOnly: true }
+      ) : await asCaller(c, (tx) => serviceTree(tx, subject, q.max_level, purpose));
+      if (!root) throw new ApiError("not_found", "No profile for this user.", "user_id");
+      return c.json({ root, max_level: q.max_level, truncated: nodes.length >= MAX_NODES, nodes }, 200);
+    }
+  );
+  return app;
+}
+async function serviceTree(sql, userId, maxLevel, purpose) {
+  const nodes = await sql`
+    select member_id as user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
+           eightfold.money(earned) as earned
+    from public.user_downline(${userId}, ${maxLevel}, ${purpose})
+    order by level, joined_at limit ${MAX_NODES}`;
+  const [root] = await sql`
+    select p.user_id, eightfold.mask_name(p.display_name) as display_name, p.status::text as status,
+           (select count(*)::int from eightfold.profiles c where c.referrer_id = p.user_id) as direct_referrals,
+           (select s.max_direct_referrals::int from eightfold.program_settings s) as max_direct_referrals
+    from eightfold.profiles p where p.user_id = ${userId}`;
+  return { root, nodes: [...nodes] };
+}
+
+// functions/routes/webhooks.ts
+import { createRoute as createRoute15, z as z18 } from "@hono/zod-openapi";
+var Endpoint = z18.object({
+  endpoint_id: z18.number().int(),
+  url: z18.string(),
+  event_types: z18.array(z18.string()),
+  description: z18.string().nullable(),
+  enabled: z18.boolean(),
+  disabled_reason: z18.string().nullable().openapi({ description: "Why it was disabled (after repeated failures)." }),
+  consecutive_failures: z18.number().int(),
+  pending: z18.number().int().openapi({ description: "Messages not delivered yet." }),
+  created_at: z18.string(),
+  updated_at: z18.string()
+}).openapi("WebhookEndpoint");
+var Created = Endpoint.extend({
+  secret: z18.string().openapi({
+    description: 'The signing secret (Standard Webhooks, "whsec_" + base64). Shown only now: keep it to verify signatures.',
+    example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+  })
+}).openapi("WebhookEndpointCreated");
+var Secret = z18.string().max(200).regex(/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/, 'a Standard Webhooks secret: "whsec_" + base64').openapi({ description: 'Optional: "whsec_" + base64 of at least 24 random bytes. Generated when left out.' });
+var Body = z18.object({
+  url: z18.string().max(1e4).openapi({ description: "http(s); at most 2,000 characters; no loopback, link-local, private or metadata address." }),
+  secret: Secret.optional(),
+  event_types: z18.array(z18.string().max(100)).max(20).openapi({ example: ["earning.credited", "referral.joined"] }),
+  description: z18.string().max(500).optional()
+}).strict().openapi("WebhookEndpointInput", {
+  example: { url: "https://example.com/hooks/eightfold", event_types: ["earning.credited", "earning.reversed"] }
+});
+var Patch = z18.object({
+  url: z18.string().max(1e4).optional(),
+  secret: Secret.optional(),
+  event_types: z18.array(z18.string().max(100)).max(20).optional(),
+  description: z18.string().max(500).nullable().optional(),
+  enabled: z18.boolean().optional().openapi({ description: "true re-enables a disabled endpoint: its waiting messages go out in order." })
+}).strict().openapi("WebhookEndpointPatch");
+var Id3 = z18.object({
+  id: z18.coerce.number().int().positive().openapi({ param: { name: "id", in: "path" }, example: 1 })
+});
+var Delivery = z18.object({
+  delivery_id: z18.number().int(),
+  message_id: z18.number().int(),
+  webhook_id: z18.string().openapi({ description: "The webhook-id header sent (the same on every retry).", example: "msg_42" }),
+  event_type: z18.string(),
+  attempt: z18.number().int(),
+  attempted_at: z18.string(),
+  ok: z18.boolean(),
+  status_code: z18.number().int().nullable(),
+  error: z18.string().nullable(),
+  duration_ms: z18.number().int()
+}).openapi("WebhookDelivery");
+function secretBytes(secret) {
+  try {
+    return atob(secret.replace(/^whsec_/, "")).length;
+  } catch {
+    return 0;
+  }
+}
+function newSecret() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `whsec_${btoa(String.fromCharCode(...bytes))}`;
+}
+function endpointSelect(tx, id) {
+  return tx`
+    select w.endpoint_id::int as endpoint_id, w.url, w.event_types, w.description, w.enabled, w.disabled_reason,
+           w.consecutive_failures,
+           (select count(*)::int from eightfold.webhook_outbox o where o.endpoint_id = w.endpoint_id and o.delivered_at is null) as pending,
+           w.created_at, w.updated_at
+    from eightfold.webhook_endpoints w
+    where w.deleted_at is null ${id === void 0 ? tx`` : tx`and w.endpoint_id = ${id}`}
+    order by w.endpoint_id`;
+}
+var Tag2 = ["webhooks (operator)"];
+function webhookRoutes() {
+  const app = router();
+  app.use("*", requireService);
+  app.openapi(
+    createRoute15({
+      method: "post",
+      path: "/",
+      summary: "Register a webhook endpoint",
+      description: "Events: earning.credited, earning.forfeited, earning.reversed, referral.joined, referral.limit_reached, user.status_changed. Messages are signed per Standard Webhooks with the secret, delivered at least once, in order, retried with exponential backoff.",
+      tags: Tag2,
+      security: bearerSecurity,
+      request: { body: { content: { "application/json": { schema: Body } }, required: true } },
+      responses: {
+        201: { description: "Registered (the secret is shown only now)", content: { "application/json": { schema: Created } } },
+        ...errorResponses(400, 401, 403)
+      }
+    }),
+    async (c) => {
+      const b = c.req.valid("json");
+      const secret = b.secret ?? newSecret();
+      const allow = c.var.deps.config.webhooksAllowLoopback ?? false;
+      const row = await asCaller(c, async (tx) => {
+        await tx`select eightfold.webhook_check(${b.url}, ${secretBytes(secret)}, ${b.event_types}::text[], ${allow})`;
+        const [ins] = await tx`
+          insert into eightfold.webhook_endpoints (url, secret, event_types, description)
+          values (${b.url}, ${secret}, ${b.event_types}::text[], ${b.description ?? null})
+          returning endpoint_id::int as endpoint_id`;
+        const [out] = await endpointSelect(tx, ins.endpoint_id);
+        return out;
+      });
+      c.header("cache-control", "no-store");
+      return c.json({ ...row, secret }, 201);
+    }
+  );
+  app.openapi(
+    createRoute15({
+      method: "get",
+      path: "/",
+      summary: "The webhook endpoints",
+      tags: Tag2,
+      security: bearerSecurity,
+      responses: {
+        200: {
+          description: "Every endpoint (secrets are not shown)",
+          content: { "application/json": { schema: z18.object({ endpoints: z18.array(Endpoint) }) } }
+        },
+        ...errorResponses(401, 403)
+      }
+    }),
+    async (c) => {
+      const rows = await asCaller(c, (tx) => endpointSelect(tx), { readOnly: true });
+      return c.json({ endpoints: [...rows] }, 200);
+    }
+  );
+  app.openapi(
+    createRoute15({
+      method: "get",
+      path: "/{id}",
+      summary: "One webhook endpoint",
+      tags: Tag2,
+      security: bearerSecurity,
+      request: { params: Id3 },
+      responses: {
+        200: { description: "The endpoint", content: { "application/json": { schema: Endpoint } } },
+        ...errorResponses(400, 401, 403, 404)
+      }
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const [row] = await asCaller(c, (tx) => endpointSelect(tx, id), { readOnly: true });
+      if (!row) throw notFound();
+      return c.json(row, 200);
+    }
+  );
+  app.openapi(
+    createRoute15({
+      method: "patch",
+      path: "/{id}",
+      summary: 'Change a webhook endpoint; {"enabled": true} re-enables a disabled one',
+      tags: Tag2,
+      security: bearerSecurity,
+      request: { params: Id3, body: { content: { "application/json": { schema: Patch } }, required: true } },
+      responses: {
+        200: { description: "The endpoint now", content: { "application/json": { schema: Endpoint } } },
+        ...errorResponses(400, 401, 403, 404)
+      }
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const b = c.req.valid("json");
+      const allow = c.var.deps.config.webhooksAllowLoopback ?? false;
+      const row = await asCaller(c, async (tx) => {
+        await tx`select eightfold.webhook_check(${b.url ?? null}, ${b.secret === void 0 ? null : secretBytes(b.secret)},
+                                              ${b.event_types ?? null}::text[], ${allow})`;
+        const [upd] = await tx`
+          update eightfold.webhook_endpoints set
+            url = coalesce(${b.url ?? null}, url),
+            secret = coalesce(${b.secret ?? null}, secret),
+            event_types = coalesce(${b.event_types ?? null}::text[], event_types),
+            description = case when ${b.description !== void 0} then ${b.description ?? null} else description end,
+            enabled = coalesce(${b.enabled ?? null}::boolean, enabled),
+            disabled_reason = case when ${b.enabled === true} then null else disabled_reason end,
+            consecutive_failures = case when ${b.enabled === true} then 0 else consecutive_failures end,
+            updated_at = now()
+          where endpoint_id = ${id} and deleted_at is null
+          returning endpoint_id::int as endpoint_id`;
+        if (!upd) throw notFound();
+        if (b.enabled === true) {
+          await tx`update eightfold.webhook_outbox set next_attempt_at = now()
+                   where endpoint_id = ${id} and delivered_at is null and next_attempt_at > now()`;
+        }
+        const [out] = await endpointSelect(tx, id);
+        return out;
+      });
+      return c.json(row, 200);
+    }
+  );
+  app.openapi(
+    createRoute15({
+      method: "delete",
+      path: "/{id}",
+      summary: "Delete a webhook endpoint (nothing more is sent to it)",
+      tags: Tag2,
+      security: bearerSecurity,
+      request: { params: Id3 },
+      responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) }
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const done = await asCaller(
+        c,
+        (tx) => tx`update eightfold.webhook_endpoints set deleted_at = now(), enabled = false, updated_at = now()
+                   where endpoint_id = ${id} and deleted_at is null returning 1`
+      );
+      if (done.length === 0) throw notFound();
+      return c.body(null, 204);
+    }
+  );
+  app.openapi(
+    createRoute15({
+      method: "get",
+      path: "/{id}/deliveries",
+      summary: "The endpoint's delivery log, newest first (keyset-paged)",
+      tags: Tag2,
+      security: bearerSecurity,
+      request: {
+        params: Id3,
+        query: z18.object({
+          before: z18.coerce.number().int().positive().optional().openapi({ description: "Only attempts older than this delivery_id." }),
+          limit: Limit(500, 100)
+        })
+      },
+      responses: {
+        200: {
+          description: "Attempts",
+          content: {
+            "application/json": {
+              schema: z18.object({ deliveries: z18.array(Delivery), next_before: z18.number().int().nullable() }).openapi("WebhookDeliveries")
+            }
+          }
+        },
+        ...errorResponses(400, 401, 403, 404)
+      }
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const q = c.req.valid("query");
+      const rows = await asCaller(
+        c,
+        async (tx) => {
+          const [exists] = await tx`select 1 from eightfold.webhook_endpoints where endpoint_id = ${id} and deleted_at is null`;
+          if (!exists) throw notFound();
+          return tx`
+            select d.delivery_id::int as delivery_id, d.message_id::int as message_id, 'msg_' || d.message_id as webhook_id,
+                   o.event_type, d.attempt, d.attempted_at, d.ok, d.status_code, d.error, d.duration_ms
+            from eightfold.webhook_deliveries d join eightfold.webhook_outbox o on o.message_id = d.message_id
+            where d.endpoint_id = ${id} ${q.before === void 0 ? tx`` : tx`and d.delivery_id < ${q.before}`}
+            order by d.delivery_id desc
+            limit ${q.limit}`;
+        },
+        { readOnly: true }
+      );
+      const last = rows[rows.length - 1];
+      return c.json({ deliveries: [...rows], next_before: rows.length === q.limit && last ? last.delivery_id : null }, 200);
+    }
+  );
+  return app;
+}
+function notFound() {
+  return new ApiError("not_found", "No webhook endpoint with this id.", "id");
+}
 
 // functions/app.ts
 function createApp(deps, options = {}) {
@@ -3425,6 +4109,9 @@ function createApp(deps, options = {}) {
   app.route("/v1/operator/privacy", privacyOperatorRoutes());
   app.route("/v1/operator/breaches", breachRoutes());
   app.route("/v1/live", liveRoutes());
+  app.route("/v1/notifications", notificationRoutes());
+  app.route("/v1/dashboard", dashboardTreeRoutes());
+  app.route("/v1/operator/webhooks", webhookRoutes());
   app.route("/v1/me", payoutMeRoutes());
   app.route("/v1/operator", payoutOperatorRoutes());
   app.route("/", docsRoutes(app, options.basePath ?? ""));
@@ -3437,12 +4124,12 @@ function createApp(deps, options = {}) {
     }
     return c.json({ error: { code: info.code, message, ...field ? { field } : {} } }, info.status);
   };
-  const notFound = (c) => c.json({ error: { code: API_ERRORS.not_found.code, message: `No route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404);
+  const notFound2 = (c) => c.json({ error: { code: API_ERRORS.not_found.code, message: `No route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404);
   app.onError(onError);
-  app.notFound(notFound);
+  app.notFound(notFound2);
   if (app !== root) {
     root.onError(onError);
-    root.notFound(notFound);
+    root.notFound(notFound2);
   }
   return app;
 }
@@ -3540,54 +4227,57 @@ function createVerifier(config) {
 }
 
 // functions/config.ts
-import { z as z15 } from "zod";
+import { z as z19 } from "zod";
 var DEPRECATED_NAMES = {
   SUPABASE_JWT_SECRET: "EIGHTFOLD_JWT_SECRET",
   SUPABASE_JWKS_URL: "EIGHTFOLD_JWKS_URL"
 };
-var origins = z15.string().optional().transform((v, ctx) => {
+var origins = z19.string().optional().transform((v, ctx) => {
   try {
     return parseOrigins(v ?? "");
   } catch (err) {
     ctx.addIssue({ code: "custom", message: err.message });
-    return z15.NEVER;
+    return z19.NEVER;
   }
 });
 var sharedShape = {
   // The database. Node: DATABASE_URL, or the embedded database when unset. The Edge
   // Function: SUPABASE_DB_URL (Supabase sets it), or DATABASE_URL.
-  DATABASE_URL: z15.string().url().optional(),
-  SUPABASE_DB_URL: z15.string().min(1).optional(),
+  DATABASE_URL: z19.string().url().optional(),
+  SUPABASE_DB_URL: z19.string().min(1).optional(),
   // Tokens from Supabase Auth: the project's JWKS (from SUPABASE_URL or EIGHTFOLD_JWKS_URL)
   // and/or its legacy HS256 secret; an issuer to demand, optionally.
-  SUPABASE_URL: z15.string().url().optional(),
-  EIGHTFOLD_JWT_SECRET: z15.string().min(32, "the JWT secret is at least 32 characters").optional(),
-  EIGHTFOLD_JWKS_URL: z15.string().url().optional(),
-  EIGHTFOLD_JWT_ISSUER: z15.string().optional(),
+  SUPABASE_URL: z19.string().url().optional(),
+  EIGHTFOLD_JWT_SECRET: z19.string().min(32, "the JWT secret is at least 32 characters").optional(),
+  EIGHTFOLD_JWKS_URL: z19.string().url().optional(),
+  EIGHTFOLD_JWT_ISSUER: z19.string().optional(),
   // Service keys: unlock ingestion and the operator routes.
-  SUPABASE_SERVICE_ROLE_KEY: z15.string().min(20).optional(),
-  EIGHTFOLD_SERVICE_KEY: z15.string().min(20, "use at least 20 random characters").optional(),
+  SUPABASE_SERVICE_ROLE_KEY: z19.string().min(20).optional(),
+  EIGHTFOLD_SERVICE_KEY: z19.string().min(20, "use at least 20 random characters").optional(),
   // Web origins whose pages may call the API (functions/cors.ts): a comma-separated list
   // of exact origins (https://app.example.com), or * for any origin without credentials.
   // Unset: no cross-origin access.
   EIGHTFOLD_CORS_ORIGINS: origins,
   // Limits per caller (functions/limits.ts; the table in docs/reliability.md). Unset: the
   // defaults there. 0 turns one limit off; EIGHTFOLD_RATE_LIMITS=off turns every rate limit off.
-  EIGHTFOLD_BODY_LIMIT: z15.coerce.number().int().min(1024).optional(),
-  EIGHTFOLD_BATCH_BODY_LIMIT: z15.coerce.number().int().min(1024).optional(),
-  EIGHTFOLD_RATE_LIMITS: z15.enum(["on", "off"]).default("on"),
-  EIGHTFOLD_RATE_LIMIT_IP: z15.coerce.number().int().min(0).optional(),
-  EIGHTFOLD_RATE_LIMIT_USER: z15.coerce.number().int().min(0).optional(),
-  EIGHTFOLD_RATE_LIMIT_SERVICE: z15.coerce.number().int().min(0).optional(),
-  EIGHTFOLD_STREAMS_PER_USER: z15.coerce.number().int().min(0).optional(),
-  EIGHTFOLD_STREAMS_PER_SERVICE: z15.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_BODY_LIMIT: z19.coerce.number().int().min(1024).optional(),
+  EIGHTFOLD_BATCH_BODY_LIMIT: z19.coerce.number().int().min(1024).optional(),
+  EIGHTFOLD_RATE_LIMITS: z19.enum(["on", "off"]).default("on"),
+  EIGHTFOLD_RATE_LIMIT_IP: z19.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_RATE_LIMIT_USER: z19.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_RATE_LIMIT_SERVICE: z19.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_STREAMS_PER_USER: z19.coerce.number().int().min(0).optional(),
+  EIGHTFOLD_STREAMS_PER_SERVICE: z19.coerce.number().int().min(0).optional(),
   // 1: the client address for the per-IP limits is the first X-Forwarded-For entry (set
   // it only behind a proxy that writes that header; the Edge Function always does).
-  EIGHTFOLD_TRUST_PROXY: z15.enum(["0", "1"]).default("0"),
+  EIGHTFOLD_TRUST_PROXY: z19.enum(["0", "1"]).default("0"),
   // Signs live-feed tickets; the same value on every process of one deployment.
-  EIGHTFOLD_TICKET_SECRET: z15.string().min(32, "use at least 32 random characters").optional()
+  EIGHTFOLD_TICKET_SECRET: z19.string().min(32, "use at least 32 random characters").optional(),
+  // 1: webhook endpoints on 127.0.0.1 / ::1 / localhost may be registered and called
+  // (development and tests only; docs/notifications.md#webhooks).
+  EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK: z19.enum(["0", "1"]).default("0")
 };
-var sharedSchema = z15.object(sharedShape);
+var sharedSchema = z19.object(sharedShape);
 function withCurrentNames(env) {
   const out = { ...env };
   const warnings = [];
@@ -3649,7 +4339,8 @@ function appConfigFrom(config) {
     limits: limitsFromConfig(config),
     trustProxy: config.EIGHTFOLD_TRUST_PROXY === "1",
     ticketSecret: config.EIGHTFOLD_TICKET_SECRET,
-    cors: config.EIGHTFOLD_CORS_ORIGINS
+    cors: config.EIGHTFOLD_CORS_ORIGINS,
+    webhooksAllowLoopback: config.EIGHTFOLD_WEBHOOKS_ALLOW_LOOPBACK === "1"
   };
 }
 function databaseUrlOf(config) {
