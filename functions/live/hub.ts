@@ -12,9 +12,10 @@
 // after the last wake-up or row, which picks up the commits whose NOTIFY was folded into
 // an earlier one. On a wake-up, a poll, or
 // while committed rows wait behind an older running transaction, the hub reads the rows
-// after its cursor whose transaction is older than every running one
-// (xid < pg_snapshot_xmin(pg_current_snapshot())), in (xid, event_id)
-// order, and hands each to the subscribers it belongs to. See cursor.ts for why.
+// after its cursor whose transaction is older than every transaction that can still
+// commit a live event into this database (the horizon, horizon.ts: running transactions
+// of other databases in the cluster do not count), in (xid, event_id) order, and hands
+// each to the subscribers it belongs to. See cursor.ts for why.
 //
 // A subscriber that resumes (Last-Event-ID) is registered first (live rows are held for
 // it, or, past 10 x maxQueue, let go and read again from the ledger), then catches up
@@ -30,6 +31,7 @@ import type { Sql } from 'postgres';
 import { compareCursor, encodeCursor, START, type Cursor } from './cursor.ts';
 
 import type { LiveEventType } from './event.ts';
+import { liveHorizon } from './horizon.ts';
 
 export const CHANNEL = 'eightfold_earnings';
 
@@ -185,7 +187,7 @@ export class LiveHub {
     const [row] = await this.#sql<{ xid: string | null; event_id: string | null }[]>`
       select l.xid::text as xid, l.event_id::text as event_id
       from eightfold.live_events l
-      where l.xid < pg_snapshot_xmin(pg_current_snapshot())
+      where l.xid < ${liveHorizon(this.#sql)}
       order by l.xid desc, l.event_id desc
       limit 1`;
     if (row?.xid && row.event_id) this.#cursor = { xid: BigInt(row.xid), id: BigInt(row.event_id) };
@@ -299,9 +301,11 @@ export class LiveHub {
   }
 
   async #pendingAboveHorizon(): Promise<boolean> {
+    const after = this.#cursor;
     const [row] = await this.#sql<{ pending: boolean }[]>`
       select exists (select 1 from eightfold.live_events l
-                     where l.xid >= pg_snapshot_xmin(pg_current_snapshot())) as pending`;
+                     where l.xid >= ${liveHorizon(this.#sql, after)}
+                       and (l.xid, l.event_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)) as pending`;
     return row!.pending;
   }
 
@@ -315,7 +319,7 @@ export class LiveHub {
       select l.xid::text as xid, l.event_id::text as event_id, l.user_id, l.type, l.payload::text as payload
       from eightfold.live_events l
       where (l.xid, l.event_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
-        and l.xid < pg_snapshot_xmin(pg_current_snapshot())
+        and l.xid < ${liveHorizon(this.#sql, after)}
         ${userId ? this.#sql`and l.user_id = ${userId}` : userId === '' ? this.#sql`and l.type = 'earnings'` : this.#sql``}
       order by l.xid, l.event_id
       limit ${this.#batch}`;

@@ -1,0 +1,70 @@
+// The horizon of the live feed: an xid8 below which no live event can still appear.
+//
+// Events are keyed (xid, event_id), xid being the writing transaction's xid8 and event_id
+// taken from a sequence before commit, so commit order is not key order. The feed hands
+// out an event only when no transaction that could still commit a live event below it is
+// running: then no event can later land below a client's cursor (cursor.ts).
+//
+// Which transactions can still commit a live event into this database? Every transaction
+// of THIS database that holds an xid (it may yet record a purchase, and its events would
+// carry that old xid), and every prepared transaction of this database (its events were
+// written at PREPARE and become visible at COMMIT PREPARED). Not a transaction of another
+// database of the same cluster: it cannot write here. A transaction that has no xid yet
+// gets one above every xid already given out, so it cannot land below either.
+//
+// The cluster-wide pg_snapshot_xmin(pg_current_snapshot()) waits for all of them, so a
+// long transaction in another database froze every feed. The horizon is therefore the
+// least xid of the statement's snapshot (pg_snapshot_xip, the top-level xids running when
+// the snapshot was taken) that is NOT known to belong to another database, or the
+// snapshot's xmax when there is none. Every xid below it is either finished when the
+// snapshot was taken (its events are visible to this very statement) or another
+// database's. "Known to belong to another database" is read from shared memory, readable
+// by any role: the transactionid ExclusiveLock each transaction holds on its own xid for
+// its whole life (pg_locks, with the holding pid) and the backend's database
+// (pg_stat_get_activity(null).datid, shown for other roles' sessions too), plus
+// pg_prepared_xacts.database. Anything in doubt counts as this database's, which only
+// delays: an xid that ended between the snapshot and the read of pg_locks, a backend with
+// no database, a pid we cannot place. The backends are read before the locks (a lateral
+// join forces that order): a pid holding an xid that was already running at the snapshot
+// was the same backend when its database was read, so a reused pid cannot make one of
+// this database's xids look foreign.
+//
+// A long transaction in THIS database that holds an xid still holds the feed back: nothing
+// observable says it will not record a purchase before it commits. docs/realtime.md says
+// so, with the cure (idle_in_transaction_session_timeout).
+//
+// Cost: the usual case pays one index probe. Only while some committed event at or above
+// the snapshot's xmin is waiting (an older transaction somewhere is still running) are
+// pg_stat_get_activity and pg_locks read, once per statement.
+import type { Sql, TransactionSql } from 'postgres';
+import type { Cursor } from './cursor.ts';
+
+/**
+ * The horizon as an SQL expression (xid8) for a query on eightfold.live_events. `after`:
+ * the reader's cursor, so rows already handed out do not send it down the slow path.
+ */
+export function liveHorizon(sql: Sql | TransactionSql, after?: Cursor) {
+  const above = after
+    ? sql`and (l.xid, l.event_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)`
+    : sql``;
+  return sql`(case
+    when not exists (select 1 from eightfold.live_events l
+                     where l.xid >= pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) ${above})
+      then pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+    else (select coalesce(min(r.x), pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))
+          from pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) as r(x)
+          where not (pg_catalog.xid(r.x) = any (array(
+            select k.transactionid
+            from (select array_agg(a.pid) as pids
+                  from pg_catalog.pg_stat_get_activity(null) a
+                  where a.datid <> (select d.oid from pg_catalog.pg_database d
+                                    where d.datname = pg_catalog.current_database())) o
+            cross join lateral (select lk.transactionid from pg_catalog.pg_locks lk
+                                where lk.locktype = 'transactionid' and lk.mode = 'ExclusiveLock' and lk.granted
+                                  and lk.pid = any (o.pids)
+                                offset 0) k
+            union all
+            select p.transaction from pg_catalog.pg_prepared_xacts p
+            where p.database <> pg_catalog.current_database()))))
+  end)`;
+}
