@@ -33,38 +33,50 @@
 // observable says it will not record a purchase before it commits. docs/realtime.md says
 // so, with the cure (idle_in_transaction_session_timeout).
 //
-// Cost: the usual case pays one index probe. Only while some committed event at or above
-// the snapshot's xmin is waiting (an older transaction somewhere is still running) are
-// pg_stat_get_activity and pg_locks read, once per statement.
+// The same rule holds for every table keyed by its writer's xid8 and read below the
+// horizon in xid order (the webhook outbox, functions/node/webhooks.ts).
+//
+// Cost: the horizon is never below the snapshot's xmin, so a row below the xmin is below
+// the horizon without asking; the horizon itself is an uncorrelated subquery, run at most
+// once per statement and only when a visible row at or above the xmin is looked at. In the
+// usual case (nothing committed waits behind an older transaction) a read never touches
+// pg_stat_get_activity or pg_locks.
 import type { Sql, TransactionSql } from 'postgres';
-import type { Cursor } from './cursor.ts';
+
+type Tag = Sql | TransactionSql;
+
+/** The horizon (xid8) of the statement's snapshot, as a scalar subquery. */
+export function xidHorizon(sql: Tag) {
+  return sql`(select coalesce(min(r.x), pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))
+    from pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) as r(x)
+    where not (pg_catalog.xid(r.x) = any (array(
+      select k.transactionid
+      from (select array_agg(a.pid) as pids
+            from pg_catalog.pg_stat_get_activity(null) a
+            where a.datid <> (select d.oid from pg_catalog.pg_database d
+                              where d.datname = pg_catalog.current_database())) o
+      cross join lateral (select lk.transactionid from pg_catalog.pg_locks lk
+                          where lk.locktype = 'transactionid' and lk.mode = 'ExclusiveLock' and lk.granted
+                            and lk.pid = any (o.pids)
+                          offset 0) k
+      union all
+      select p.transaction from pg_catalog.pg_prepared_xacts p
+      where p.database <> pg_catalog.current_database()))))`;
+}
 
 /**
- * The horizon as an SQL expression (xid8) for a query on eightfold.live_events. `after`:
- * the reader's cursor, so rows already handed out do not send it down the slow path.
+ * `xid` (an xid8 expression) is below the horizon: its transaction's rows are all there.
+ * The bound by xmax is an index condition (an ordered scan stops there); the CASE keeps
+ * the planner from turning the test into a BitmapOr, which would run the subquery always.
  */
-export function liveHorizon(sql: Sql | TransactionSql, after?: Cursor) {
-  const above = after
-    ? sql`and (l.xid, l.event_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)`
-    : sql``;
-  return sql`(case
-    when not exists (select 1 from eightfold.live_events l
-                     where l.xid >= pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) ${above})
-      then pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
-    else (select coalesce(min(r.x), pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))
-          from pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) as r(x)
-          where not (pg_catalog.xid(r.x) = any (array(
-            select k.transactionid
-            from (select array_agg(a.pid) as pids
-                  from pg_catalog.pg_stat_get_activity(null) a
-                  where a.datid <> (select d.oid from pg_catalog.pg_database d
-                                    where d.datname = pg_catalog.current_database())) o
-            cross join lateral (select lk.transactionid from pg_catalog.pg_locks lk
-                                where lk.locktype = 'transactionid' and lk.mode = 'ExclusiveLock' and lk.granted
-                                  and lk.pid = any (o.pids)
-                                offset 0) k
-            union all
-            select p.transaction from pg_catalog.pg_prepared_xacts p
-            where p.database <> pg_catalog.current_database()))))
-  end)`;
+export function belowHorizon(sql: Tag, xid: ReturnType<Tag>) {
+  return sql`(${xid} < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
+    and case when ${xid} < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) then true
+             else ${xid} < ${xidHorizon(sql)} end)`;
+}
+
+/** `xid` is at or above the horizon: committed rows there wait for an older transaction. */
+export function aboveHorizon(sql: Tag, xid: ReturnType<Tag>) {
+  return sql`(${xid} >= pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+    and case when true then ${xid} >= ${xidHorizon(sql)} end)`;
 }

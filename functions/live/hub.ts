@@ -31,7 +31,7 @@ import type { Sql } from 'postgres';
 import { compareCursor, encodeCursor, START, type Cursor } from './cursor.ts';
 
 import type { LiveEventType } from './event.ts';
-import { liveHorizon } from './horizon.ts';
+import { aboveHorizon, belowHorizon } from './horizon.ts';
 
 export const CHANNEL = 'eightfold_earnings';
 
@@ -187,7 +187,7 @@ export class LiveHub {
     const [row] = await this.#sql<{ xid: string | null; event_id: string | null }[]>`
       select l.xid::text as xid, l.event_id::text as event_id
       from eightfold.live_events l
-      where l.xid < ${liveHorizon(this.#sql)}
+      where ${belowHorizon(this.#sql, this.#sql`l.xid`)}
       order by l.xid desc, l.event_id desc
       limit 1`;
     if (row?.xid && row.event_id) this.#cursor = { xid: BigInt(row.xid), id: BigInt(row.event_id) };
@@ -304,7 +304,7 @@ export class LiveHub {
     const after = this.#cursor;
     const [row] = await this.#sql<{ pending: boolean }[]>`
       select exists (select 1 from eightfold.live_events l
-                     where l.xid >= ${liveHorizon(this.#sql, after)}
+                     where ${aboveHorizon(this.#sql, this.#sql`l.xid`)}
                        and (l.xid, l.event_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)) as pending`;
     return row!.pending;
   }
@@ -319,7 +319,7 @@ export class LiveHub {
       select l.xid::text as xid, l.event_id::text as event_id, l.user_id, l.type, l.payload::text as payload
       from eightfold.live_events l
       where (l.xid, l.event_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
-        and l.xid < ${liveHorizon(this.#sql, after)}
+        and ${belowHorizon(this.#sql, this.#sql`l.xid`)}
         ${userId ? this.#sql`and l.user_id = ${userId}` : userId === '' ? this.#sql`and l.type = 'earnings'` : this.#sql``}
       order by l.xid, l.event_id
       limit ${this.#batch}`;

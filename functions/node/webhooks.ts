@@ -7,7 +7,8 @@
 //   * at least once: a message is marked delivered only after a 2xx answer; until then it
 //     is retried (also after a crash or a restart: the state is in the database);
 //   * in order per endpoint: the worker holds a lease on the endpoint, takes its pending
-//     messages in (xid, message_id) order below the horizon of running transactions, and
+//     messages in (xid, message_id) order below the live feed's horizon (the running
+//     transactions of this database, functions/live/horizon.ts), and
 //     sends the next only after the previous one was answered 2xx; a failing head blocks
 //     the endpoint's later messages until it goes through;
 //   * the same idempotency id on every retry: webhook-id = "msg_<message_id>";
@@ -28,6 +29,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Sql } from 'postgres';
+import { belowHorizon } from '../live/horizon.ts';
 import { Webhook } from 'standardwebhooks';
 
 export interface WebhookWorkerOptions {
@@ -184,7 +186,7 @@ export function startWebhookWorker(sql: Sql, options: WebhookWorkerOptions = {})
         select m.message_id::text as message_id, m.attempts, m.next_attempt_at <= now() as due, m.payload::text as body
         from eightfold.webhook_outbox m
         where m.endpoint_id = ${e.endpoint_id} and m.delivered_at is null
-          and m.xid < pg_snapshot_xmin(pg_current_snapshot())
+          and ${belowHorizon(sql, sql`m.xid`)}
         order by m.xid, m.message_id
         limit ${o.batch}`;
       for (const m of messages) {
@@ -266,7 +268,7 @@ export function startWebhookWorker(sql: Sql, options: WebhookWorkerOptions = {})
           where m.endpoint_id = e.endpoint_id and m.delivered_at is null
           order by m.xid, m.message_id limit 1) h
         where e.enabled and e.deleted_at is null and (e.lease_until is null or e.lease_until < now())
-          and h.next_attempt_at <= now() and h.xid < pg_snapshot_xmin(pg_current_snapshot())
+          and h.next_attempt_at <= now() and ${belowHorizon(sql, sql`h.xid`)}
         for update of e skip locked
       ) d
       where w.endpoint_id = d.endpoint_id

@@ -23,7 +23,7 @@ import { ApiError } from '../errors.ts';
 import type { Caller } from '../auth.ts';
 import type { LiveHub } from '../live/hub.ts';
 import { parseCursor } from '../live/cursor.ts';
-import { liveHorizon } from '../live/horizon.ts';
+import { belowHorizon } from '../live/horizon.ts';
 import { LiveEventSchema, type LiveEvent } from '../live/event.ts';
 import { TICKET_SECONDS, TicketSigner } from '../live/ticket.ts';
 import { bearerSecurity, errorResponses, Limit, router, Uuid } from './common.ts';
@@ -248,7 +248,7 @@ export function liveRoutes() {
         (tx) => tx<{ payload: LiveEvent }[]>`
           select l.payload from eightfold.live_events l
           where l.user_id = ${c.var.caller.userId}
-            and l.xid < ${liveHorizon(tx)}
+            and ${belowHorizon(tx, tx`l.xid`)}
             ${before ? tx`and (l.xid, l.event_id) < (${before.xid.toString()}::xid8, ${before.id.toString()}::bigint)` : tx``}
           order by l.xid desc, l.event_id desc
           limit ${q.limit}`,
