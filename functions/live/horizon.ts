@@ -31,7 +31,10 @@
 //
 // A long transaction in THIS database that holds an xid still holds the feed back: nothing
 // observable says it will not record a purchase before it commits. docs/realtime.md says
-// so, with the cure (idle_in_transaction_session_timeout).
+// so, with the cure (idle_in_transaction_session_timeout). (Waiting only for transactions
+// that announced themselves as writers, e.g. by eightfold.live_pending or an advisory
+// lock, would lose events: a transaction holding an old xid can announce itself after the
+// feed has moved past that xid, and its events would land below delivered cursors.)
 //
 // The same rule holds for every table keyed by its writer's xid8 and read below the
 // horizon in xid order (the webhook outbox, functions/node/webhooks.ts).
