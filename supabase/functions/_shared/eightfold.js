@@ -2022,6 +2022,30 @@ function parseCursor(s) {
   return { xid, id };
 }
 
+// functions/live/horizon.ts
+function xidHorizon(sql) {
+  return sql`(select coalesce(min(r.x), pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))
+    from pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) as r(x)
+    where not (pg_catalog.xid(r.x) = any (array(
+      select k.transactionid
+      from (select array_agg(a.pid) as pids
+            from pg_catalog.pg_stat_get_activity(null) a
+            where a.datid <> (select d.oid from pg_catalog.pg_database d
+                              where d.datname = pg_catalog.current_database())) o
+      cross join lateral (select lk.transactionid from pg_catalog.pg_locks lk
+                          where lk.locktype = 'transactionid' and lk.mode = 'ExclusiveLock' and lk.granted
+                            and lk.pid = any (o.pids)
+                          offset 0) k
+      union all
+      select p.transaction from pg_catalog.pg_prepared_xacts p
+      where p.database <> pg_catalog.current_database()))))`;
+}
+function belowHorizon(sql, xid) {
+  return sql`(${xid} < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
+    and case when ${xid} < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) then true
+             else ${xid} < ${xidHorizon(sql)} end)`;
+}
+
 // functions/live/ticket.ts
 import { SignJWT, jwtVerify } from "jose";
 var TICKET_SECONDS = 60;
@@ -2264,7 +2288,7 @@ function liveRoutes() {
         (tx) => tx`
           select l.payload from eightfold.live_events l
           where l.user_id = ${c.var.caller.userId}
-            and l.xid < pg_snapshot_xmin(pg_current_snapshot())
+            and ${belowHorizon(tx, tx`l.xid`)}
             ${before ? tx`and (l.xid, l.event_id) < (${before.xid.toString()}::xid8, ${before.id.toString()}::bigint)` : tx``}
           order by l.xid desc, l.event_id desc
           limit ${q.limit}`,
