@@ -150,10 +150,9 @@ describe('the live horizon', () => {
     expect(ids).toEqual(sorted(ids));
     expect(new Set(ids).size).toBe(4);
     expect(cursorOrder(ids[0]!)[0]).toBe(mine.xid);
-    expect(f.got.filter((g) => g.ev.type === 'earnings').map((g) => (g.ev as { earnings: { amount: string }[] }).earnings[0]!.amount)).toEqual([
-      '100.00',
-      '150.00',
-    ]);
+    expect(
+      f.got.filter((g) => g.ev.type === 'earnings').map((g) => (g.ev as { earnings: { amount: string }[] }).earnings[0]!.amount),
+    ).toEqual(['100.00', '150.00']);
     const listed = await history(parent);
     expect(listed.slice(0, 4)).toEqual([...ids].reverse());
     expect(sorted(listed).reverse()).toEqual(listed);
