@@ -71,15 +71,19 @@ export function xidHorizon(sql: Tag) {
  * `xid` (an xid8 expression) is below the horizon: its transaction's rows are all there.
  * The bound by xmax is an index condition (an ordered scan stops there); the CASE keeps
  * the planner from turning the test into a BitmapOr, which would run the subquery always.
+ * `exact` false: the snapshot's xmin alone (never later than the horizon, so just as
+ * lossless, and free), for a reader that has not seen the xmin stuck.
  */
-export function belowHorizon(sql: Tag, xid: ReturnType<Tag>) {
+export function belowHorizon(sql: Tag, xid: ReturnType<Tag>, exact = true) {
+  if (!exact) return sql`${xid} < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())`;
   return sql`(${xid} < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
     and case when ${xid} < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) then true
              else ${xid} < ${xidHorizon(sql)} end)`;
 }
 
-/** `xid` is at or above the horizon: committed rows there wait for an older transaction. */
-export function aboveHorizon(sql: Tag, xid: ReturnType<Tag>) {
+/** `xid` is at or above the horizon (or the xmin, `exact` false): committed rows there wait for an older transaction. */
+export function aboveHorizon(sql: Tag, xid: ReturnType<Tag>, exact = true) {
+  if (!exact) return sql`${xid} >= pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())`;
   return sql`(${xid} >= pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
     and case when true then ${xid} >= ${xidHorizon(sql)} end)`;
 }
