@@ -21,7 +21,8 @@
 --   * buyers_rollup_stage notes in a transaction-local setting that it staged a buyer,
 --     and the commit triggers call buyers_rollups_apply_staged only then.
 -- Same rows, same order of locks at commit (running totals, earnings rollups, downline
--- rows, each in key order), same results (test/reports/*, reconcile_rollups()).
+-- rows, each in key order), same results (test/engine/rollups.test.ts and
+-- property.test.ts, reconcile_rollups()).
 
 create or replace function eightfold.earnings_rollup_apply(p_xid xid8, p_after bigint) returns bigint
 language plpgsql volatile

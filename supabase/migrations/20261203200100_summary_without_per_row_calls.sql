@@ -14,7 +14,8 @@
 --     (20261203000200), with no function call per row;
 --   * the source's profile is read once (node id and name together), not twice;
 --   * plan_cache_mode = force_generic_plan: planned once per session.
--- test/reports/* compares every report with the reference ledger-scan queries.
+-- test/engine/rollups.test.ts and property.test.ts compare every report with the reference
+-- ledger-scan queries (test/support/report-reference.sql).
 
 create or replace function eightfold.earnings_summary(p_user uuid, p_from timestamptz default null, p_to timestamptz default null)
 returns json
