@@ -433,7 +433,7 @@ export async function runScale(o: ScaleOptions): Promise<void> {
         measure: `${fmt(big)} / ${fmt(small)} p95, worst report`,
         value: ratios.length ? Math.max(...ratios) : NaN,
         target: '<= 1.5',
-        met: Math.max(...ratios) <= 1.5,
+        met: ratios.length > 0 && Math.max(...ratios) <= 1.5,
       },
       {
         measure: `CSV export of ${fmt(bigExport.rows)} rows: RSS growth MB`,
@@ -456,7 +456,9 @@ export async function runScale(o: ScaleOptions): Promise<void> {
     ];
     log(`\nTargets (issue 9), load ${load()}:`);
     for (const t of targets)
-      log(`  ${t.measure.padEnd(56)} ${fmt(t.value, 2).padStart(10)}  target ${t.target.padEnd(8)} ${t.met ? 'met' : 'MISSED'}`);
+      log(
+        `  ${t.measure.padEnd(56)} ${fmt(t.value, 2).padStart(10)}  target ${t.target.padEnd(8)} ${Number.isNaN(t.value) ? 'not measured' : t.met ? 'met' : 'MISSED'}`,
+      );
     Object.assign(result, { built, timings, exports, cost, targets, seconds_total: (Date.now() - started) / 1000 });
     const out = o.out ?? path.join(ROOT, 'bench-results', `scale-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     mkdirSync(path.dirname(out), { recursive: true });

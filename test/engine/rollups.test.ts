@@ -269,10 +269,12 @@ describe('rollups under concurrent writers', () => {
     expect(await level1()).toEqual({ bought: 1, qualified: 0 });
     // A first purchase rolled back to a savepoint is not counted; the one after it is.
     await db.sql.begin(async (tx) => {
-      await tx.savepoint(async (sp) => {
-        await sp`select eightfold.record_purchase(${b!.id}, 2500.00, ${randomUUID()}, null)`;
-        throw new Error('roll back to the savepoint');
-      }).catch(() => {});
+      await tx
+        .savepoint(async (sp) => {
+          await sp`select eightfold.record_purchase(${b!.id}, 2500.00, ${randomUUID()}, null)`;
+          throw new Error('roll back to the savepoint');
+        })
+        .catch(() => {});
       await tx`select eightfold.record_purchase(${c!.id}, 900.00, ${randomUUID()}, null)`;
     });
     expect(await level1()).toEqual({ bought: 2, qualified: 0 });
