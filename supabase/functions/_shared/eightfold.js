@@ -2040,7 +2040,8 @@ function xidHorizon(sql) {
       select p.transaction from pg_catalog.pg_prepared_xacts p
       where p.database <> pg_catalog.current_database()))))`;
 }
-function belowHorizon(sql, xid) {
+function belowHorizon(sql, xid, exact = true) {
+  if (!exact) return sql`${xid} < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())`;
   return sql`(${xid} < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
     and case when ${xid} < pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) then true
              else ${xid} < ${xidHorizon(sql)} end)`;
