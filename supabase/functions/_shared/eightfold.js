@@ -1070,7 +1070,7 @@ function ingestRoutes() {
           content: {
             "application/json": {
               schema: z4.object({
-                purchases: z4.array(z4.unknown().openapi({ $ref: "#/components/schemas/BatchPurchase" }))
+                purchases: z4.array(z4.unknown()).openapi({ items: { $ref: "#/components/schemas/BatchPurchase" } })
               }).strict()
             }
           }
@@ -1712,8 +1712,8 @@ function reportRoutes() {
         (tx) => purpose ? tx`select * from public.user_recent_earnings(${user}, ${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})` : tx`select * from public.my_recent_earnings(${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)})`,
         { readOnly: !purpose }
       );
-      const items = [...rows];
-      const next = items.length === q.limit ? String(items[items.length - 1].earning_id) : null;
+      const items = rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() }));
+      const next = items.length === q.limit ? items[items.length - 1].earning_id : null;
       return c.json({ items, next_before: next }, 200);
     }
   );
@@ -2299,7 +2299,7 @@ function liveRoutes() {
       request: { query: StreamQuery },
       responses: { ...sseResponse, ...errorResponses(400, 401, 403, 429, 503) }
     }),
-    async (c) => await operatorStream(c)
+    (c) => operatorStream(c)
   );
   return app;
 }
@@ -3679,7 +3679,9 @@ function notificationRoutes() {
       }
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.my_notification_preferences() as p`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx`select public.my_notification_preferences() as p`, {
+        readOnly: true
+      });
       return c.json(row.p, 200);
     }
   );
