@@ -1299,8 +1299,7 @@ function referralRoutes() {
       const rows = await asCaller(
         c,
         (tx) => tx`
-          select user_id, masked_name, joined_at, active, direct_referrals::int as direct_referrals,
-                 earned::numeric(20, 2)::text as earned
+          select user_id, masked_name, joined_at, active, direct_referrals::int as direct_referrals, earned
           from public.my_downline(1) order by joined_at, user_id`,
         { readOnly: true }
       );
@@ -3781,8 +3780,7 @@ function dashboardTreeRoutes() {
                          max_direct_referrals::int as max_direct_referrals
                   from public.my_profile`;
           const nodes2 = await tx`
-                  select user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
-                         eightfold.money(earned) as earned
+                  select user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals, earned
                   from public.my_downline(${q.max_level}) order by level, joined_at limit ${MAX_NODES}`;
           return { root: root2, nodes: [...nodes2] };
         },
@@ -3796,8 +3794,7 @@ function dashboardTreeRoutes() {
 }
 async function serviceTree(sql, userId, maxLevel, purpose) {
   const nodes = await sql`
-    select member_id as user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
-           eightfold.money(earned) as earned
+    select member_id as user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals, earned
     from public.user_downline(${userId}, ${maxLevel}, ${purpose})
     order by level, joined_at limit ${MAX_NODES}`;
   const [root] = await sql`
