@@ -312,6 +312,26 @@ describe('delivery', () => {
     }
   });
 
+  it('settles the pending messages of a deleted endpoint as not sent, and sends them nowhere', async () => {
+    const r = await new Receiver().start();
+    try {
+      const id = await register(r.url, ['referral.joined']);
+      const boss = await join(db.sql, 'Deleted Boss', null);
+      for (let i = 0; i < 3; i++) await join(db.sql, `Kid${i} Deleted`, boss);
+      expect((await call('GET', `/v1/operator/webhooks/${id}`)).body).toMatchObject({ pending: 3 });
+      expect((await call('DELETE', `/v1/operator/webhooks/${id}`)).status).toBe(204);
+      const rows = await db.sql<{ delivered: boolean; last_error: string | null }[]>`
+        select delivered_at is not null as delivered, last_error from eightfold.webhook_outbox where endpoint_id = ${id}`;
+      expect(rows).toHaveLength(3);
+      for (const row of rows) expect(row).toEqual({ delivered: true, last_error: 'not sent: the endpoint was deleted' });
+      worker();
+      await new Promise((res) => setTimeout(res, 300));
+      expect(r.got).toEqual([]);
+    } finally {
+      await r.stop();
+    }
+  });
+
   it('writes nothing to the outbox when no endpoint exists, and nothing for types an endpoint did not ask for', async () => {
     const [n0] = await db.sql`select count(*)::int as n from eightfold.webhook_outbox`;
     const p = await join(db.sql, 'Quiet Parent', top);
