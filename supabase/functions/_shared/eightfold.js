@@ -2383,7 +2383,9 @@ function meRoutes() {
       }
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.my_privacy() as r`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx`select public.my_privacy() as r`, {
+        readOnly: true
+      });
       if (!row?.r) throw new ApiError("not_found", "No profile for this user.");
       return c.json(row.r, 200);
     }
@@ -2413,7 +2415,10 @@ function meRoutes() {
     }),
     async (c) => {
       const { display_name } = c.req.valid("json");
-      const [row] = await asCaller(c, (tx) => tx`select public.update_my_display_name(${display_name}) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select public.update_my_display_name(${display_name}) as r`
+      );
       return c.json(row.r, 200);
     }
   );
@@ -2432,7 +2437,10 @@ function meRoutes() {
       }
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.request_my_erasure() as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select public.request_my_erasure() as r`
+      );
       const r = row.r;
       return c.json(r, r.created ? 202 : 200);
     }
@@ -2798,7 +2806,10 @@ function privacyOperatorRoutes() {
     }),
     async (c) => {
       const { user_id } = c.req.valid("param");
-      const [row] = await asCaller(c, (tx) => tx`select eightfold.request_erasure(${user_id}, 'operator', now()) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select eightfold.request_erasure(${user_id}, 'operator', now()) as r`
+      );
       const r = row.r;
       return c.json(r, r.created ? 202 : 200);
     }
@@ -2818,7 +2829,10 @@ function privacyOperatorRoutes() {
     }),
     async (c) => {
       const { user_id } = c.req.valid("param");
-      const [row] = await asCaller(c, (tx) => tx`select eightfold.cancel_erasure(${user_id}, now()) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select eightfold.cancel_erasure(${user_id}, now()) as r`
+      );
       return c.json(row.r, 200);
     }
   );
@@ -3323,7 +3337,9 @@ function payoutOperatorRoutes() {
     }),
     async (c) => {
       const { user_id } = c.req.valid("param");
-      const [row] = await asCaller(c, (tx) => tx`select public.user_balance(${user_id}) as r`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx`select public.user_balance(${user_id}) as r`, {
+        readOnly: true
+      });
       return c.json(row.r, 200);
     }
   );
@@ -3357,7 +3373,10 @@ function payoutOperatorRoutes() {
     async (c) => {
       const body = c.req.valid("json");
       const cutoff = body.cutoff ? utc2(body.cutoff) : null;
-      const [row] = await asCaller(c, (tx) => tx`select public.create_payout_batch(${body.batch_key}, ${cutoff}::text::timestamptz) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select public.create_payout_batch(${body.batch_key}, ${cutoff}::text::timestamptz) as r`
+      );
       const batch = row.r;
       return c.json(batch, batch.replayed ? 200 : 201);
     }
@@ -3504,7 +3523,11 @@ function payoutOperatorRoutes() {
     }),
     async (c) => {
       const { earning_id } = c.req.valid("param");
-      const [row] = await asCaller(c, (tx) => tx`select public.commission_lifecycle(${earning_id}::bigint) as r`, { readOnly: true });
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select public.commission_lifecycle(${earning_id}::bigint) as r`,
+        { readOnly: true }
+      );
       return c.json(row.r, 200);
     }
   );
