@@ -253,6 +253,44 @@ describe('rollups under concurrent writers', () => {
     await expectLedgerWhole(db.sql);
   });
 
+  it('count first buyers whose transaction wrote no ledger rows, rolled back to a savepoint, or committed its constraints early', async () => {
+    const top = await signUp(db.sql, 'Staging Top');
+    const [a, b, c, d] = await Promise.all(
+      ['Staging A', 'Staging B', 'Staging C', 'Staging D'].map((name) => signUp(db.sql, name, { referralCode: top.code })),
+    );
+    const level1 = async () =>
+      (
+        await db.sql<{ bought: number; qualified: number }[]>`
+          select coalesce(sum(bought), 0)::int as bought, coalesce(sum(qualified), 0)::int as qualified
+          from eightfold.downline_by_level where user_id = ${top.id} and level = 1`
+      )[0]!;
+    // Under the threshold: no ledger rows, so the buyer is added by the buyers' own commit trigger.
+    await db.sql`select eightfold.record_purchase(${a!.id}, 900.00, ${randomUUID()}, null)`;
+    expect(await level1()).toEqual({ bought: 1, qualified: 0 });
+    // A first purchase rolled back to a savepoint is not counted; the one after it is.
+    await db.sql.begin(async (tx) => {
+      await tx
+        .savepoint(async (sp) => {
+          await sp`select eightfold.record_purchase(${b!.id}, 2500.00, ${randomUUID()}, null)`;
+          throw new Error('roll back to the savepoint');
+        })
+        .catch(() => {});
+      await tx`select eightfold.record_purchase(${c!.id}, 900.00, ${randomUUID()}, null)`;
+    });
+    expect(await level1()).toEqual({ bought: 2, qualified: 0 });
+    // Rollups added early (set constraints all immediate), then more in the same transaction.
+    await db.sql.begin(async (tx) => {
+      await tx`select eightfold.record_purchase(${d!.id}, 2500.00, ${randomUUID()}, null)`;
+      await tx`set constraints all immediate`;
+      await tx`set constraints all deferred`;
+      await tx`select eightfold.record_purchase(${a!.id}, 2500.00, ${randomUUID()}, null)`;
+      await tx`select eightfold.record_purchase(${b!.id}, 900.00, ${randomUUID()}, null)`;
+    });
+    expect(await level1()).toEqual({ bought: 4, qualified: 2 });
+    await expectLedgerWhole(db.sql);
+    await expectReportsMatchReference(db.sql, [top.id, a!.id], [['day', 'UTC']]);
+  });
+
   it('add 8 connections of purchases under shared ancestors, first buyers included, with no deadlock and nothing lost', async () => {
     const top = await signUp(db.sql, 'Busy Top');
     const mids: TestUser[] = [];
