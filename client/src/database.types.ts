@@ -217,7 +217,7 @@ export type Database = {
         Returns: {
           active: boolean
           direct_referrals: number
-          earned: number
+          earned: string
           joined_at: string
           leg_id: string
           level: number
@@ -409,7 +409,7 @@ export type Database = {
         Returns: {
           active: boolean
           direct_referrals: number
-          earned: number
+          earned: string
           joined_at: string
           leg_id: string
           level: number

@@ -78,6 +78,11 @@ export const earningsTopic = (userId: string) => `earnings:${userId}`;
 /**
  * Calls onEarning for every earning written for you, live. Realtime does not replay what
  * was sent while you were away: reload earningsSummary() when the status is SUBSCRIBED again.
+ *
+ * The channel is joined once the socket has your access token: Realtime sends the join
+ * with whatever token it holds when the socket opens, which right after connect() or a
+ * sign-up can still be none (in Chromium it was), and a private channel joined without a
+ * token is refused once (CHANNEL_ERROR) before supabase-js retries.
  */
 export function watchEarnings(
   supabase: Eightfold,
@@ -85,12 +90,14 @@ export function watchEarnings(
   onEarning: (e: LiveEarning) => void,
   onStatus: (status: string) => void = () => {},
 ): RealtimeChannel {
-  return supabase
+  const channel = supabase
     .channel(earningsTopic(userId), { config: { private: true } })
     .on('broadcast', { event: 'earnings' }, (message) => {
       const ev = message.payload as EarningsEvent;
       if (!ev || !Array.isArray(ev.earnings)) return;
       for (const e of ev.earnings) if (typeof e.amount === 'string') onEarning({ ...e, totals: ev.totals });
-    })
-    .subscribe((status) => onStatus(status));
+    });
+  const subscribe = () => void channel.subscribe((status) => onStatus(status));
+  supabase.realtime.setAuth().then(subscribe, subscribe);
+  return channel;
 }

@@ -87,8 +87,7 @@ export function dashboardTreeRoutes() {
                          max_direct_referrals::int as max_direct_referrals
                   from public.my_profile`;
                 const nodes = await tx<TreeNodeRow[]>`
-                  select user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
-                         eightfold.money(earned) as earned
+                  select user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals, earned
                   from public.my_downline(${q.max_level}) order by level, joined_at limit ${MAX_NODES}`;
                 return { root, nodes: [...nodes] };
               },
@@ -111,8 +110,7 @@ async function serviceTree(
 ): Promise<{ root?: TreeRootRow; nodes: TreeNodeRow[] }> {
   // First the logged read (an unknown user is 404 here, a missing purpose 400).
   const nodes = await sql<TreeNodeRow[]>`
-    select member_id as user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
-           eightfold.money(earned) as earned
+    select member_id as user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals, earned
     from public.user_downline(${userId}, ${maxLevel}, ${purpose})
     order by level, joined_at limit ${MAX_NODES}`;
   const [root] = await sql<TreeRootRow[]>`

@@ -307,7 +307,7 @@ export function ingestRoutes() {
             'application/json': {
               schema: z
                 .object({
-                  purchases: z.array(z.unknown().openapi({ $ref: '#/components/schemas/BatchPurchase' } as never)),
+                  purchases: z.array(z.unknown()).openapi({ items: { $ref: '#/components/schemas/BatchPurchase' } }),
                 })
                 .strict(),
             },

@@ -198,7 +198,7 @@ export function liveRoutes() {
         }
         userId = caller.userId;
       }
-      return stream(c, hub, userId, caller) as never;
+      return stream(c, hub, userId, caller);
     },
   );
 
@@ -286,7 +286,7 @@ export function liveRoutes() {
       request: { query: StreamQuery },
       responses: { ...sseResponse, ...errorResponses(400, 401, 403, 429, 503) },
     }),
-    async (c) => (await operatorStream(c)) as never,
+    (c) => operatorStream(c),
   );
 
   return app;

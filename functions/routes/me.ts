@@ -111,7 +111,9 @@ export function meRoutes() {
       },
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.my_privacy() as r`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx<{ r: z.infer<typeof MyPrivacy> | null }[]>`select public.my_privacy() as r`, {
+        readOnly: true,
+      });
       if (!row?.r) throw new ApiError('not_found', 'No profile for this user.');
       return c.json(row.r, 200);
     },
@@ -142,7 +144,10 @@ export function meRoutes() {
     }),
     async (c) => {
       const { display_name } = c.req.valid('json');
-      const [row] = await asCaller(c, (tx) => tx`select public.update_my_display_name(${display_name}) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx<{ r: z.infer<typeof MyPrivacy> }[]>`select public.update_my_display_name(${display_name}) as r`,
+      );
       return c.json(row!.r, 200);
     },
   );
@@ -163,8 +168,11 @@ export function meRoutes() {
       },
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.request_my_erasure() as r`);
-      const r = row!.r as z.infer<typeof Erasure> & { created: boolean };
+      const [row] = await asCaller(
+        c,
+        (tx) => tx<{ r: z.infer<typeof Erasure> & { created: boolean } }[]>`select public.request_my_erasure() as r`,
+      );
+      const r = row!.r;
       return c.json(r, r.created ? 202 : 200);
     },
   );
@@ -182,7 +190,7 @@ export function meRoutes() {
       },
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.cancel_my_erasure() as r`);
+      const [row] = await asCaller(c, (tx) => tx<{ r: z.infer<typeof Erasure> }[]>`select public.cancel_my_erasure() as r`);
       return c.json(row!.r, 200);
     },
   );

@@ -161,8 +161,10 @@ export function notificationRoutes() {
       },
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.my_notification_preferences() as p`, { readOnly: true });
-      return c.json(row!.p as never, 200);
+      const [row] = await asCaller(c, (tx) => tx<{ p: z.infer<typeof Preferences> }[]>`select public.my_notification_preferences() as p`, {
+        readOnly: true,
+      });
+      return c.json(row!.p, 200);
     },
   );
 
@@ -197,9 +199,12 @@ export function notificationRoutes() {
       const body = c.req.valid('json');
       const [row] = await asCaller(
         c,
-        (tx) => tx`select public.set_my_notification_preferences(${body.kinds ?? null}::text[], ${body.browser ?? null}::boolean) as p`,
+        (tx) =>
+          tx<
+            { p: z.infer<typeof Preferences> }[]
+          >`select public.set_my_notification_preferences(${body.kinds ?? null}::text[], ${body.browser ?? null}::boolean) as p`,
       );
-      return c.json(row!.p as never, 200);
+      return c.json(row!.p, 200);
     },
   );
 

@@ -63,7 +63,10 @@ export function operatorRoutes() {
       const q = c.req.valid('query');
       const [row] = await asCaller(
         c,
-        (tx) => tx`select public.operator_overview(${utc(q.from)}::timestamptz, ${utc(q.to)}::timestamptz) as r`,
+        (tx) =>
+          tx<
+            { r: z.infer<typeof Overview> }[]
+          >`select public.operator_overview(${utc(q.from)}::timestamptz, ${utc(q.to)}::timestamptz) as r`,
         { readOnly: true },
       );
       return c.json(row!.r, 200);

@@ -177,7 +177,7 @@ export function payoutMeRoutes() {
       },
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.my_balance() as r`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx<{ r: z.infer<typeof Balance> }[]>`select public.my_balance() as r`, { readOnly: true });
       return c.json(row!.r, 200);
     },
   );
@@ -233,7 +233,9 @@ export function payoutOperatorRoutes() {
     }),
     async (c) => {
       const { user_id } = c.req.valid('param');
-      const [row] = await asCaller(c, (tx) => tx`select public.user_balance(${user_id}) as r`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx<{ r: z.infer<typeof Balance> }[]>`select public.user_balance(${user_id}) as r`, {
+        readOnly: true,
+      });
       return c.json(row!.r, 200);
     },
   );
@@ -271,9 +273,15 @@ export function payoutOperatorRoutes() {
     async (c) => {
       const body = c.req.valid('json');
       const cutoff = body.cutoff ? utc(body.cutoff) : null;
-      const [row] = await asCaller(c, (tx) => tx`select public.create_payout_batch(${body.batch_key}, ${cutoff}::text::timestamptz) as r`);
       // The function's JSON, documented as PayoutBatch (the API tests check it against the schema).
-      const batch = row!.r as z.infer<typeof PayoutBatch> & { replayed: boolean };
+      const [row] = await asCaller(
+        c,
+        (tx) =>
+          tx<
+            { r: z.infer<typeof PayoutBatch> & { replayed: boolean } }[]
+          >`select public.create_payout_batch(${body.batch_key}, ${cutoff}::text::timestamptz) as r`,
+      );
+      const batch = row!.r;
       return c.json(batch, batch.replayed ? 200 : 201);
     },
   );
@@ -328,7 +336,10 @@ export function payoutOperatorRoutes() {
       const q = c.req.valid('query');
       const [row] = await asCaller(
         c,
-        (tx) => tx`select public.payout_batch(${payout_id}::bigint, ${q.limit}, ${q.after ?? null}::bigint) as r`,
+        (tx) =>
+          tx<
+            { r: z.infer<typeof PayoutBatch> }[]
+          >`select public.payout_batch(${payout_id}::bigint, ${q.limit}, ${q.after ?? null}::bigint) as r`,
         { readOnly: true },
       );
       return c.json(row!.r, 200);
@@ -407,8 +418,12 @@ export function payoutOperatorRoutes() {
         const body = c.req.valid('json') as { external_ref: string; reason?: string };
         const [row] = await asCaller(c, (tx) =>
           state === 'paid'
-            ? tx`select public.mark_payout_item_paid(${payout_id}::bigint, ${payout_item_id}::bigint, ${body.external_ref}) as r`
-            : tx`select public.mark_payout_item_failed(${payout_id}::bigint, ${payout_item_id}::bigint, ${body.external_ref},
+            ? tx<
+                { r: z.infer<typeof PayoutItem> & { replayed: boolean } }[]
+              >`select public.mark_payout_item_paid(${payout_id}::bigint, ${payout_item_id}::bigint, ${body.external_ref}) as r`
+            : tx<
+                { r: z.infer<typeof PayoutItem> & { replayed: boolean } }[]
+              >`select public.mark_payout_item_failed(${payout_id}::bigint, ${payout_item_id}::bigint, ${body.external_ref},
                                                        ${body.reason ?? null}) as r`,
         );
         return c.json(row!.r, 200);
@@ -431,7 +446,11 @@ export function payoutOperatorRoutes() {
     }),
     async (c) => {
       const { earning_id } = c.req.valid('param');
-      const [row] = await asCaller(c, (tx) => tx`select public.commission_lifecycle(${earning_id}::bigint) as r`, { readOnly: true });
+      const [row] = await asCaller(
+        c,
+        (tx) => tx<{ r: z.infer<typeof Commission> }[]>`select public.commission_lifecycle(${earning_id}::bigint) as r`,
+        { readOnly: true },
+      );
       return c.json(row!.r, 200);
     },
   );
@@ -465,10 +484,10 @@ export function payoutOperatorRoutes() {
         const { reason } = c.req.valid('json');
         const [row] = await asCaller(c, (tx) =>
           action === 'hold'
-            ? tx`select public.hold_commission(${earning_id}::bigint, ${reason}) as r`
+            ? tx<{ r: z.infer<typeof Commission> }[]>`select public.hold_commission(${earning_id}::bigint, ${reason}) as r`
             : action === 'release'
-              ? tx`select public.release_commission(${earning_id}::bigint, ${reason}) as r`
-              : tx`select public.void_commission(${earning_id}::bigint, ${reason}) as r`,
+              ? tx<{ r: z.infer<typeof Commission> }[]>`select public.release_commission(${earning_id}::bigint, ${reason}) as r`
+              : tx<{ r: z.infer<typeof Commission> }[]>`select public.void_commission(${earning_id}::bigint, ${reason}) as r`,
         );
         return c.json(row!.r, 200);
       },

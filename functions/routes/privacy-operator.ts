@@ -183,8 +183,12 @@ export function privacyOperatorRoutes() {
     }),
     async (c) => {
       const { user_id } = c.req.valid('param');
-      const [row] = await asCaller(c, (tx) => tx`select eightfold.request_erasure(${user_id}, 'operator', now()) as r`);
-      const r = row!.r as z.infer<typeof Erasure> & { created: boolean };
+      const [row] = await asCaller(
+        c,
+        (tx) =>
+          tx<{ r: z.infer<typeof Erasure> & { created: boolean } }[]>`select eightfold.request_erasure(${user_id}, 'operator', now()) as r`,
+      );
+      const r = row!.r;
       return c.json(r, r.created ? 202 : 200);
     },
   );
@@ -204,7 +208,10 @@ export function privacyOperatorRoutes() {
     }),
     async (c) => {
       const { user_id } = c.req.valid('param');
-      const [row] = await asCaller(c, (tx) => tx`select eightfold.cancel_erasure(${user_id}, now()) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx<{ r: z.infer<typeof Erasure> }[]>`select eightfold.cancel_erasure(${user_id}, now()) as r`,
+      );
       return c.json(row!.r, 200);
     },
   );

@@ -53,7 +53,9 @@ export function privacyRoutes() {
     async (c) => {
       const q = c.req.valid('query');
       // Public information: read with the service's handle, no caller to run as.
-      const [row] = await c.var.deps.sql`select eightfold.notice(${q.version ?? null}, ${q.language ?? null}, now()) as n`;
+      const [row] = await c.var.deps.sql<
+        { n: z.infer<typeof NoticeBody> }[]
+      >`select eightfold.notice(${q.version ?? null}, ${q.language ?? null}, now()) as n`;
       return c.json(row!.n, 200);
     },
   );

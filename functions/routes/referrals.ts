@@ -123,8 +123,7 @@ export function referralRoutes() {
       const rows = await asCaller(
         c,
         (tx) => tx<DbRow<typeof DirectReferral>[]>`
-          select user_id, masked_name, joined_at, active, direct_referrals::int as direct_referrals,
-                 earned::numeric(20, 2)::text as earned
+          select user_id, masked_name, joined_at, active, direct_referrals::int as direct_referrals, earned
           from public.my_downline(1) order by joined_at, user_id`,
         { readOnly: true },
       );

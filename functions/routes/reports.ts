@@ -106,6 +106,12 @@ const LedgerItem = z
   })
   .openapi('EarningRow');
 
+/**
+ * A row of public.my_recent_earnings / user_recent_earnings as postgres.js reads it:
+ * bigint as a string, timestamptz as a Date (sent as ISO 8601).
+ */
+type LedgerRow = Omit<z.infer<typeof LedgerItem>, 'created_at'> & { created_at: Date };
+
 const Analytics = z
   .object({
     user_id: Uuid,
@@ -331,11 +337,13 @@ export function reportRoutes() {
         c,
         (tx) =>
           purpose
-            ? tx`select public.user_earnings_summary(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose}) as r`
-            : tx`select public.my_earnings_summary(${at(tx, q.from)}, ${at(tx, q.to)}) as r`,
+            ? tx<
+                { r: z.infer<typeof Summary> }[]
+              >`select public.user_earnings_summary(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose}) as r`
+            : tx<{ r: z.infer<typeof Summary> }[]>`select public.my_earnings_summary(${at(tx, q.from)}, ${at(tx, q.to)}) as r`,
         { readOnly: !purpose },
       );
-      return c.json(row!.r as never, 200);
+      return c.json(row!.r, 200);
     },
   );
 
@@ -370,11 +378,13 @@ export function reportRoutes() {
         c,
         (tx) =>
           purpose
-            ? tx`select public.user_earnings_by_source(${user}, ${q.limit}, ${cursor}, ${purpose}) as r`
-            : tx`select public.my_earnings_by_source(${q.limit}, ${cursor}) as r`,
+            ? tx<
+                { r: z.infer<typeof SourcePage> }[]
+              >`select public.user_earnings_by_source(${user}, ${q.limit}, ${cursor}, ${purpose}) as r`
+            : tx<{ r: z.infer<typeof SourcePage> }[]>`select public.my_earnings_by_source(${q.limit}, ${cursor}) as r`,
         { readOnly: !purpose },
       );
-      return c.json(row!.r as never, 200);
+      return c.json(row!.r, 200);
     },
   );
 
@@ -412,13 +422,17 @@ export function reportRoutes() {
         c,
         (tx) =>
           purpose
-            ? tx`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
+            ? tx<
+                z.infer<typeof Bucket>[]
+              >`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
                  from public.user_earnings_over_time(${user}, ${q.bucket}, ${at(tx, q.from, tz)}, ${at(tx, q.to, tz)}, ${tz}, ${purpose})`
-            : tx`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
+            : tx<
+                z.infer<typeof Bucket>[]
+              >`select bucket_start::text as bucket_start, credited, reversed, forfeited, net, commissions::int as commissions
                  from public.my_earnings_over_time(${q.bucket}, ${at(tx, q.from, tz)}, ${at(tx, q.to, tz)}, ${tz})`,
         { readOnly: !purpose },
       );
-      return c.json({ bucket: q.bucket, tz, buckets: [...rows] } as never, 200);
+      return c.json({ bucket: q.bucket, tz, buckets: [...rows] }, 200);
     },
   );
 
@@ -462,13 +476,15 @@ export function reportRoutes() {
         c,
         (tx) =>
           purpose
-            ? tx`select * from public.user_recent_earnings(${user}, ${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})`
-            : tx`select * from public.my_recent_earnings(${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)})`,
+            ? tx<
+                LedgerRow[]
+              >`select * from public.user_recent_earnings(${user}, ${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})`
+            : tx<LedgerRow[]>`select * from public.my_recent_earnings(${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)})`,
         { readOnly: !purpose },
       );
-      const items = [...rows];
-      const next = items.length === q.limit ? String(items[items.length - 1]!.earning_id) : null;
-      return c.json({ items, next_before: next } as never, 200);
+      const items = rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() }));
+      const next = items.length === q.limit ? items[items.length - 1]!.earning_id : null;
+      return c.json({ items, next_before: next }, 200);
     },
   );
 
@@ -526,11 +542,13 @@ export function reportRoutes() {
       const [row] = await asCaller(
         c,
         (tx) =>
-          purpose ? tx`select public.user_referral_analytics(${user}, ${purpose}) as r` : tx`select public.my_referral_analytics() as r`,
+          purpose
+            ? tx<{ r: z.infer<typeof Analytics> | null }[]>`select public.user_referral_analytics(${user}, ${purpose}) as r`
+            : tx<{ r: z.infer<typeof Analytics> | null }[]>`select public.my_referral_analytics() as r`,
         { readOnly: !purpose },
       );
       if (!row?.r) throw new ApiError('not_found');
-      return c.json(row.r as never, 200);
+      return c.json(row.r, 200);
     },
   );
 

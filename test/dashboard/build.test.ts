@@ -28,6 +28,27 @@ describe('the dashboard build', () => {
     expect(build.js.raw).toBeLessThan(800_000);
   });
 
+  it('takes the API types from the generated OpenAPI types, as types only: nothing of them in the bundle', async () => {
+    const esbuild = await import('esbuild');
+    const root = path.resolve(import.meta.dirname, '../..');
+    const api = readFileSync(path.join(root, 'client/dashboard/api.ts'), 'utf8');
+    expect(api).toMatch(/^import type \{ components, paths \} from '\.\.\/src\/openapi\.d\.ts';$/m);
+    const out = await esbuild.build({
+      entryPoints: [path.join(root, 'client/dashboard/main.js')],
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      outdir: '/x',
+      write: false,
+      metafile: true,
+      absWorkingDir: root,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(out.metafile.inputs);
+    expect(inputs).toContain('client/dashboard/api.ts');
+    expect(inputs.filter((i) => i.startsWith('client/src/') || i.startsWith('functions/'))).toEqual([]);
+  });
+
   it('bundles only the ECharts charts the page draws', () => {
     const main = build.files.get('dashboard/main.js')!.body.toString();
     // Series types ECharts names in full in its code: the line is in, the others are not.

@@ -66,7 +66,7 @@ describe('the live event in the dashboard', () => {
   it('adds an event to a report exactly, the way the reports count (reversal and forfeited included)', () => {
     const leg = '00000000-0000-4000-8000-000000000002';
     const r: Report = {
-      profile: null,
+      profile: { user_id: leg, display_name: 'Asha', status: 'active', direct_referrals: 1, max_direct_referrals: 8, referral_code: null },
       totals: { credited: '0.10', forfeited: '0.00', reversed: '0.00', net: '0.10', today: '0.10', month: '0.10' },
       byLevel: [
         { level: 1, credited: '0.10', forfeited: '0.00', reversed: '0.00', net: '0.10' },
@@ -88,7 +88,7 @@ describe('the live event in the dashboard', () => {
     };
     const now = new Date();
     const at = now.toISOString();
-    const rows = [
+    const rows: Parameters<typeof feedItem>[0][] = [
       {
         earning_id: 1,
         kind: 'commission',

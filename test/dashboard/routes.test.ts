@@ -38,7 +38,8 @@ describe('serving the page', () => {
   it('serves nothing but the built files', async () => {
     for (const p of [
       '/dashboard/serve.ts',
-      '/dashboard/api.d.ts',
+      '/dashboard/api.ts',
+      '/dashboard/live.d.ts',
       '/dashboard/app.js',
       '/dashboard/echarts.js',
       '/dashboard/..%2Fserve.ts',

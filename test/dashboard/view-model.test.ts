@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { toPaise, fromPaise, sum, inr, normal } from '../../client/dashboard/money.js';
-import { toReport, toTree, addDays } from '../../client/dashboard/api.js';
+import { toReport, toTree, addDays, type Reply } from '../../client/dashboard/api.js';
 import { feedItem } from '../../client/dashboard/live.js';
 
 describe('money in the dashboard', () => {
@@ -40,25 +40,33 @@ const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';
 const C = '00000000-0000-4000-8000-00000000000c';
 
+// Answers as the API documents them (client/src/openapi.d.ts): tsc holds the fixtures to it.
 const tree = {
   root: { user_id: ROOT, display_name: 'Asha Rao', status: 'active', direct_referrals: 2, max_direct_referrals: 8 },
+  max_level: 4,
   truncated: false,
   nodes: [
     { user_id: A, masked_name: 'Bala K.', level: 1, leg_id: A, referrer_id: ROOT, active: true, direct_referrals: 1, earned: '100.00' },
     { user_id: B, masked_name: 'Esha G.', level: 1, leg_id: B, referrer_id: ROOT, active: false, direct_referrals: 0, earned: '0.00' },
     { user_id: C, masked_name: 'Jai S.', level: 2, leg_id: A, referrer_id: A, active: true, direct_referrals: 0, earned: '25.00' },
   ],
-};
+} satisfies Reply<'get', '/v1/dashboard/tree'>;
 
 const summary = {
-  totals: { credited: '180.00', reversed: '55.00', forfeited: '0.00', net: '125.00' },
-  by_level: [{ level: 1, credited: '155.00', reversed: '55.00', forfeited: '0.00', net: '100.00' }],
-  by_leg: [{ leg_id: A, masked_name: 'Bala K.', credited: '180.00', reversed: '55.00', forfeited: '0.00', net: '125.00' }],
-};
+  user_id: ROOT,
+  from: null,
+  to: null,
+  totals: { credited: '180.00', reversed: '55.00', forfeited: '0.00', net: '125.00', commissions: 3, reversals: 1 },
+  by_level: [{ level: 1, credited: '155.00', reversed: '55.00', forfeited: '0.00', net: '100.00', commissions: 2 }],
+  by_leg: [{ leg_id: A, masked_name: 'Bala K.', credited: '180.00', reversed: '55.00', forfeited: '0.00', net: '125.00', commissions: 3 }],
+  by_source: [],
+  by_source_total: 0,
+} satisfies Reply<'get', '/v1/reports/earnings/summary'>;
+const series = { bucket: 'day', tz: 'UTC', buckets: [] } satisfies Reply<'get', '/v1/reports/earnings/over-time'>;
 
 describe('the report view model', () => {
   it('has one leg per direct referral, zero where the ledger has nothing', () => {
-    const r = toReport({ summary, today: summary, month: summary, series: { buckets: [] }, tree, profile: null });
+    const r = toReport({ summary, today: summary, month: summary, series, tree, profile: null });
     expect(r.byLeg).toEqual([
       { leg_id: A, name: 'Bala K.', total: '125.00', credited: '180.00', forfeited: '0.00' },
       { leg_id: B, name: 'Esha G.', total: '0.00', credited: '0.00', forfeited: '0.00' },
@@ -66,7 +74,7 @@ describe('the report view model', () => {
   });
 
   it('always shows levels 1 and 2, in order', () => {
-    const r = toReport({ summary, today: summary, month: summary, series: { buckets: [] }, tree, profile: null });
+    const r = toReport({ summary, today: summary, month: summary, series, tree, profile: null });
     expect(r.byLevel.map((l) => [l.level, l.credited])).toEqual([
       [1, '155.00'],
       [2, '0.00'],

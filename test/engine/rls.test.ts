@@ -39,7 +39,7 @@ describe('referrer', () => {
       db.sql,
       'authenticated',
       referrer.id,
-      (tx) => tx`select user_id, masked_name, level, leg_id, active, earned::text from public.my_downline() order by level`,
+      (tx) => tx`select user_id, masked_name, level, leg_id, active, earned from public.my_downline() order by level`,
     );
     expect(rows).toEqual([
       { user_id: buyer.id, masked_name: 'Bina B.', level: 1, leg_id: buyer.id, active: true, earned: '200.00' },

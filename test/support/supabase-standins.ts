@@ -73,7 +73,7 @@ export function standinFetch(sql: Sql): typeof fetch {
 type Frame = [string | null, string | null, string, string, Record<string, unknown>];
 
 /** Realtime's private-join check, for one topic and token. */
-async function authorize(sql: Sql, topic: string, token: string): Promise<boolean> {
+export async function authorize(sql: Sql, topic: string, token: string): Promise<boolean> {
   const caller = await verifier.verify(token).catch(() => null);
   if (!caller) return false;
   return sql

@@ -1070,7 +1070,7 @@ function ingestRoutes() {
           content: {
             "application/json": {
               schema: z4.object({
-                purchases: z4.array(z4.unknown().openapi({ $ref: "#/components/schemas/BatchPurchase" }))
+                purchases: z4.array(z4.unknown()).openapi({ items: { $ref: "#/components/schemas/BatchPurchase" } })
               }).strict()
             }
           }
@@ -1299,8 +1299,7 @@ function referralRoutes() {
       const rows = await asCaller(
         c,
         (tx) => tx`
-          select user_id, masked_name, joined_at, active, direct_referrals::int as direct_referrals,
-                 earned::numeric(20, 2)::text as earned
+          select user_id, masked_name, joined_at, active, direct_referrals::int as direct_referrals, earned
           from public.my_downline(1) order by joined_at, user_id`,
         { readOnly: true }
       );
@@ -1712,8 +1711,8 @@ function reportRoutes() {
         (tx) => purpose ? tx`select * from public.user_recent_earnings(${user}, ${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})` : tx`select * from public.my_recent_earnings(${q.limit}, ${before}::bigint, ${at(tx, q.from)}, ${at(tx, q.to)})`,
         { readOnly: !purpose }
       );
-      const items = [...rows];
-      const next = items.length === q.limit ? String(items[items.length - 1].earning_id) : null;
+      const items = rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() }));
+      const next = items.length === q.limit ? items[items.length - 1].earning_id : null;
       return c.json({ items, next_before: next }, 200);
     }
   );
@@ -2324,7 +2323,7 @@ function liveRoutes() {
       request: { query: StreamQuery },
       responses: { ...sseResponse, ...errorResponses(400, 401, 403, 429, 503) }
     }),
-    async (c) => await operatorStream(c)
+    (c) => operatorStream(c)
   );
   return app;
 }
@@ -2409,7 +2408,9 @@ function meRoutes() {
       }
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.my_privacy() as r`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx`select public.my_privacy() as r`, {
+        readOnly: true
+      });
       if (!row?.r) throw new ApiError("not_found", "No profile for this user.");
       return c.json(row.r, 200);
     }
@@ -2439,7 +2440,10 @@ function meRoutes() {
     }),
     async (c) => {
       const { display_name } = c.req.valid("json");
-      const [row] = await asCaller(c, (tx) => tx`select public.update_my_display_name(${display_name}) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select public.update_my_display_name(${display_name}) as r`
+      );
       return c.json(row.r, 200);
     }
   );
@@ -2458,7 +2462,10 @@ function meRoutes() {
       }
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.request_my_erasure() as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select public.request_my_erasure() as r`
+      );
       const r = row.r;
       return c.json(r, r.created ? 202 : 200);
     }
@@ -2824,7 +2831,10 @@ function privacyOperatorRoutes() {
     }),
     async (c) => {
       const { user_id } = c.req.valid("param");
-      const [row] = await asCaller(c, (tx) => tx`select eightfold.request_erasure(${user_id}, 'operator', now()) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select eightfold.request_erasure(${user_id}, 'operator', now()) as r`
+      );
       const r = row.r;
       return c.json(r, r.created ? 202 : 200);
     }
@@ -2844,7 +2854,10 @@ function privacyOperatorRoutes() {
     }),
     async (c) => {
       const { user_id } = c.req.valid("param");
-      const [row] = await asCaller(c, (tx) => tx`select eightfold.cancel_erasure(${user_id}, now()) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select eightfold.cancel_erasure(${user_id}, now()) as r`
+      );
       return c.json(row.r, 200);
     }
   );
@@ -3349,7 +3362,9 @@ function payoutOperatorRoutes() {
     }),
     async (c) => {
       const { user_id } = c.req.valid("param");
-      const [row] = await asCaller(c, (tx) => tx`select public.user_balance(${user_id}) as r`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx`select public.user_balance(${user_id}) as r`, {
+        readOnly: true
+      });
       return c.json(row.r, 200);
     }
   );
@@ -3383,7 +3398,10 @@ function payoutOperatorRoutes() {
     async (c) => {
       const body = c.req.valid("json");
       const cutoff = body.cutoff ? utc2(body.cutoff) : null;
-      const [row] = await asCaller(c, (tx) => tx`select public.create_payout_batch(${body.batch_key}, ${cutoff}::text::timestamptz) as r`);
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select public.create_payout_batch(${body.batch_key}, ${cutoff}::text::timestamptz) as r`
+      );
       const batch = row.r;
       return c.json(batch, batch.replayed ? 200 : 201);
     }
@@ -3530,7 +3548,11 @@ function payoutOperatorRoutes() {
     }),
     async (c) => {
       const { earning_id } = c.req.valid("param");
-      const [row] = await asCaller(c, (tx) => tx`select public.commission_lifecycle(${earning_id}::bigint) as r`, { readOnly: true });
+      const [row] = await asCaller(
+        c,
+        (tx) => tx`select public.commission_lifecycle(${earning_id}::bigint) as r`,
+        { readOnly: true }
+      );
       return c.json(row.r, 200);
     }
   );
@@ -3704,7 +3726,9 @@ function notificationRoutes() {
       }
     }),
     async (c) => {
-      const [row] = await asCaller(c, (tx) => tx`select public.my_notification_preferences() as p`, { readOnly: true });
+      const [row] = await asCaller(c, (tx) => tx`select public.my_notification_preferences() as p`, {
+        readOnly: true
+      });
       return c.json(row.p, 200);
     }
   );
@@ -3804,8 +3828,7 @@ function dashboardTreeRoutes() {
                          max_direct_referrals::int as max_direct_referrals
                   from public.my_profile`;
           const nodes2 = await tx`
-                  select user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
-                         eightfold.money(earned) as earned
+                  select user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals, earned
                   from public.my_downline(${q.max_level}) order by level, joined_at limit ${MAX_NODES}`;
           return { root: root2, nodes: [...nodes2] };
         },
@@ -3819,8 +3842,7 @@ function dashboardTreeRoutes() {
 }
 async function serviceTree(sql, userId, maxLevel, purpose) {
   const nodes = await sql`
-    select member_id as user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals,
-           eightfold.money(earned) as earned
+    select member_id as user_id, masked_name, level, leg_id, referrer_id, active, direct_referrals::int as direct_referrals, earned
     from public.user_downline(${userId}, ${maxLevel}, ${purpose})
     order by level, joined_at limit ${MAX_NODES}`;
   const [root] = await sql`
