@@ -14,7 +14,7 @@
 //           earnings/s, and the cost of notifications + the webhook outbox (scripts/bench/live.ts)
 // It prints medians, ratios and the targets, and writes a JSON result file.
 //
-//   npm run bench                         # the full run (about 15 minutes here; docs/benchmarks.md)
+//   npm run bench                         # the full run (about 9 minutes here; docs/benchmarks.md)
 //   npm run bench -- --quick              # a smoke run of every part (seconds)
 //   npm run bench -- --reps 5 --seconds 10 --out results.json
 //   npm run bench -- --only scale [--users N]   # reports at 10k and 1M users (scripts/bench/scale.ts)
