@@ -3,7 +3,7 @@
 // any workload (the ledger against the purchases and the plan, the references the ledger
 // holds, the live totals against the ledger).
 import { expect } from 'vitest';
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 
 /** One purchase as eightfold.purchase_item; null and undefined both mean SQL null. */
 export interface Item {
@@ -26,7 +26,7 @@ export interface ItemResult {
 }
 
 /** eightfold.ingest_purchases(items), the array built in item order. */
-export function ingestPurchases(sql: Sql, items: Item[]) {
+export function ingestPurchases(sql: Sql | TransactionSql, items: Item[]) {
   return sql<ItemResult[]>`
     select * from eightfold.ingest_purchases(array(
       select row((e ->> 'buyer_id')::uuid, (e ->> 'amount')::numeric, (e ->> 'profit')::numeric, e ->> 'currency',
