@@ -166,10 +166,18 @@ export async function runAs<T>(
   const claims = JSON.stringify(caller.claims);
   const mode = readOnly ? 'read only' : 'read write';
   return (await deps.sql.begin(mode, async (tx) => {
-    await tx`select set_config('role', ${caller.role}, true),
-                    set_config('request.jwt.claims', ${claims}, true),
-                    set_config('statement_timeout', ${deps.config.statementTimeout ?? '15s'}, true)`;
-    return fn(tx);
+    // The caller's role and claims go out in the same round trip as the route's first
+    // statement: postgres.js writes statements of one connection without waiting for the
+    // answers, and PostgreSQL runs them in the order sent. `execute()` sends this one now,
+    // before `fn` issues anything. Should it fail, the transaction is aborted and every
+    // later statement of `fn` fails with it: nothing runs with the service's rights.
+    const setup = tx`select set_config('role', ${caller.role}, true),
+                            set_config('request.jwt.claims', ${claims}, true),
+                            set_config('statement_timeout', ${deps.config.statementTimeout ?? '15s'}, true)`.execute();
+    const [set, done] = await Promise.allSettled([setup, Promise.resolve().then(() => fn(tx))]);
+    if (set.status === 'rejected') throw set.reason;
+    if (done.status === 'rejected') throw done.reason;
+    return done.value;
   })) as T;
 }
 

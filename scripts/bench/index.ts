@@ -17,7 +17,7 @@
 //   npm run bench                         # the full run (about 9 minutes here; docs/benchmarks.md)
 //   npm run bench -- --quick              # a smoke run of every part (seconds)
 //   npm run bench -- --reps 5 --seconds 10 --out results.json
-//   npm run bench -- --only scale [--users N]   # reports at 10k and 1M users (scripts/bench/scale.ts)
+//   npm run bench -- --only scale [--users N] [--keep-data DIR]   # reports at 10k and 1M users (scripts/bench/scale.ts)
 //
 // Single-purchase load comes from pgbench when it is on PATH (a C client, so the client
 // costs little of the CPU the database needs), otherwise from a postgres.js loop; the
@@ -51,6 +51,7 @@ const { values: opts } = parseArgs({
     calls: { type: 'string' },
     'export-rows': { type: 'string' },
     'pg-port': { type: 'string' },
+    'keep-data': { type: 'string' },
     'http-port': { type: 'string' },
   },
 });
@@ -354,6 +355,7 @@ async function main() {
       calls: opts.calls,
       exportRows: opts['export-rows'],
       pgPort: opts['pg-port'],
+      keepData: opts['keep-data'],
       httpPort: opts['http-port'],
       out: opts.out,
     });

@@ -14,6 +14,10 @@
 //   npm run bench -- --only scale --users 100000          # 10k and 100k
 //   npm run bench -- --only scale --quick                 # 1k and 2k, seconds
 //   options: --calls 200, --export-rows N, --pg-port P, --http-port P
+//   --keep-data DIR: the cluster lives in DIR and is kept; a later run with the same DIR
+//   and sizes measures again on the databases built then (the build figures are the first
+//   run's, read back from DIR), so the reads can be timed again on a quiet machine without
+//   the build.
 import postgres, { type Sql } from 'postgres';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +36,7 @@ export interface ScaleOptions {
   calls?: string;
   exportRows?: string;
   pgPort?: string;
+  keepData?: string;
   httpPort?: string;
   out?: string;
 }
@@ -48,6 +53,8 @@ const pct = (xs: number[], p: number) => {
 };
 
 const PURCHASE_CHUNK = 10_000;
+/** Untimed calls of every report for every user before the timed ones. */
+const WARM_UP = 30;
 
 /** About two purchases per user (amounts 500.00 to 2999.99, so about 4 in 5 qualify). */
 async function buyAll(
@@ -80,6 +87,18 @@ interface Built {
   users: { role: string; id: string; below: number; rows: number }[];
   heavy: { id: string; rows: number };
   reconcile: number | null;
+}
+
+/** The database of size n built by an earlier run with --keep-data, or null. */
+function builtBefore(keep: string | undefined, n: number, exportRows: number, adminUrl: string): Built | null {
+  if (!keep) return null;
+  try {
+    const b = JSON.parse(readFileSync(path.join(keep, `built-${n}.json`), 'utf8')) as Built & { exportRows: number };
+    if (b.exportRows !== exportRows) return null;
+    return { ...b, url: adminUrl.replace(/\/[^/]*$/, `/scale_${n}`) };
+  } catch {
+    return null;
+  }
 }
 
 export async function build(adminUrl: string, n: number, exportRows: number): Promise<Built> {
@@ -246,16 +265,23 @@ function reportPaths(): { name: string; path: string }[] {
 
 async function timeReports(base: string, secret: string, b: Built, calls: number): Promise<Timing[]> {
   const out: Timing[] = [];
-  for (const u of b.users) {
-    const token = await signAccessToken(secret, { userId: u.id });
+  const tokens = await Promise.all(b.users.map((u) => signAccessToken(secret, { userId: u.id })));
+  const call = async (token: string, p: string) => {
+    const res = await fetch(`${base}${p}`, { headers: { authorization: `Bearer ${token}` } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${p}: ${res.status}`);
+  };
+  // A warm server first, as in production: every report for every user WARM_UP times (the
+  // server's code paths compiled, the database's plans cached), then the timed calls.
+  for (let i = 0; i < WARM_UP; i++) for (const token of tokens) for (const r of reportPaths()) await call(token, r.path);
+  for (const [k, u] of b.users.entries()) {
+    const token = tokens[k]!;
     for (const r of reportPaths()) {
       const ms: number[] = [];
-      for (let i = 0; i < calls + 5; i++) {
+      for (let i = 0; i < calls; i++) {
         const t = performance.now();
-        const res = await fetch(`${base}${r.path}`, { headers: { authorization: `Bearer ${token}` } });
-        await res.arrayBuffer();
-        if (res.status !== 200) throw new Error(`${r.path} for ${u.role}: ${res.status}`);
-        if (i >= 5) ms.push(performance.now() - t); // 5 warm-up calls
+        await call(token, r.path);
+        ms.push(performance.now() - t);
       }
       const t: Timing = { size: b.n, report: r.name, role: u.role, calls, p50: pct(ms, 50), p95: pct(ms, 95) };
       out.push(t);
@@ -356,7 +382,16 @@ export async function runScale(o: ScaleOptions): Promise<void> {
   log(`Machine: ${cpus().length} cores (${cpus()[0]?.model}), load ${load()}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'eightfold-scale-'));
   chmodSync(dir, 0o755);
-  const cluster = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: Number(o.pgPort ?? 0), persistent: false });
+  if (o.keepData) {
+    mkdirSync(o.keepData, { recursive: true });
+    chmodSync(o.keepData, 0o755);
+  }
+  const cluster = await startEmbedded({
+    dataDir: o.keepData ? path.resolve(o.keepData, 'pg') : path.join(dir, 'pg'),
+    port: Number(o.pgPort ?? 0),
+    persistent: Boolean(o.keepData),
+    ...(o.keepData ? { password: 'eightfold-scale-bench' } : {}),
+  });
   const secret = randomBytes(32).toString('base64url');
   const serviceKey = `ef_scale_${randomBytes(16).toString('hex')}`;
   const result: Record<string, unknown> = { started: new Date(started).toISOString(), sizes, calls, exportRows };
@@ -368,8 +403,13 @@ export async function runScale(o: ScaleOptions): Promise<void> {
     const exports: unknown[] = [];
     let cost: { on: number; off: number; cost: number } | undefined;
     for (const n of sizes) {
-      log(`\nBuilding ${fmt(n)} users (load ${load()}):`);
-      const b = await build(adminUrl, n, n === big ? exportRows : Math.min(exportRows, n));
+      const rows = n === big ? exportRows : Math.min(exportRows, n);
+      const kept = builtBefore(o.keepData, n, rows, adminUrl);
+      if (kept) log(`\nThe ${fmt(n)}-user database built by an earlier run (--keep-data ${o.keepData}); its build figures are that run's:`);
+      else log(`\nBuilding ${fmt(n)} users (load ${load()}):`);
+      const b = kept ?? (await build(adminUrl, n, rows));
+      if (o.keepData && !kept)
+        writeFileSync(path.join(o.keepData, `built-${n}.json`), `${JSON.stringify({ ...b, exportRows: rows }, null, 2)}\n`);
       built.push(b);
       log(
         `  tree ${fmt(b.treeSeconds, 1)} s, ${fmt(2 * n)} purchases ${fmt(b.purchaseSeconds, 1)} s (${fmt((2 * n) / b.purchaseSeconds)} /s); ` +
@@ -378,7 +418,9 @@ export async function runScale(o: ScaleOptions): Promise<void> {
       );
       for (const u of b.users) log(`  ${u.role.padEnd(12)} ${u.id}  ${fmt(u.below)} below, ${fmt(u.rows)} ledger rows`);
       server = await startServer(b.url, Number(o.httpPort ?? 0) || (await freePort()), secret, serviceKey);
-      log(`\nReports over HTTP (${calls} sequential calls each after 5 warm-up calls, a user's token):`);
+      log(
+        `\nReports over HTTP (${calls} sequential calls each, a user's token, after ${WARM_UP} untimed rounds of every report for every user):`,
+      );
       timings.push(...(await timeReports(server.url, secret, b, calls)));
       const e = await exportRss(server.url, server.child.pid!, secret, b);
       exports.push({ size: n, ...e });
@@ -389,7 +431,7 @@ export async function runScale(o: ScaleOptions): Promise<void> {
       server.child.kill('SIGTERM');
       rmSync(server.dataDir, { recursive: true, force: true });
       server = undefined;
-      if (n === small) {
+      if (n === small && !kept) {
         log(`\nCost of the rollups on single-purchase ingestion (${fmt(n)} users, record_purchase on 4 connections, 5 × on/off):`);
         cost = await rollupCost(b.url, n, o.quick ? 2 : 6);
         log(`  rollups on ${fmt(cost.on)} /s, off ${fmt(cost.off)} /s: cost ${fmt(cost.cost * 100, 1)}%`);
@@ -471,5 +513,6 @@ export async function runScale(o: ScaleOptions): Promise<void> {
     }
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
+    if (o.keepData) log(`The cluster is kept in ${o.keepData} (--keep-data): delete it when done.`);
   }
 }
