@@ -670,6 +670,9 @@ function onLiveEvent(ev, l) {
     renderOverview(state.overview);
   }
   for (const e of fresh) addFeedItem(e, l.listId);
+  // The money notifications the event carries (the user's own feed only: the operator's
+  // feed sees every user's earnings events).
+  if (l.listId === 'feed') for (const n of liveEvents.notificationsOf(ev)) notices.onLive(n);
   window.dispatchEvent(new CustomEvent('eightfold:live', { detail: { event: ev, fresh, listId: l.listId } }));
 }
 

@@ -73,11 +73,18 @@ export function readLiveEvent(p) {
       p.earnings.every(isEarning) &&
       !!t &&
       [t.credited, t.reversed, t.forfeited, t.net].every(money) &&
-      str(p.created_at);
+      str(p.created_at) &&
+      (p.notifications === undefined ||
+        (Array.isArray(p.notifications) && p.notifications.length > 0 && p.notifications.every(isNotification)));
     return ok ? p : null;
   }
   if (p.type === 'notification') return isNotification(p.notification) ? p : null;
   return null;
+}
+
+/** The notifications an event gives: a notification event's, an earnings event's money notifications. */
+export function notificationsOf(ev) {
+  return ev.type === 'notification' ? [ev.notification] : (ev.notifications ?? []);
 }
 
 /** True when cursor a ("<xid>-<event_id>") comes after b (or there is no b). */

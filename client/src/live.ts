@@ -26,6 +26,7 @@
 
 import {
   isAfter,
+  notificationsOf,
   parseLiveEvent,
   type EarningsEvent,
   type LiveEarning,
@@ -34,6 +35,7 @@ import {
 } from '../../functions/live/event.ts';
 
 export type { EarningsEvent, LiveEarning, LiveEvent, Notification };
+export { notificationsOf };
 
 export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -58,7 +60,10 @@ export interface LiveFeedOptions {
   onEvent?: (event: LiveEvent, id: string) => void;
   /** Each ledger row of an earnings event, in order (the event is the third argument). */
   onEarning?: (earning: LiveEarning, id: string, event: EarningsEvent) => void;
-  /** Each notification event's notification (new, or updated by coalescing: same notification_id). */
+  /**
+   * Each notification the feed gives (new, or updated by coalescing: same notification_id):
+   * a notification event's, and the money notifications an earnings event carries.
+   */
   onNotification?: (notification: Notification, id: string) => void;
   /** A payload that is not a valid event (it is skipped). */
   onInvalid?: (data: string, id: string) => void;
@@ -127,7 +132,7 @@ export function subscribeLiveEarnings(options: LiveFeedOptions): LiveFeed {
       }
       options.onEvent?.(event, id);
       if (event.type === 'earnings') for (const e of event.earnings) options.onEarning?.(e, id, event);
-      else options.onNotification?.(event.notification, id);
+      for (const n of notificationsOf(event)) options.onNotification?.(n, id);
     };
     es.addEventListener('earnings', onMessage);
     es.addEventListener('notification', onMessage);

@@ -1637,6 +1637,25 @@ export interface components {
                     status: "credited" | "forfeited";
                 }[];
                 id?: string;
+                notifications?: {
+                    amount: string | null;
+                    count: number;
+                    created_at: string;
+                    /** @enum {string|null} */
+                    currency: "INR" | null;
+                    data: {
+                        [key: string]: unknown;
+                    };
+                    /** @enum {string} */
+                    kind: "earned" | "reversed" | "referral_joined" | "limit_reached" | "status_changed";
+                    member_id: string | null;
+                    member_name: string | null;
+                    notification_id: number;
+                    read: boolean;
+                    read_at: string | null;
+                    title: string;
+                    updated_at: string;
+                }[];
                 totals: {
                     credited: string;
                     forfeited: string;

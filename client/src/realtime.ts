@@ -17,9 +17,11 @@
 // on `SUBSCRIBED` after a reconnect, reload from `my_earnings`, or use the SSE feed
 // (client/src/live.ts), which resumes with nothing lost. See docs/realtime.md.
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
-import { LIVE_EVENT_TYPES, liveTopic, parseLiveEvent, type LiveEvent, type Totals } from '../../functions/live/event.ts';
+import { LIVE_EVENT_TYPES, liveTopic, notificationsOf, parseLiveEvent, type LiveEvent, type Totals } from '../../functions/live/event.ts';
 
 export type { LiveEvent };
+/** The notifications an event gives (a notification event's, an earnings event's money notifications). */
+export { notificationsOf };
 
 /** The Realtime event names: the payload's `type` (earnings, notification). */
 export const EVENT_NAMES = LIVE_EVENT_TYPES;

@@ -9,8 +9,12 @@
 // Two event types:
 //   earnings      one per beneficiary per transaction (chunks of at most 200 rows): the
 //                 ledger rows the transaction wrote for that user, and their running
-//                 totals after the last of them;
-//   notification  a notification written or updated (coalesced) by the transaction.
+//                 totals after the last of them; the last one of the transaction also
+//                 carries the money notifications ("earned", "reversed") it wrote or
+//                 coalesced for that user (`notifications`);
+//   notification  any other notification the transaction gave (a referral joined, the
+//                 limit of 8 reached, a status change).
+// `notificationsOf(event)` gives the notifications of either kind of event.
 // Every event carries `cursor` ("<xid>-<event_id>"), which is also its SSE `id:` and the
 // position a client resumes from (Last-Event-ID). On Realtime the payload also has `id`,
 // the Realtime message id that realtime.send adds.
@@ -100,6 +104,12 @@ export const EarningsEventSchema = z.object({
   earnings: z.array(LiveEarningSchema).min(1),
   totals: TotalsSchema,
   created_at: z.string(),
+  /**
+   * The money notifications ("earned", "reversed") this transaction wrote or coalesced for
+   * the user, as they stand after it, in notification id order; on the user's last event
+   * of the transaction, absent when there are none.
+   */
+  notifications: z.array(NotificationSchema).min(1).optional(),
 });
 export type EarningsEvent = z.infer<typeof EarningsEventSchema>;
 
@@ -114,6 +124,11 @@ export const LiveEventSchema = z.discriminatedUnion('type', [EarningsEventSchema
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
 export type LiveEventType = LiveEvent['type'];
 export const LIVE_EVENT_TYPES: readonly LiveEventType[] = ['earnings', 'notification'];
+
+/** The notifications an event gives: a notification event's one, an earnings event's money notifications. */
+export function notificationsOf(event: LiveEvent): Notification[] {
+  return event.type === 'notification' ? [event.notification] : (event.notifications ?? []);
+}
 
 /** The Supabase Realtime topic of a user's events (private channel; only that user may join). */
 export function liveTopic(userId: string): string {

@@ -22,6 +22,9 @@ describe('the live event in the dashboard', () => {
   it('reads every event the database wrote, as the event module does', () => {
     const types = new Set(events.map((e) => e.type));
     expect([...types].sort()).toEqual(['earnings', 'notification']);
+    // Money notifications ride on earnings events; the others are events of their own.
+    expect(events.some((e) => e.type === 'earnings' && Array.isArray(e.notifications))).toBe(true);
+    expect(events.filter((e) => e.type === 'notification').map((e) => (e.notification as { kind: string }).kind)).not.toContain('earned');
     for (const e of events) {
       expect(parseLiveEvent(e)).not.toBeNull();
       expect(readLiveEvent(e)).toEqual(e);
@@ -33,6 +36,7 @@ describe('the live event in the dashboard', () => {
   it('refuses what the event module refuses', () => {
     const earnings = events.find((e) => e.type === 'earnings') as unknown as EarningsEvent;
     const notification = events.find((e) => e.type === 'notification') as Record<string, any>;
+    const carrier = events.find((e) => e.type === 'earnings' && Array.isArray(e.notifications)) as Record<string, any>;
     const row = earnings.earnings[0]!;
     const broken: unknown[] = [
       null,
@@ -52,6 +56,10 @@ describe('the live event in the dashboard', () => {
       { ...notification, notification: { ...notification.notification, read: 'no' } },
       { ...notification, notification: { ...notification.notification, amount: '1.5' } },
       { ...notification, notification: null },
+      { ...carrier, notifications: [] },
+      { ...carrier, notifications: null },
+      { ...carrier, notifications: [{ ...carrier.notifications[0], amount: 75 }] },
+      { ...carrier, notifications: [{ ...carrier.notifications[0], kind: 'other' }] },
     ];
     for (const b of broken) expect([b, parseLiveEvent(b) === null, readLiveEvent(b) === null]).toEqual([b, true, true]);
   });

@@ -109,8 +109,13 @@ describe('broadcast of earnings from the database', () => {
       ],
       totals: { credited: '7500.00', reversed: '0.00', forfeited: '0.00', net: '7500.00' },
       created_at: expect.any(String),
+      // The money notification rides on the earnings event: no message of its own.
+      notifications: [expect.objectContaining({ kind: 'earned', amount: '7500.00', count: 1, title: expect.any(String) })],
     });
     expect(parseLiveEvent(p1!.payload)).not.toBeNull();
+    expect((await messagesFor(parent, 'notification')).map((m) => (m.payload.notification as { kind: string }).kind)).toEqual([
+      'referral_joined',
+    ]);
     expect(new Date(p1!.payload.earnings[0]!.created_at).getTime()).toBe((e1!.created_at as Date).getTime());
     expect(g1!.payload.earnings[0]).toMatchObject({ level: 2, amount: '1500.00', leg_id: parent.id, source_name: 'Chitra M.' });
     // Exactly the stored payload (the message id aside), and the cursor is the stored event's.
@@ -188,10 +193,13 @@ describe('broadcast of earnings from the database', () => {
     expect(pm[199]!.totals.credited).toBe(`${first200 / 100n}.${String(first200 % 100n).padStart(2, '0')}`);
     expect(pm.at(-1)!.totals.credited).toBe((await balances(sql, p)).credited);
     expect(gm.at(-1)!.totals.credited).toBe((await balances(sql, g)).credited);
-    // One coalesced notification each, not 300.
-    const notes = (await messagesFor(p, 'notification')).filter((m) => (m.payload.notification as { kind: string }).kind === 'earned');
-    expect(notes.length).toBe(1);
-    expect(notes[0]!.payload.notification).toMatchObject({ kind: 'earned', count: 300 });
+    // One coalesced notification each, not 300, on the last event of each beneficiary only.
+    const carried = (await messagesFor(p)).map((m) => (m.payload as { notifications?: { kind: string; count: number }[] }).notifications);
+    expect(carried.slice(0, -1).every((x) => x === undefined)).toBe(true);
+    expect(carried.at(-1)).toMatchObject([{ kind: 'earned', count: 300 }]);
+    expect((await messagesFor(p, 'notification')).filter((m) => (m.payload.notification as { kind: string }).kind === 'earned')).toEqual(
+      [],
+    );
     expect(await sql`select * from eightfold.live_totals_drift()`).toEqual([]);
     expect(broadcastWarnings()).toEqual([]);
   });
@@ -342,7 +350,7 @@ describe('joining an earnings topic (Realtime authorization)', () => {
         return (await tx`select topic from realtime.messages`).map((r) => r.topic as string);
       });
     const own = await read(`earnings:${p.id}`, p.id);
-    expect(own.length).toBe(3); // the referral joined, the earnings and the earned notification
+    expect(own.length).toBe(2); // the referral joined, and the earnings carrying the earned notification
     expect(new Set(own)).toEqual(new Set([`earnings:${p.id}`]));
     expect(await read(null, p.id)).toEqual([]);
     expect(await read(`earnings:${p.id}`, b.id)).toEqual([]);

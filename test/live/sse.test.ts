@@ -157,11 +157,11 @@ describe('GET /v1/live/earnings', () => {
     });
     expect(gf.events[0]!.id).toBe(ledger[1]!.id);
     expect(gf.events[0]!.e).toMatchObject({ level: 2, amount: '1500.00', leg_id: parent.id, source_name: 'Chitra M.' });
-    // The parent's stream: the earnings event exactly as stored, then the "earned" notification.
+    // The parent's stream: the earnings event exactly as stored, carrying the "earned"
+    // notification (no event of its own).
     const [stored] = await db.sql`select payload from eightfold.live_events where user_id = ${parent.id} and type = 'earnings'`;
     expect(pf.all[0]!.ev).toEqual(stored!.payload);
-    await until(() => pf.all.length === 2, 5000, 'the notification');
-    expect(pf.all[1]!.ev).toMatchObject({ type: 'notification', notification: { kind: 'earned', amount: '7500.00', count: 1 } });
+    expect(pf.all[0]!.ev).toMatchObject({ notifications: [{ kind: 'earned', amount: '7500.00', count: 1 }] });
     expect(operator.all.every((x) => x.ev.type === 'earnings')).toBe(true);
     // One event per beneficiary, in the transaction's order of beneficiaries (by id).
     const byUser = (a: string[], b: string[]) => (a[0]! < b[0]! ? -1 : 1);

@@ -82,10 +82,16 @@ describe('coalescing', () => {
     const gn = (await inbox(g)).filter((n) => n.kind === 'earned');
     expect(gn).toHaveLength(1);
     expect(gn[0]).toMatchObject({ amount: '40000.00', count: 2000 });
-    // And one notification event each on the live feed.
+    // And on the live feed, once each: on the last of the beneficiary's earnings events
+    // (10 events of 200 rows), no notification event of its own.
+    const carried = await sql()<{ kinds: string[] | null }[]>`
+      select (select array_agg(n ->> 'kind') from jsonb_array_elements(payload -> 'notifications') n) as kinds
+      from eightfold.live_events where user_id = ${p.id} and type = 'earnings' order by xid, event_id`;
+    expect(carried).toHaveLength(10);
+    expect(carried.map((c) => c.kinds)).toEqual([...Array.from({ length: 9 }, () => null), ['earned']]);
     const [ev] = await sql()`select count(*)::int as n from eightfold.live_events where user_id = ${p.id} and type = 'notification'
                             and payload -> 'notification' ->> 'kind' = 'earned'`;
-    expect(ev!.n).toBe(1);
+    expect(ev!.n).toBe(0);
   });
 
   it('concurrent transactions in one minute add up in one row (one per minute at most), and a read one turns unread again', async () => {

@@ -741,10 +741,13 @@ async function runAs(deps, caller, fn, { readOnly = false } = {}) {
   const claims = JSON.stringify(caller.claims);
   const mode = readOnly ? "read only" : "read write";
   return await deps.sql.begin(mode, async (tx) => {
-    await tx`select set_config('role', ${caller.role}, true),
-                    set_config('request.jwt.claims', ${claims}, true),
-                    set_config('statement_timeout', ${deps.config.statementTimeout ?? "15s"}, true)`;
-    return fn(tx);
+    const setup = tx`select set_config('role', ${caller.role}, true),
+                            set_config('request.jwt.claims', ${claims}, true),
+                            set_config('statement_timeout', ${deps.config.statementTimeout ?? "15s"}, true)`.execute();
+    const [set, done] = await Promise.allSettled([setup, Promise.resolve().then(() => fn(tx))]);
+    if (set.status === "rejected") throw set.reason;
+    if (done.status === "rejected") throw done.reason;
+    return done.value;
   });
 }
 function subjectOf(c, requested) {
@@ -2003,7 +2006,13 @@ var EarningsEventSchema = z9.object({
   /** The rows, in ledger order (at most 200). */
   earnings: z9.array(LiveEarningSchema).min(1),
   totals: TotalsSchema,
-  created_at: z9.string()
+  created_at: z9.string(),
+  /**
+   * The money notifications ("earned", "reversed") this transaction wrote or coalesced for
+   * the user, as they stand after it, in notification id order; on the user's last event
+   * of the transaction, absent when there are none.
+   */
+  notifications: z9.array(NotificationSchema).min(1).optional()
 });
 var NotificationEventSchema = z9.object({
   type: z9.literal("notification"),
