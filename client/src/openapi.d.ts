@@ -124,7 +124,7 @@ export interface paths {
         put?: never;
         /**
          * Record up to 10,000 purchases at once (idempotent per external_ref)
-         * @description Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. Why per item and not all-or-nothing: docs/api.md#batch.
+         * @description Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. The items may also come as NDJSON (`Content-Type: application/x-ndjson`): one purchase per line, blank lines skipped, a line that is not JSON refused as its item with `validation_failed`. Why per item and not all-or-nothing: docs/api.md#batch.
          */
         post: operations["postIngestPurchasesBatch"];
         delete?: never;
@@ -2748,11 +2748,12 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     purchases: components["schemas"]["BatchPurchase"][];
                 };
+                "application/x-ndjson": string;
             };
         };
         responses: {

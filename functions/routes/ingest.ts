@@ -96,6 +96,28 @@ export const NewUser = z
 
 export const MAX_BATCH = 10_000;
 
+const NDJSON_TYPE = /^application\/(x-)?ndjson\b/i;
+
+/**
+ * The items of an NDJSON body, one per non-blank line, with their line number: the parsed
+ * value, or `json: false` when the line is not JSON (refused as its item, not the batch).
+ * The body's size is bounded by the route's body limit (functions/limits.ts).
+ */
+async function ndjsonItems(req: Request): Promise<{ line: number; json: boolean; value: unknown }[]> {
+  const text = await req.text();
+  const items: { line: number; json: boolean; value: unknown }[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '') return;
+    try {
+      items.push({ line: i + 1, json: true, value: JSON.parse(line) });
+    } catch {
+      items.push({ line: i + 1, json: false, value: null });
+    }
+  });
+  return items;
+}
+
 // Text that PostgreSQL can store and that means one thing (functions/input.ts).
 const CleanText = z.string().superRefine((s, ctx) => {
   const problem = textProblem(s);
@@ -297,12 +319,14 @@ export function ingestRoutes() {
       path: '/purchases/batch',
       summary: 'Record up to 10,000 purchases at once (idempotent per external_ref)',
       description:
-        'Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. Why per item and not all-or-nothing: docs/api.md#batch.',
+        'Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. The items may also come as NDJSON (`Content-Type: application/x-ndjson`): one purchase per line, blank lines skipped, a line that is not JSON refused as its item with `validation_failed`. Why per item and not all-or-nothing: docs/api.md#batch.',
       tags: ['ingest (service)'],
       security: bearerSecurity,
       request: {
         body: {
-          required: true,
+          // Required, and checked in the handler: a JSON body by its schema here, an NDJSON
+          // body line by line there (the validator reads JSON bodies only).
+          required: false,
           content: {
             'application/json': {
               schema: z
@@ -310,6 +334,12 @@ export function ingestRoutes() {
                   purchases: z.array(z.unknown()).openapi({ items: { $ref: '#/components/schemas/BatchPurchase' } }),
                 })
                 .strict(),
+            },
+            'application/x-ndjson': {
+              schema: z.string().openapi({
+                description: 'One purchase (a BatchPurchase object) per line; blank lines are skipped.',
+                example: '{"buyer_id":"…","amount":"2500.00","external_ref":"order-1"}\n{"buyer_id":"…","amount":"1800.00","external_ref":"order-2"}\n',
+              }),
             },
           },
         },
@@ -320,7 +350,10 @@ export function ingestRoutes() {
       },
     }),
     async (c) => {
-      const { purchases } = c.req.valid('json');
+      const lines = NDJSON_TYPE.test(c.req.header('content-type') ?? '') ? await ndjsonItems(c.req.raw) : null;
+      const body = lines ? null : c.req.valid('json');
+      const purchases = lines ? lines.map((l) => l.value) : typeof body === 'object' && body !== null ? body.purchases : undefined;
+      if (!Array.isArray(purchases)) throw new ApiError('validation_failed', 'purchases: Required', 'purchases');
       if (purchases.length > MAX_BATCH) {
         throw new ApiError(
           'batch_too_large',
@@ -333,6 +366,17 @@ export function ingestRoutes() {
       const results: BatchItemResult[] = new Array(purchases.length);
       const valid: { index: number; item: z.infer<typeof BatchPurchase> }[] = [];
       purchases.forEach((raw, index) => {
+        const line = lines?.[index];
+        if (line && !line.json) {
+          results[index] = {
+            index,
+            external_ref: null,
+            outcome: 'refused',
+            purchase_id: null,
+            error: { code: 'validation_failed', message: `line ${line.line}: not a JSON object`, field: 'purchases' },
+          };
+          return;
+        }
         const parsed = BatchPurchase.safeParse(raw);
         if (parsed.success) {
           valid.push({ index, item: parsed.data });

@@ -312,3 +312,62 @@ describe('who may call it', () => {
     expect(doc.components.schemas.BatchPurchase.required.sort()).toEqual(['amount', 'buyer_id', 'external_ref']);
   });
 });
+
+describe('NDJSON bodies (application/x-ndjson): one purchase per line', () => {
+  const ndjson = (text: string, as: TestUser | 'service' = 'service') =>
+    api.call('POST', '/v1/ingest/purchases/batch', { as, body: text, headers: { 'content-type': 'application/x-ndjson' } });
+
+  it('settles each line as an item: blank lines skipped, a line that is not JSON refused alone, the rest written', async () => {
+    const before = await counts(api.db.sql);
+    const a = ok();
+    const b = ok({ amount: '1500.00' });
+    const bad = ok({ buyer_id: suspended.id });
+    const lines = [JSON.stringify(a), '', JSON.stringify(b), '{"buyer_id": oops', '   ', JSON.stringify(bad), JSON.stringify(a)];
+    const res = await ndjson(`${lines.join('\r\n')}\n`);
+    expect(res.status, res.text.slice(0, 500)).toBe(200);
+    expect(issues(batchResult, res.body)).toEqual([]);
+    expect(
+      res.body.results.map((r: { index: number; outcome: string; error?: { code: string } }) => [r.index, r.outcome, r.error?.code]),
+    ).toEqual([
+      [0, 'created', undefined],
+      [1, 'created', undefined],
+      [2, 'refused', 'validation_failed'],
+      [3, 'refused', 'user_suspended'],
+      [4, 'replayed', undefined],
+    ]);
+    // The line number is the body's own (blank lines counted), so the sender can find it.
+    expect(res.body.results[2].error.message).toBe('line 4: not a JSON object');
+    expect([res.body.created, res.body.replayed, res.body.refused]).toEqual([2, 1, 2]);
+    expect((await stored([a.external_ref, b.external_ref, bad.external_ref])).sort()).toEqual([a.external_ref, b.external_ref].sort());
+    expect(await counts(api.db.sql)).toEqual({ purchases: before.purchases + 2, earnings: before.earnings + 4 });
+    await expectLedgerWhole(api.db.sql);
+  });
+
+  it('gives the same answer as the JSON body for the same items', async () => {
+    const items = [ok(), ok({ buyer_id: suspended.id }), ok({ amount: 'x' })];
+    const asJson = await batch(items);
+    const replay = await ndjson(items.map((i) => JSON.stringify(i)).join('\n'));
+    expect(replay.status).toBe(200);
+    // The second time the written one is a replay; everything else is the same.
+    expect(replay.body.results.map((r: { outcome: string }) => r.outcome)).toEqual(['replayed', 'refused', 'refused']);
+    expect(replay.body.results.slice(1)).toEqual(asJson.results.slice(1));
+  });
+
+  it('413 batch_too_large for 10,001 lines and 400 for an empty body, nothing written; users get 403', async () => {
+    const before = await counts(api.db.sql);
+    const many = Array.from({ length: 10_001 }, (_, i) =>
+      JSON.stringify({ buyer_id: buyer.id, amount: 1500, external_ref: `nd-limit-${i}` }),
+    );
+    await expectRefusedWhole(ndjson(many.join('\n')), 413, 'batch_too_large');
+    await expectRefusedWhole(api.call('POST', '/v1/ingest/purchases/batch', { as: 'service' }), 400, 'validation_failed');
+    await expectRefusedWhole(ndjson(JSON.stringify(ok()), buyer), 403, 'service_only');
+    expect(await counts(api.db.sql)).toEqual(before);
+  });
+
+  it('is in /openapi.json as a second content type of the body', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body;
+    const body = doc.paths['/v1/ingest/purchases/batch'].post.requestBody;
+    expect(Object.keys(body.content).sort()).toEqual(['application/json', 'application/x-ndjson']);
+    expect(body.content['application/x-ndjson'].schema.type).toBe('string');
+  });
+});

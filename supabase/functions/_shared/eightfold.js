@@ -902,6 +902,21 @@ var NewUser = z4.object({
   })
 }).strict();
 var MAX_BATCH = 1e4;
+var NDJSON_TYPE = /^application\/(x-)?ndjson\b/i;
+async function ndjsonItems(req) {
+  const text = await req.text();
+  const items = [];
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "") return;
+    try {
+      items.push({ line: i + 1, json: true, value: JSON.parse(line) });
+    } catch {
+      items.push({ line: i + 1, json: false, value: null });
+    }
+  });
+  return items;
+}
 var CleanText = z4.string().superRefine((s, ctx) => {
   const problem = textProblem(s);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -1064,17 +1079,25 @@ function ingestRoutes() {
       method: "post",
       path: "/purchases/batch",
       summary: "Record up to 10,000 purchases at once (idempotent per external_ref)",
-      description: 'Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. Why per item and not all-or-nothing: docs/api.md#batch.',
+      description: 'Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. The items may also come as NDJSON (`Content-Type: application/x-ndjson`): one purchase per line, blank lines skipped, a line that is not JSON refused as its item with `validation_failed`. Why per item and not all-or-nothing: docs/api.md#batch.',
       tags: ["ingest (service)"],
       security: bearerSecurity,
       request: {
         body: {
-          required: true,
+          // Required, and checked in the handler: a JSON body by its schema here, an NDJSON
+          // body line by line there (the validator reads JSON bodies only).
+          required: false,
           content: {
             "application/json": {
               schema: z4.object({
                 purchases: z4.array(z4.unknown()).openapi({ items: { $ref: "#/components/schemas/BatchPurchase" } })
               }).strict()
+            },
+            "application/x-ndjson": {
+              schema: z4.string().openapi({
+                description: "One purchase (a BatchPurchase object) per line; blank lines are skipped.",
+                example: '{"buyer_id":"…","amount":"2500.00","external_ref":"order-1"}\n{"buyer_id":"…","amount":"1800.00","external_ref":"order-2"}\n'
+              })
             }
           }
         }
@@ -1085,7 +1108,10 @@ function ingestRoutes() {
       }
     }),
     async (c) => {
-      const { purchases } = c.req.valid("json");
+      const lines = NDJSON_TYPE.test(c.req.header("content-type") ?? "") ? await ndjsonItems(c.req.raw) : null;
+      const body = lines ? null : c.req.valid("json");
+      const purchases = lines ? lines.map((l) => l.value) : typeof body === "object" && body !== null ? body.purchases : void 0;
+      if (!Array.isArray(purchases)) throw new ApiError("validation_failed", "purchases: Required", "purchases");
       if (purchases.length > MAX_BATCH) {
         throw new ApiError(
           "batch_too_large",
@@ -1096,6 +1122,17 @@ function ingestRoutes() {
       const results = new Array(purchases.length);
       const valid = [];
       purchases.forEach((raw, index) => {
+        const line = lines?.[index];
+        if (line && !line.json) {
+          results[index] = {
+            index,
+            external_ref: null,
+            outcome: "refused",
+            purchase_id: null,
+            error: { code: "validation_failed", message: `line ${line.line}: not a JSON object`, field: "purchases" }
+          };
+          return;
+        }
         const parsed = BatchPurchase.safeParse(raw);
         if (parsed.success) {
           valid.push({ index, item: parsed.data });
