@@ -338,7 +338,8 @@ export function ingestRoutes() {
             'application/x-ndjson': {
               schema: z.string().openapi({
                 description: 'One purchase (a BatchPurchase object) per line; blank lines are skipped.',
-                example: '{"buyer_id":"…","amount":"2500.00","external_ref":"order-1"}\n{"buyer_id":"…","amount":"1800.00","external_ref":"order-2"}\n',
+                example:
+                  '{"buyer_id":"…","amount":"2500.00","external_ref":"order-1"}\n{"buyer_id":"…","amount":"1800.00","external_ref":"order-2"}\n',
               }),
             },
           },
