@@ -18,6 +18,7 @@
 //   npm run bench -- --quick              # a smoke run of every part (seconds)
 //   npm run bench -- --reps 5 --seconds 10 --out results.json
 //   npm run bench -- --only scale [--users N] [--keep-data DIR]   # reports at 10k and 1M users (scripts/bench/scale.ts)
+//   npm run bench -- --only tree [--users N]    # the referral tree alone: sign-ups, then joins, timed
 //
 // Single-purchase load comes from pgbench when it is on PATH (a C client, so the client
 // costs little of the CPU the database needs), otherwise from a postgres.js loop; the
@@ -344,6 +345,39 @@ async function breakdown(url: string) {
 }
 let breakdownRows: unknown[] = [];
 
+/**
+ * `--only tree`: the referral tree alone, in a fresh embedded database: --users sign-ups
+ * (the sign-up trigger), then the joins level by level (the join triggers: rules, paths,
+ * downline counts, notifications), each timed.
+ */
+async function treeOnly() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'eightfold-bench-tree-'));
+  chmodSync(dir, 0o755);
+  const cluster = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: 0, persistent: false });
+  try {
+    const sql = postgres(cluster.url('postgres'), { max: 1, onnotice: () => {} });
+    await migrate(sql);
+    const parent = randomTree(USERS);
+    log(`Tree bench: ${fmt(USERS)} users, load ${load()}`);
+    const t0 = performance.now();
+    let signedUp = 0;
+    await buildProductTree(sql, parent, (d) => {
+      if (d === USERS && !signedUp) signedUp = performance.now();
+    });
+    const t1 = performance.now();
+    const signUps = (signedUp - t0) / 1000;
+    const joins = (t1 - signedUp) / 1000;
+    log(
+      `  sign-ups ${fmt(signUps, 1)} s (${fmt(USERS / signUps)} /s), joins ${fmt(joins, 1)} s (${fmt((USERS - 1) / joins)} /s), load ${load()}`,
+    );
+    await sql.end();
+    writeFileSync(OUT, `${JSON.stringify({ users: USERS, sign_ups_s: signUps, joins_s: joins, load: load() }, null, 2)}\n`);
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // Main ---------------------------------------------------------------------------------
 
 async function main() {
@@ -361,6 +395,10 @@ async function main() {
     });
     ONLY.delete('scale');
     if (ONLY.size === 0) return;
+  }
+  if (ONLY.has('tree')) {
+    await treeOnly();
+    return;
   }
   const started = Date.now();
   log(
