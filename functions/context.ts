@@ -161,10 +161,12 @@ export async function runAs<T>(
   deps: AppDeps,
   caller: Caller,
   fn: (tx: TransactionSql) => Promise<T>,
-  { readOnly = false }: { readOnly?: boolean } = {},
+  { readOnly = false, snapshot = false }: { readOnly?: boolean; snapshot?: boolean } = {},
 ): Promise<T> {
   const claims = JSON.stringify(caller.claims);
-  const mode = readOnly ? 'read only' : 'read write';
+  // snapshot: every statement of fn sees the same snapshot (repeatable read), e.g. the
+  // pages of one export.
+  const mode = `${snapshot ? 'isolation level repeatable read ' : ''}${readOnly ? 'read only' : 'read write'}`;
   return (await deps.sql.begin(mode, async (tx) => {
     // The caller's role and claims go out in the same round trip as the route's first
     // statement: postgres.js writes statements of one connection without waiting for the

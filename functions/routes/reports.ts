@@ -9,7 +9,7 @@
 //   GET /v1/reports/earnings/recent       ledger rows, newest first, keyset-paged
 //   GET /v1/reports/earnings/by-source    every source, net first, keyset-paged by cursor
 //   GET /v1/reports/earnings/export.csv   the rows of [from, to) as CSV (<= 366 days),
-//                                         streamed through a cursor (constant memory)
+//                                         streamed a page at a time (constant memory)
 //   GET /v1/reports/referrals             downline per level and per leg, top legs
 // Dates: `2026-11-01` (midnight, in `tz` for over-time, else UTC) or an ISO date-time
 // with offset. Ranges are half-open: from <= t < to.
@@ -187,8 +187,8 @@ export function csvCell(value: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Rows a streamed export reads from its cursor at a time. */
-const EXPORT_BATCH = 1000;
+/** Rows a streamed export reads per page. */
+export const EXPORT_BATCH = 1000;
 
 class Cancelled extends Error {}
 
@@ -252,18 +252,18 @@ function handoff<T>(producer: (emit: (v: T) => Promise<void>) => Promise<void>):
   };
 }
 
+/** One page of an export: at most EXPORT_BATCH rows after earning id `after` (null: the first page). */
+type ExportPage = (tx: TransactionSql, after: string | null) => ReturnType<TransactionSql['unsafe']>;
+
 /**
- * The CSV of an export, streamed: one transaction as the caller reads the export through
- * a cursor, EXPORT_BATCH rows at a time, each batch sent before the next is read. The
- * first batch is awaited before answering, so a refused export (bad range, unknown user,
- * missing purpose) is still a 4xx with its code; a client that goes away ends the read.
+ * The CSV of an export, streamed: one repeatable-read transaction as the caller reads the
+ * export a page of EXPORT_BATCH rows at a time (keyset on the earning id, each page its own
+ * short statement: supabase/migrations/20261204000500_export_in_pages.sql), each page sent
+ * before the next is read. The first page is awaited before answering, so a refused
+ * export (bad range, unknown user, missing purpose) is still a 4xx with its code; a client
+ * that goes away ends the read.
  */
-async function csvExport(
-  deps: AppDeps,
-  caller: Caller,
-  query: (tx: TransactionSql) => ReturnType<TransactionSql['unsafe']>,
-  readOnly: boolean,
-): Promise<ReadableStream<Uint8Array>> {
+async function csvExport(deps: AppDeps, caller: Caller, page: ExportPage, readOnly: boolean): Promise<ReadableStream<Uint8Array>> {
   const encoder = new TextEncoder();
   const chunks = handoff<string>((emit) =>
     runAs(
@@ -272,10 +272,15 @@ async function csvExport(
       async (tx) => {
         await emit(`${CSV_COLUMNS.join(',')}\r\n`);
         try {
-          for await (const rows of query(tx).cursor(EXPORT_BATCH)) {
+          let after: string | null = null;
+          for (;;) {
+            const rows = await page(tx, after);
+            if (rows.length === 0) break;
             let text = '';
             for (const r of rows) text += `${CSV_COLUMNS.map((k) => csvCell((r as Record<string, unknown>)[k])).join(',')}\r\n`;
             await emit(text);
+            if (rows.length < EXPORT_BATCH) break;
+            after = String((rows[rows.length - 1] as { earning_id: unknown }).earning_id);
           }
         } catch (err) {
           // The client went away: end the read; the transaction commits what it wrote
@@ -283,7 +288,7 @@ async function csvExport(
           if (!(err instanceof Cancelled)) throw err;
         }
       },
-      { readOnly },
+      { readOnly, snapshot: true },
     ),
   );
   const header = await chunks.next();
@@ -508,10 +513,10 @@ export function reportRoutes() {
       const body = await csvExport(
         c.var.deps,
         c.var.caller,
-        (tx) =>
+        (tx, after) =>
           purpose
-            ? tx`select * from public.user_earnings_export(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})`
-            : tx`select * from public.my_earnings_export(${at(tx, q.from)}, ${at(tx, q.to)})`,
+            ? tx`select * from eightfold.user_earnings_export_page(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose}, ${after}::bigint, ${EXPORT_BATCH})`
+            : tx`select * from eightfold.my_earnings_export_page(${at(tx, q.from)}, ${at(tx, q.to)}, ${after}::bigint, ${EXPORT_BATCH})`,
         !purpose,
       );
       const name = `earnings-${user}-${q.from}-${q.to}.csv`.replace(/[^A-Za-z0-9._-]/g, '_');

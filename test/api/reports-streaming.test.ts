@@ -8,6 +8,8 @@ import { useApi, SERVICE_KEY } from './support.ts';
 import { signUp, type TestUser } from '../support/db.ts';
 import { ingestPurchases } from '../support/purchases.ts';
 import { startApiServer, type RunningServer } from '../../functions/node/server.ts';
+import { createApp } from '../../functions/app.ts';
+import postgres from 'postgres';
 
 const api = useApi();
 const ROWS = 6_000;
@@ -122,6 +124,41 @@ describe('GET /v1/reports/earnings/export.csv streams', () => {
       .sql`select earning_id::text as id from eightfold.earnings where beneficiary_id = ${top.id} order by earning_id`;
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(ids.map((r) => r.id));
     expect(await openExports()).toBe(0);
+  });
+
+  it('reads the ledger a page of 1,000 rows at a time, each page its own statement, and logs an operator read once', async () => {
+    // Function statistics of an app on its own pool, whose sessions track PL/pgSQL calls.
+    const sql = postgres(api.db.url, { max: 2, onnotice: () => {}, connection: { track_functions: 'pl' } });
+    try {
+      const app = createApp({ ...api.deps(), sql }, { logError: () => {} });
+      const calls = async () => {
+        await sql`select pg_stat_force_next_flush()`;
+        await sql`select pg_stat_clear_snapshot()`;
+        const [r] = await sql<{ n: number }[]>`
+          select coalesce(sum(calls), 0)::int as n from pg_stat_user_functions
+          where schemaname = 'eightfold' and funcname = 'earnings_export_page'`;
+        return r!.n;
+      };
+      const logged = async () =>
+        (
+          await sql<{ n: number }[]>`select count(*)::int as n from eightfold.access_log
+                                     where subject_id = ${top.id} and what = 'earnings_export'`
+        )[0]!.n;
+      const before = await calls();
+      const logsBefore = await logged();
+      const res = await app.request(`/v1/reports/earnings/export.csv?from=${day}&to=${nextDay}&user_id=${top.id}&purpose=support`, {
+        headers: { authorization: `Bearer ${SERVICE_KEY}` },
+      });
+      expect(res.status).toBe(200);
+      const lines = (await res.text()).trimEnd().split('\r\n');
+      expect(lines).toHaveLength(ROWS + 1);
+      // 6,000 rows: six full pages and the empty one that ends the read.
+      // (A backend reports its function statistics when idle, within a second.)
+      await expect.poll(async () => (await calls()) - before, { timeout: 5000, interval: 100 }).toBe(Math.floor(ROWS / 1000) + 1);
+      expect((await logged()) - logsBefore).toBe(1);
+    } finally {
+      await sql.end();
+    }
   });
 
   it('still answers a refused export with its code as JSON (checked before any byte is sent)', async () => {
