@@ -60,11 +60,39 @@ export interface HubOptions {
   lingerPollMs?: number;
   /** ... for this long: a commit whose NOTIFY was folded into another one is read then. */
   lingerMs?: number;
+  /**
+   * While committed rows wait above the horizon (behind an older transaction that is still
+   * running), look again after this long; doubled (up to `pendingMaxMs`) only while the
+   * wait makes no progress, i.e. while the same transaction holds them back. See #readLoop.
+   */
+  pendingPollMs?: number;
+  /** The longest wait between two looks at rows held back by a transaction that does not end. */
+  pendingMaxMs?: number;
   /** Events waiting for one client: above this for `slowGraceMs`, the client is dropped. */
   maxQueue?: number;
   /** How long a client may stay above maxQueue (bursts drain in a few ms on a live socket). */
   slowGraceMs?: number;
+  /** Called after each live read with its timings (the benchmark's breakdown of the latency). */
+  onRead?: (trace: ReadTrace) => void;
 }
+
+/** One live read of the ledger, timed: ms since the epoch (performance.timeOrigin + now()). */
+export interface ReadTrace {
+  /** The query was sent. */
+  startedAt: number;
+  /** Its rows were in. */
+  readAt: number;
+  /** Every subscriber's chunk was enqueued. */
+  dispatchedAt: number;
+  /** Rows read, and the xids of the first and last (as text), when there were any. */
+  rows: number;
+  firstXid?: string;
+  lastXid?: string;
+  /** The exact horizon was used (an xmin was seen stuck). */
+  exact: boolean;
+}
+
+const epochNow = () => performance.timeOrigin + performance.now();
 
 export interface SubscribeOptions {
   /** The user whose events this client gets; null = every earnings event (operator). */
@@ -121,6 +149,15 @@ interface Encoded {
   bytes?: Uint8Array;
 }
 
+/**
+ * The wait before the hub looks again at committed rows held above the horizon: the
+ * shortest (`first`) when this look moved the cursor or is the first, doubled up to `max`
+ * while nothing moves.
+ */
+export function nextPendingDelay(previous: number, moved: boolean, first: number, max: number): number {
+  return moved || previous === 0 ? first : Math.min(previous * 2, max);
+}
+
 const keyOf = (r: Row): Cursor => ({ xid: BigInt(r.xid), id: BigInt(r.event_id) });
 
 export class LiveHub {
@@ -131,6 +168,9 @@ export class LiveHub {
   readonly #maxQueue: number;
   readonly #slowGraceMs: number;
   readonly #readIntervalMs: number;
+  readonly #pendingPollMs: number;
+  readonly #pendingMaxMs: number;
+  readonly #onRead: ((trace: ReadTrace) => void) | undefined;
   #readAt = 0;
   readonly #subs = new Set<Subscriber>();
   /** The same subscribers by beneficiary ('' = operator streams), so a row meets only its own. */
@@ -171,6 +211,9 @@ export class LiveHub {
     this.#maxQueue = options.maxQueue ?? 1000;
     this.#slowGraceMs = options.slowGraceMs ?? 2000;
     this.#readIntervalMs = options.readIntervalMs ?? 10;
+    this.#pendingPollMs = options.pendingPollMs ?? 5;
+    this.#pendingMaxMs = options.pendingMaxMs ?? 500;
+    this.#onRead = options.onRead;
     this.#lingerPollMs = options.lingerPollMs ?? 20;
     this.#lingerMs = options.lingerMs ?? 1000;
   }
@@ -262,16 +305,30 @@ export class LiveHub {
   async #readLoop(): Promise<void> {
     try {
       let pending = false;
+      let moved = false;
       do {
         const wait = this.#readAt + this.#readIntervalMs - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         this.#readAt = performance.now();
         this.#again = false;
-        const rows = await this.#read(this.#cursor, null, this.#exact);
+        const exact = this.#exact;
+        const startedAt = this.#onRead ? epochNow() : 0;
+        const rows = await this.#read(this.#cursor, null, exact);
+        const readAt = this.#onRead ? epochNow() : 0;
         this.#dispatch(rows);
+        this.#onRead?.({
+          startedAt,
+          readAt,
+          dispatchedAt: epochNow(),
+          rows: rows.length,
+          firstXid: rows[0]?.xid,
+          lastXid: rows[rows.length - 1]?.xid,
+          exact,
+        });
         if (rows.length > 0) {
           this.#cursor = keyOf(rows[rows.length - 1]!);
           this.#lingerUntil = performance.now() + this.#lingerMs;
+          moved = true;
         }
         if (rows.length === this.#batch) {
           this.#again = true;
@@ -283,7 +340,12 @@ export class LiveHub {
       } while (this.#again && this.#started);
       clearTimeout(this.#pendingTimer);
       if (pending && this.#started) {
-        this.#pendingDelay = Math.min(this.#pendingDelay ? this.#pendingDelay * 2 : 5, 500);
+        // Under a steady stream of short transactions some committed rows nearly always
+        // wait behind one that is still running, and it commits within milliseconds: while
+        // the reads move the cursor, look again after pendingPollMs. Only while nothing
+        // moves (one transaction holds the rows back, maybe for minutes) does the wait
+        // double, up to pendingMaxMs (500), so a stuck transaction costs a read every half second.
+        this.#pendingDelay = nextPendingDelay(this.#pendingDelay, moved, this.#pendingPollMs, this.#pendingMaxMs);
         this.#pendingTimer = setTimeout(() => this.wake(), this.#pendingDelay);
         this.#pendingTimer.unref();
       } else {
