@@ -313,7 +313,7 @@ export class LiveHub {
         this.#again = false;
         const exact = this.#exact;
         const startedAt = this.#onRead ? epochNow() : 0;
-        const rows = await this.#read(this.#cursor, null, exact);
+        const { rows, pending: held, xmin } = await this.#readLive(this.#cursor, exact);
         const readAt = this.#onRead ? epochNow() : 0;
         this.#dispatch(rows);
         this.#onRead?.({
@@ -336,7 +336,7 @@ export class LiveHub {
         }
         // Committed rows above the horizon wait for an older transaction to end, which
         // sends no NOTIFY: look again soon, backing off while it lasts.
-        pending = await this.#pendingAboveHorizon();
+        pending = this.#noteHeld(held, xmin);
       } while (this.#again && this.#started);
       clearTimeout(this.#pendingTimer);
       if (pending && this.#started) {
@@ -351,10 +351,12 @@ export class LiveHub {
       } else {
         this.#pendingDelay = 0;
       }
-      // Folded wake-ups: read again shortly while the feed is (or just was) busy.
+      // Folded wake-ups: read again shortly while the feed is (or just was) busy, every
+      // lingerPollMs from the start of the last read (the read and its dispatch to many
+      // clients take time of their own, which is not added to the wait).
       clearTimeout(this.#lingerTimer);
       if (this.#started && performance.now() < this.#lingerUntil) {
-        this.#lingerTimer = setTimeout(() => this.wake(), this.#lingerPollMs);
+        this.#lingerTimer = setTimeout(() => this.wake(), Math.max(0, this.#readAt + this.#lingerPollMs - performance.now()));
         this.#lingerTimer.unref();
       }
       if (this.#failing) {
@@ -371,14 +373,12 @@ export class LiveHub {
     }
   }
 
-  async #pendingAboveHorizon(): Promise<boolean> {
-    const after = this.#cursor;
-    const [row] = await this.#sql<{ pending: boolean; xmin: string }[]>`
-      select exists (select 1 from eightfold.live_events l
-                     where ${aboveHorizon(this.#sql, this.#sql`l.xid`, this.#exact)}
-                       and (l.xid, l.event_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)) as pending,
-             pg_snapshot_xmin(pg_current_snapshot())::text as xmin`;
-    const { pending, xmin } = row!;
+  /**
+   * Whether committed rows wait above the horizon (from the live read's own snapshot), and
+   * whether the live reads should use the exact horizon: only once the same xmin has been
+   * seen twice in a row with rows waiting, until it moves.
+   */
+  #noteHeld(pending: boolean, xmin: string): boolean {
     if (xmin !== this.#heldXmin) {
       this.#heldXmin = pending ? xmin : null;
       this.#exact = false;
@@ -386,6 +386,35 @@ export class LiveHub {
       this.#exact = true;
     }
     return pending;
+  }
+
+  /**
+   * The live read, in one statement: the rows after `after` below the horizon, and, from the
+   * same snapshot, whether committed rows wait above it (held behind an older transaction)
+   * and the snapshot's xmin. Rows above the horizon come after every row below it, so the
+   * rows read are never among those waiting.
+   */
+  async #readLive(after: Cursor, exact: boolean): Promise<{ rows: Row[]; pending: boolean; xmin: string }> {
+    this.stats.reads++;
+    const a = this.#sql`(${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)`;
+    const all = await this.#sql<(Row & { pending: boolean | null; xmin: string | null })[]>`
+      select r.xid::text as xid, r.event_id::text as event_id, r.user_id, r.type, r.payload::text as payload,
+             null::boolean as pending, null::text as xmin, r.xid as x, r.event_id as e
+      from (select l.xid, l.event_id, l.user_id, l.type, l.payload
+            from eightfold.live_events l
+            where (l.xid, l.event_id) > ${a}
+              and ${belowHorizon(this.#sql, this.#sql`l.xid`, exact)}
+            order by l.xid, l.event_id
+            limit ${this.#batch}) r
+      union all
+      select null, null, null, null, null,
+             exists (select 1 from eightfold.live_events l
+                     where ${aboveHorizon(this.#sql, this.#sql`l.xid`, exact)} and (l.xid, l.event_id) > ${a}),
+             pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text, null, null
+      order by x nulls last, e`;
+    const state = all.find((r) => r.xmin !== null)!;
+    const rows: Row[] = all.filter((r) => r.xmin === null);
+    return { rows, pending: state.pending === true, xmin: state.xmin! };
   }
 
   /**
