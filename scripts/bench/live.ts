@@ -73,6 +73,9 @@ function hubOptions(spec: string): Record<string, number> {
   return i >= 0 ? (JSON.parse(spec.slice(i + 1)) as Record<string, number>) : {};
 }
 
+/** A read of the hub, and when its chunks had been handed to the sockets. */
+type Traced = ReadTrace & { writtenAt?: number };
+
 /** ms since the epoch, sub-millisecond, comparable between processes of one machine. */
 const epochNow = () => performance.timeOrigin + performance.now();
 
@@ -108,8 +111,14 @@ async function serve(): Promise<void> {
   const { createVerifier } = await import('../../functions/auth.ts');
   const { NO_RATE_LIMITS } = await import('../../functions/limits.ts');
   const sql = postgres(process.env.BENCH_DB_URL!, { max: 4, onnotice: () => {} });
-  const reads: ReadTrace[] = [];
-  const hub = new LiveHub(sql, { ...JSON.parse(process.env.BENCH_HUB_OPTIONS ?? '{}'), onRead: (r: ReadTrace) => reads.push(r) });
+  const reads: Traced[] = [];
+  // The read's chunks are written to the sockets in the microtasks after its dispatch
+  // (Node's HTTP layer reads each client's stream): a setImmediate then marks the end.
+  const onRead = (r: Traced) => {
+    reads.push(r);
+    if (r.rows > 0) setImmediate(() => (r.writtenAt = epochNow()));
+  };
+  const hub = new LiveHub(sql, { ...JSON.parse(process.env.BENCH_HUB_OPTIONS ?? '{}'), onRead });
   await hub.start();
   const server = await startApiServer(
     {
@@ -121,13 +130,18 @@ async function serve(): Promise<void> {
     { port: Number(process.env.BENCH_HTTP_PORT ?? 0), host: '127.0.0.1', retention: false, webhooks: false },
   );
   const meter = processMeter();
+  let at: Record<string, number> = { ...hub.stats };
   process.on('message', async (m: string) => {
     if (m === 'mark') {
       meter.mark();
       reads.length = 0;
+      at = { ...hub.stats };
       process.send!({ type: 'marked' });
     }
-    if (m === 'stats') process.send!({ type: 'stats', stats: hub.stats, subscribers: hub.size, meter: meter.read(), reads });
+    if (m === 'stats') {
+      const stats = Object.fromEntries(Object.entries(hub.stats).map(([k, v]) => [k, v - (at[k] ?? 0)]));
+      process.send!({ type: 'stats', stats, subscribers: hub.size, meter: meter.read(), reads });
+    }
     if (m === 'stop') {
       await hub.stop();
       await server.close();
@@ -334,7 +348,7 @@ async function latency(
     const cpu1 = cpuTimes();
     const mainCpu = mainMeter.read();
     server.child.send('stats');
-    const srv = await server.next<{ stats: Record<string, number>; meter: Meter; reads: ReadTrace[] }>('stats');
+    const srv = await server.next<{ stats: Record<string, number>; meter: Meter; reads: Traced[] }>('stats');
     await writer.end();
     const xids = [...writerCommit.keys()];
     const commits = await sql<{ xid: string; at: number | null }[]>`
@@ -367,6 +381,7 @@ async function latency(
     const wait: number[] = [];
     const query: number[] = [];
     const dispatch: number[] = [];
+    const written: number[] = [];
     const transfer: number[] = [];
     let passedOver = 0;
     let traced = 0;
@@ -387,7 +402,8 @@ async function latency(
           wait.push(r.startedAt - c);
           query.push(r.readAt - r.startedAt);
           dispatch.push(r.dispatchedAt - r.readAt);
-          transfer.push(at - r.dispatchedAt);
+          written.push((r.writtenAt ?? r.dispatchedAt) - r.dispatchedAt);
+          transfer.push(at - (r.writtenAt ?? r.dispatchedAt));
         }
       }
     }
@@ -403,9 +419,13 @@ async function latency(
       log(`    of which: commit -> read start ${show(pct(wait))}`);
       log(`              read query           ${show(pct(query))}`);
       log(`              dispatch             ${show(pct(dispatch))}`);
-      log(`              dispatched -> client ${show(pct(transfer))}`);
+      log(`              written to sockets   ${show(pct(written))}`);
+      log(`              written -> client    ${show(pct(transfer))}`);
+      const withRows = srv.reads.filter((r) => r.rows > 0).length;
+      const exact = srv.reads.filter((r) => r.exact).length;
       log(
-        `    ${srv.stats.reads} reads, ${srv.stats.wakeups} wake-ups; ${passedOver} of ${traced} transactions were passed over by >= 1 read that started after their commit`,
+        `    ${srv.stats.reads} reads (${withRows} with rows, ${exact} with the exact horizon), ${srv.stats.wakeups} wake-ups; ` +
+          `${passedOver} of ${traced} transactions were passed over by >= 1 read that started after their commit`,
       );
     }
     log(
