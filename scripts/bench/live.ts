@@ -13,7 +13,7 @@
 // Called by scripts/bench/index.ts with its database and its single-purchase load; also
 // forked as the server process (`--serve-live`).
 import postgres, { type Sql } from 'postgres';
-import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { cpus } from 'node:os';
 import { execFileSync, fork } from 'node:child_process';
@@ -160,37 +160,53 @@ async function clients(): Promise<void> {
   const meter = processMeter();
   const received = new Map<string, number[]>();
   const streams: { close: () => void; done: Promise<void> }[] = [];
-  // `id: <xid>-<event_id>` followed by `event: earnings`; chunks may split an event, so the
-  // text after the last blank line is kept for the next one.
+  // `id: <xid>-<event_id>` followed by `event: earnings`, found in the raw bytes of the
+  // response (the chunked framing, `\r\n<size>\r\n`, never falls inside an event). Reads may
+  // split an event, so the text after the last blank line is kept for the next one. A
+  // plain socket, not node:http, so the clients cost as little CPU as they can: the 2
+  // cores are shared with the server and the database being measured.
   const EVENT = /^id: (\d+)-\d+\nevent: earnings\n/gm;
   const open = (url: string, token: string) => {
     let opened!: () => void;
     let finished!: () => void;
     const ready = new Promise<void>((r) => (opened = r));
     const done = new Promise<void>((r) => (finished = r));
-    const req = http.get(url, { agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      if (res.statusCode !== 200) throw new Error(`stream refused: ${res.statusCode}`);
-      res.setEncoding('latin1');
-      let carry = '';
-      res.on('data', (chunk: string) => {
-        opened();
-        const at = epochNow();
-        const text = carry + chunk;
-        const cut = text.lastIndexOf('\n\n');
-        carry = cut >= 0 ? text.slice(cut + 2) : text;
-        if (cut < 0) return;
-        EVENT.lastIndex = 0;
-        const body = text.slice(0, cut + 2);
-        for (let m = EVENT.exec(body); m; m = EVENT.exec(body)) {
-          const list = received.get(m[1]!);
-          if (list) list.push(at);
-          else received.set(m[1]!, [at]);
+    const u = new URL(url);
+    const socket = net.connect({ host: u.hostname, port: Number(u.port), noDelay: true });
+    socket.setEncoding('latin1');
+    socket.write(
+      `GET ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\nauthorization: Bearer ${token}\r\naccept: text/event-stream\r\n\r\n`,
+    );
+    let head = true;
+    let carry = '';
+    socket.on('data', (chunk: string) => {
+      const at = epochNow();
+      let text = carry + chunk;
+      if (head) {
+        const end = text.indexOf('\r\n\r\n');
+        if (end < 0) {
+          carry = text;
+          return;
         }
-      });
-      res.on('close', finished);
+        if (!text.startsWith('HTTP/1.1 200')) throw new Error(`stream refused: ${text.slice(0, text.indexOf('\r\n'))}`);
+        head = false;
+        text = text.slice(end + 4);
+        opened();
+      }
+      const cut = text.lastIndexOf('\n\n');
+      carry = cut >= 0 ? text.slice(cut + 2) : text;
+      if (cut < 0) return;
+      EVENT.lastIndex = 0;
+      const body = text.slice(0, cut + 2);
+      for (let m = EVENT.exec(body); m; m = EVENT.exec(body)) {
+        const list = received.get(m[1]!);
+        if (list) list.push(at);
+        else received.set(m[1]!, [at]);
+      }
     });
-    req.on('error', () => finished());
-    streams.push({ close: () => req.destroy(), done });
+    socket.on('close', finished);
+    socket.on('error', () => finished());
+    streams.push({ close: () => socket.destroy(), done });
     return ready;
   };
   process.on('message', async (m: { type: string; url?: string; tokens?: string[]; subscribers?: number }) => {
