@@ -438,7 +438,7 @@ export class LiveHub {
    * each subscriber gets one chunk per read of the ledger, however many rows it holds.
    */
   #dispatch(rows: Row[]): void {
-    const out = new Map<Subscriber, Uint8Array[]>();
+    const out = new Map<Subscriber, { first: Encoded; parts: Uint8Array[] }>();
     const operators = this.#byUser.get('');
     for (const row of rows) {
       const encoded: Encoded = { row, key: keyOf(row) };
@@ -457,13 +457,35 @@ export class LiveHub {
           }
           const bytes = this.#take(s, encoded);
           if (!bytes) continue;
-          const list = out.get(s);
-          if (list) list.push(bytes);
-          else out.set(s, [bytes]);
+          const chunk = out.get(s);
+          if (chunk) chunk.parts.push(bytes);
+          else out.set(s, { first: encoded, parts: [bytes] });
         }
       }
     }
-    for (const [s, list] of out) this.#enqueue(s, list.length === 1 ? list[0]! : concat(list));
+    // A client gets its group's rows (its user's, or every earnings row for the operator's
+    // streams) from the first one after its position: clients of one group that start at
+    // the same row get the same bytes, joined once and shared (1,000 streams of a few users
+    // would otherwise copy the same events hundreds of times per read).
+    const joined = new Map<string, Map<Encoded, Uint8Array>>();
+    for (const [s, { first, parts }] of out) {
+      if (parts.length === 1) {
+        this.#enqueue(s, parts[0]!);
+        continue;
+      }
+      const group = s.userId ?? '';
+      let byFirst = joined.get(group);
+      if (!byFirst) {
+        byFirst = new Map();
+        joined.set(group, byFirst);
+      }
+      let bytes = byFirst.get(first);
+      if (!bytes) {
+        bytes = concat(parts);
+        byFirst.set(first, bytes);
+      }
+      this.#enqueue(s, bytes);
+    }
   }
 
   /** The event bytes for s, if the row is after its position (which then moves). */
