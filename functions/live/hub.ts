@@ -60,11 +60,39 @@ export interface HubOptions {
   lingerPollMs?: number;
   /** ... for this long: a commit whose NOTIFY was folded into another one is read then. */
   lingerMs?: number;
+  /**
+   * While committed rows wait above the horizon (behind an older transaction that is still
+   * running), look again after this long; doubled (up to `pendingMaxMs`) only while the
+   * wait makes no progress, i.e. while the same transaction holds them back. See #readLoop.
+   */
+  pendingPollMs?: number;
+  /** The longest wait between two looks at rows held back by a transaction that does not end. */
+  pendingMaxMs?: number;
   /** Events waiting for one client: above this for `slowGraceMs`, the client is dropped. */
   maxQueue?: number;
   /** How long a client may stay above maxQueue (bursts drain in a few ms on a live socket). */
   slowGraceMs?: number;
+  /** Called after each live read with its timings (the benchmark's breakdown of the latency). */
+  onRead?: (trace: ReadTrace) => void;
 }
+
+/** One live read of the ledger, timed: ms since the epoch (performance.timeOrigin + now()). */
+export interface ReadTrace {
+  /** The query was sent. */
+  startedAt: number;
+  /** Its rows were in. */
+  readAt: number;
+  /** Every subscriber's chunk was enqueued. */
+  dispatchedAt: number;
+  /** Rows read, and the xids of the first and last (as text), when there were any. */
+  rows: number;
+  firstXid?: string;
+  lastXid?: string;
+  /** The exact horizon was used (an xmin was seen stuck). */
+  exact: boolean;
+}
+
+const epochNow = () => performance.timeOrigin + performance.now();
 
 export interface SubscribeOptions {
   /** The user whose events this client gets; null = every earnings event (operator). */
@@ -121,6 +149,15 @@ interface Encoded {
   bytes?: Uint8Array;
 }
 
+/**
+ * The wait before the hub looks again at committed rows held above the horizon: the
+ * shortest (`first`) when this look moved the cursor or is the first, doubled up to `max`
+ * while nothing moves.
+ */
+export function nextPendingDelay(previous: number, moved: boolean, first: number, max: number): number {
+  return moved || previous === 0 ? first : Math.min(previous * 2, max);
+}
+
 const keyOf = (r: Row): Cursor => ({ xid: BigInt(r.xid), id: BigInt(r.event_id) });
 
 export class LiveHub {
@@ -131,6 +168,9 @@ export class LiveHub {
   readonly #maxQueue: number;
   readonly #slowGraceMs: number;
   readonly #readIntervalMs: number;
+  readonly #pendingPollMs: number;
+  readonly #pendingMaxMs: number;
+  readonly #onRead: ((trace: ReadTrace) => void) | undefined;
   #readAt = 0;
   readonly #subs = new Set<Subscriber>();
   /** The same subscribers by beneficiary ('' = operator streams), so a row meets only its own. */
@@ -171,6 +211,9 @@ export class LiveHub {
     this.#maxQueue = options.maxQueue ?? 1000;
     this.#slowGraceMs = options.slowGraceMs ?? 2000;
     this.#readIntervalMs = options.readIntervalMs ?? 10;
+    this.#pendingPollMs = options.pendingPollMs ?? 5;
+    this.#pendingMaxMs = options.pendingMaxMs ?? 500;
+    this.#onRead = options.onRead;
     this.#lingerPollMs = options.lingerPollMs ?? 20;
     this.#lingerMs = options.lingerMs ?? 1000;
   }
@@ -262,16 +305,30 @@ export class LiveHub {
   async #readLoop(): Promise<void> {
     try {
       let pending = false;
+      let moved = false;
       do {
         const wait = this.#readAt + this.#readIntervalMs - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         this.#readAt = performance.now();
         this.#again = false;
-        const rows = await this.#read(this.#cursor, null, this.#exact);
+        const exact = this.#exact;
+        const startedAt = this.#onRead ? epochNow() : 0;
+        const { rows, pending: held, xmin } = await this.#readLive(this.#cursor, exact);
+        const readAt = this.#onRead ? epochNow() : 0;
         this.#dispatch(rows);
+        this.#onRead?.({
+          startedAt,
+          readAt,
+          dispatchedAt: epochNow(),
+          rows: rows.length,
+          firstXid: rows[0]?.xid,
+          lastXid: rows[rows.length - 1]?.xid,
+          exact,
+        });
         if (rows.length > 0) {
           this.#cursor = keyOf(rows[rows.length - 1]!);
           this.#lingerUntil = performance.now() + this.#lingerMs;
+          moved = true;
         }
         if (rows.length === this.#batch) {
           this.#again = true;
@@ -279,20 +336,27 @@ export class LiveHub {
         }
         // Committed rows above the horizon wait for an older transaction to end, which
         // sends no NOTIFY: look again soon, backing off while it lasts.
-        pending = await this.#pendingAboveHorizon();
+        pending = this.#noteHeld(held, xmin);
       } while (this.#again && this.#started);
       clearTimeout(this.#pendingTimer);
       if (pending && this.#started) {
-        this.#pendingDelay = Math.min(this.#pendingDelay ? this.#pendingDelay * 2 : 5, 500);
+        // Under a steady stream of short transactions some committed rows nearly always
+        // wait behind one that is still running, and it commits within milliseconds: while
+        // the reads move the cursor, look again after pendingPollMs. Only while nothing
+        // moves (one transaction holds the rows back, maybe for minutes) does the wait
+        // double, up to pendingMaxMs (500), so a stuck transaction costs a read every half second.
+        this.#pendingDelay = nextPendingDelay(this.#pendingDelay, moved, this.#pendingPollMs, this.#pendingMaxMs);
         this.#pendingTimer = setTimeout(() => this.wake(), this.#pendingDelay);
         this.#pendingTimer.unref();
       } else {
         this.#pendingDelay = 0;
       }
-      // Folded wake-ups: read again shortly while the feed is (or just was) busy.
+      // Folded wake-ups: read again shortly while the feed is (or just was) busy, every
+      // lingerPollMs from the start of the last read (the read and its dispatch to many
+      // clients take time of their own, which is not added to the wait).
       clearTimeout(this.#lingerTimer);
       if (this.#started && performance.now() < this.#lingerUntil) {
-        this.#lingerTimer = setTimeout(() => this.wake(), this.#lingerPollMs);
+        this.#lingerTimer = setTimeout(() => this.wake(), Math.max(0, this.#readAt + this.#lingerPollMs - performance.now()));
         this.#lingerTimer.unref();
       }
       if (this.#failing) {
@@ -309,14 +373,12 @@ export class LiveHub {
     }
   }
 
-  async #pendingAboveHorizon(): Promise<boolean> {
-    const after = this.#cursor;
-    const [row] = await this.#sql<{ pending: boolean; xmin: string }[]>`
-      select exists (select 1 from eightfold.live_events l
-                     where ${aboveHorizon(this.#sql, this.#sql`l.xid`, this.#exact)}
-                       and (l.xid, l.event_id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)) as pending,
-             pg_snapshot_xmin(pg_current_snapshot())::text as xmin`;
-    const { pending, xmin } = row!;
+  /**
+   * Whether committed rows wait above the horizon (from the live read's own snapshot), and
+   * whether the live reads should use the exact horizon: only once the same xmin has been
+   * seen twice in a row with rows waiting, until it moves.
+   */
+  #noteHeld(pending: boolean, xmin: string): boolean {
     if (xmin !== this.#heldXmin) {
       this.#heldXmin = pending ? xmin : null;
       this.#exact = false;
@@ -324,6 +386,35 @@ export class LiveHub {
       this.#exact = true;
     }
     return pending;
+  }
+
+  /**
+   * The live read, in one statement: the rows after `after` below the horizon, and, from the
+   * same snapshot, whether committed rows wait above it (held behind an older transaction)
+   * and the snapshot's xmin. Rows above the horizon come after every row below it, so the
+   * rows read are never among those waiting.
+   */
+  async #readLive(after: Cursor, exact: boolean): Promise<{ rows: Row[]; pending: boolean; xmin: string }> {
+    this.stats.reads++;
+    const a = this.#sql`(${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)`;
+    const all = await this.#sql<(Row & { pending: boolean | null; xmin: string | null })[]>`
+      select r.xid::text as xid, r.event_id::text as event_id, r.user_id, r.type, r.payload::text as payload,
+             null::boolean as pending, null::text as xmin, r.xid as x, r.event_id as e
+      from (select l.xid, l.event_id, l.user_id, l.type, l.payload
+            from eightfold.live_events l
+            where (l.xid, l.event_id) > ${a}
+              and ${belowHorizon(this.#sql, this.#sql`l.xid`, exact)}
+            order by l.xid, l.event_id
+            limit ${this.#batch}) r
+      union all
+      select null, null, null, null, null,
+             exists (select 1 from eightfold.live_events l
+                     where ${aboveHorizon(this.#sql, this.#sql`l.xid`, exact)} and (l.xid, l.event_id) > ${a}),
+             pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text, null, null
+      order by x nulls last, e`;
+    const state = all.find((r) => r.xmin !== null)!;
+    const rows: Row[] = all.filter((r) => r.xmin === null);
+    return { rows, pending: state.pending === true, xmin: state.xmin! };
   }
 
   /**
@@ -347,7 +438,7 @@ export class LiveHub {
    * each subscriber gets one chunk per read of the ledger, however many rows it holds.
    */
   #dispatch(rows: Row[]): void {
-    const out = new Map<Subscriber, Uint8Array[]>();
+    const out = new Map<Subscriber, { first: Encoded; parts: Uint8Array[] }>();
     const operators = this.#byUser.get('');
     for (const row of rows) {
       const encoded: Encoded = { row, key: keyOf(row) };
@@ -366,13 +457,35 @@ export class LiveHub {
           }
           const bytes = this.#take(s, encoded);
           if (!bytes) continue;
-          const list = out.get(s);
-          if (list) list.push(bytes);
-          else out.set(s, [bytes]);
+          const chunk = out.get(s);
+          if (chunk) chunk.parts.push(bytes);
+          else out.set(s, { first: encoded, parts: [bytes] });
         }
       }
     }
-    for (const [s, list] of out) this.#enqueue(s, list.length === 1 ? list[0]! : concat(list));
+    // A client gets its group's rows (its user's, or every earnings row for the operator's
+    // streams) from the first one after its position: clients of one group that start at
+    // the same row get the same bytes, joined once and shared (1,000 streams of a few users
+    // would otherwise copy the same events hundreds of times per read).
+    const joined = new Map<string, Map<Encoded, Uint8Array>>();
+    for (const [s, { first, parts }] of out) {
+      if (parts.length === 1) {
+        this.#enqueue(s, parts[0]!);
+        continue;
+      }
+      const group = s.userId ?? '';
+      let byFirst = joined.get(group);
+      if (!byFirst) {
+        byFirst = new Map();
+        joined.set(group, byFirst);
+      }
+      let bytes = byFirst.get(first);
+      if (!bytes) {
+        bytes = concat(parts);
+        byFirst.set(first, bytes);
+      }
+      this.#enqueue(s, bytes);
+    }
   }
 
   /** The event bytes for s, if the row is after its position (which then moves). */

@@ -11,7 +11,9 @@
 //   bulk    N purchases in one statement: eightfold.ingest_purchases against the raw
 //           row-trigger and statement-trigger inserts
 //   live    (only with --only live) commit -> SSE latency with 1,000 subscribers at 500
-//           earnings/s, and the cost of notifications + the webhook outbox (scripts/bench/live.ts)
+//           earnings/s, and the cost of notifications + the webhook outbox (scripts/bench/live.ts);
+//           --only live-latency: the latency alone; --live-hub current|git:<rev>[:{options}]
+//           (repeatable): hub variants run in turn, e.g. the hub of an older commit and this one
 // It prints medians, ratios and the targets, and writes a JSON result file.
 //
 //   npm run bench                         # the full run (about 9 minutes here; docs/benchmarks.md)
@@ -19,6 +21,8 @@
 //   npm run bench -- --reps 5 --seconds 10 --out results.json
 //   npm run bench -- --only scale [--users N] [--keep-data DIR]   # reports at 10k and 1M users (scripts/bench/scale.ts)
 //   npm run bench -- --only tree [--users N]    # the referral tree alone: sign-ups, then joins, timed
+//   npm run bench -- --only live-latency --users 20000 --live-hub git:main --live-hub current
+//   --pg-port P, --http-port P: fixed ports for the embedded PostgreSQL and the live server
 //
 // Single-purchase load comes from pgbench when it is on PATH (a C client, so the client
 // costs little of the CPU the database needs), otherwise from a postgres.js loop; the
@@ -54,6 +58,7 @@ const { values: opts } = parseArgs({
     'pg-port': { type: 'string' },
     'keep-data': { type: 'string' },
     'http-port': { type: 'string' },
+    'live-hub': { type: 'string', multiple: true },
   },
 });
 const quick = opts.quick!;
@@ -410,11 +415,17 @@ async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'eightfold-bench-'));
   chmodSync(dir, 0o755);
   // pg_stat_statements is loaded but off (track = none) except in the breakdown below.
+  const live = ONLY.has('live') || ONLY.has('live-latency');
   const cluster = await startEmbedded({
     dataDir: path.join(dir, 'pg'),
-    port: 0,
+    port: Number(opts['pg-port'] ?? 0),
     persistent: false,
-    settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'none' },
+    settings: {
+      shared_preload_libraries: 'pg_stat_statements',
+      'pg_stat_statements.track': 'none',
+      // The live latency is measured from each transaction's commit timestamp.
+      ...(live ? { track_commit_timestamp: 'on' } : {}),
+    },
   });
   let server: { url: string; child: ChildProcess } | undefined;
   try {
@@ -483,9 +494,22 @@ async function main() {
       if (ONLY.has('bulk')) await bulkRuns(sql, rep);
     }
     if (ONLY.has('breakdown')) await breakdown(url);
-    if (ONLY.has('live')) {
+    if (live) {
       const single = async (conns: number) => (await singleLoad(url, sql, SINGLE_SQL.product, conns)).tps;
-      await liveSection({ url, sql, quick, reps: REPS, seconds: SECONDS, log, load, record, single });
+      await liveSection({
+        url,
+        sql,
+        quick,
+        reps: REPS,
+        seconds: SECONDS,
+        log,
+        load,
+        record,
+        single,
+        hubs: opts['live-hub'],
+        latencyOnly: !ONLY.has('live'),
+        httpPort: Number(opts['http-port'] ?? 0),
+      });
     }
     const [size] = await sql`select pg_size_pretty(pg_database_size(current_database())) as s,
       (select count(*) from eightfold.purchases) as purchases, (select count(*) from eightfold.earnings) as earnings`;

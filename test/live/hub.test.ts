@@ -75,6 +75,63 @@ describe('slow clients', () => {
   });
 });
 
+describe('one read, many clients', () => {
+  it('gives clients of one user that stand at different positions each exactly the events after theirs, in order', async () => {
+    const p = await join(db.sql, 'Shared Parent', null);
+    const b = await join(db.sql, 'Shared Buyer', p);
+    const hub = new LiveHub(db.sql, { heartbeatMs: 60_000 });
+    await hub.start();
+    const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+    /** The earnings ids a stream carries, as they come. */
+    const follow = (after: { xid: bigint; id: bigint } | null) => {
+      const ids: string[] = [];
+      const reader = hub.subscribe({ userId: p.id, after }).getReader();
+      readers.push(reader);
+      const decoder = new TextDecoder();
+      let text = '';
+      void (async () => {
+        for (;;) {
+          const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+          if (done) return;
+          text += decoder.decode(value, { stream: true });
+          const cut = text.lastIndexOf('\n\n');
+          if (cut < 0) continue;
+          for (const m of text.slice(0, cut).matchAll(/^id: (\S+)\nevent: earnings$/gm)) ids.push(m[1]!);
+          text = text.slice(cut + 2);
+        }
+      })();
+      return ids;
+    };
+    const ledger = async () =>
+      (
+        await db.sql`select xid::text || '-' || event_id as id from eightfold.live_events
+                     where user_id = ${p.id} and type = 'earnings' order by xid, event_id`
+      ).map((r) => r.id as string);
+    try {
+      const live = [follow(null), follow(null)];
+      await db.sql`select eightfold.record_purchase(${b.id}, 2000, ${randomUUID()})`;
+      await until(() => live.every((ids) => ids.length === 1), 10_000, 'the first event on both live streams');
+      const [first] = await ledger();
+      // Two more clients: one from the start of the ledger, one from the first event.
+      const fromStart = follow({ xid: 0n, id: 0n });
+      const fromFirst = follow(parseCursor(first!));
+      await until(() => fromStart.length === 1, 10_000, 'the catch-up');
+      // Several purchases committed together, so one read carries more than one event.
+      await Promise.all([2100, 2200, 2300].map((amount) => db.sql`select eightfold.record_purchase(${b.id}, ${amount}, ${randomUUID()})`));
+      await until(() => live.every((ids) => ids.length === 4) && fromStart.length === 4 && fromFirst.length === 3, 10_000, 'every event');
+      await new Promise((r) => setTimeout(r, 100)); // nothing more, nothing twice
+      const all = await ledger();
+      expect(live[0]).toEqual(all);
+      expect(live[1]).toEqual(all);
+      expect(fromStart).toEqual(all);
+      expect(fromFirst).toEqual(all.slice(1));
+    } finally {
+      for (const r of readers) await r.cancel().catch(() => undefined);
+      await hub.stop();
+    }
+  });
+});
+
 describe('a client resuming far back', () => {
   it('is paced by its own reading, not dropped, and gets every row once, though live rows overflow what it may hold', async () => {
     const p = await join(db.sql, 'History Parent', null);
