@@ -737,9 +737,9 @@ async function asService(c, fn) {
   if (c.var.caller?.kind !== "service") throw new ApiError("service_only");
   return fn(c.var.deps.sql);
 }
-async function runAs(deps, caller, fn, { readOnly = false } = {}) {
+async function runAs(deps, caller, fn, { readOnly = false, snapshot = false } = {}) {
   const claims = JSON.stringify(caller.claims);
-  const mode = readOnly ? "read only" : "read write";
+  const mode = `${snapshot ? "isolation level repeatable read " : ""}${readOnly ? "read only" : "read write"}`;
   return await deps.sql.begin(mode, async (tx) => {
     const setup = tx`select set_config('role', ${caller.role}, true),
                             set_config('request.jwt.claims', ${claims}, true),
@@ -1564,7 +1564,7 @@ function handoff(producer) {
     }
   };
 }
-async function csvExport(deps, caller, query, readOnly) {
+async function csvExport(deps, caller, page, readOnly) {
   const encoder = new TextEncoder();
   const chunks = handoff(
     (emit) => runAs(
@@ -1574,17 +1574,22 @@ async function csvExport(deps, caller, query, readOnly) {
         await emit(`${CSV_COLUMNS.join(",")}\r
 `);
         try {
-          for await (const rows of query(tx).cursor(EXPORT_BATCH)) {
+          let after = null;
+          for (; ; ) {
+            const rows = await page(tx, after);
+            if (rows.length === 0) break;
             let text = "";
             for (const r of rows) text += `${CSV_COLUMNS.map((k) => csvCell(r[k])).join(",")}\r
 `;
             await emit(text);
+            if (rows.length < EXPORT_BATCH) break;
+            after = String(rows[rows.length - 1].earning_id);
           }
         } catch (err) {
           if (!(err instanceof Cancelled)) throw err;
         }
       },
-      { readOnly }
+      { readOnly, snapshot: true }
     )
   );
   const header = await chunks.next();
@@ -1776,7 +1781,7 @@ function reportRoutes() {
       const body = await csvExport(
         c.var.deps,
         c.var.caller,
-        (tx) => purpose ? tx`select * from public.user_earnings_export(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose})` : tx`select * from public.my_earnings_export(${at(tx, q.from)}, ${at(tx, q.to)})`,
+        (tx, after) => purpose ? tx`select * from eightfold.user_earnings_export_page(${user}, ${at(tx, q.from)}, ${at(tx, q.to)}, ${purpose}, ${after}::bigint, ${EXPORT_BATCH})` : tx`select * from eightfold.my_earnings_export_page(${at(tx, q.from)}, ${at(tx, q.to)}, ${after}::bigint, ${EXPORT_BATCH})`,
         !purpose
       );
       const name = `earnings-${user}-${q.from}-${q.to}.csv`.replace(/[^A-Za-z0-9._-]/g, "_");
