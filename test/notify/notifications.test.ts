@@ -5,7 +5,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { useApi } from '../api/support.ts';
-import { join, buy, type TestUser } from '../support/db.ts';
+import { join, buy, signUp, type TestUser } from '../support/db.ts';
 import { ingestPurchases } from '../support/purchases.ts';
 import { NotificationSchema, type Notification } from '../../functions/live/event.ts';
 
@@ -52,6 +52,43 @@ describe('what is notified', () => {
     expect(limit[0]).toMatchObject({ title: 'You have reached the limit of 8 direct referrals', data: { limit: 8 } });
     // Newest first: the limit notification came with the 8th join.
     expect(notes[0]!.kind).toBe('limit_reached');
+  });
+
+  it('one statement joining several users counts each join in turn: the limit is notified once, by the join that filled it', async () => {
+    const boss = await join(sql(), 'Batch Boss', null);
+    for (let i = 0; i < 5; i++) await join(sql(), `Early${i} Member`, boss);
+    const late = await Promise.all([0, 1, 2].map((i) => signUp(sql(), `Late${i} Member`)));
+    const [endpoint] = await sql()<{ id: string }[]>`
+      insert into eightfold.webhook_endpoints (url, secret, event_types)
+      values ('https://example.com/batch-joins', ${`whsec_${Buffer.from(randomUUID() + randomUUID()).toString('base64')}`},
+              array['referral.joined', 'referral.limit_reached'])
+      returning endpoint_id::text as id`;
+    try {
+      await sql()`update eightfold.profiles set referrer_id = ${boss.id} where user_id = any(${late.map((u) => u.id)})`;
+      const notes = await inbox(boss, '?limit=50');
+      expect(notes.filter((n) => n.kind === 'referral_joined').length).toBe(8);
+      expect(notes.filter((n) => n.kind === 'limit_reached').length).toBe(1);
+      expect(notes[0]!.kind).toBe('limit_reached');
+      const events = await sql()<{ title: string }[]>`
+        select payload -> 'notification' ->> 'title' as title from eightfold.live_events
+        where user_id = ${boss.id} and type = 'notification' order by event_id`;
+      expect(events.filter((e) => e.title.startsWith('You have reached')).length).toBe(1);
+      expect(events.length).toBe(9);
+      // Each join says how many direct referrals it made: 6, 7, 8 (not 8 three times).
+      const hooks = await sql()<{ type: string; n: number; member: string }[]>`
+        select event_type as type, (payload -> 'data' ->> 'direct_referrals')::int as n, payload -> 'data' ->> 'member_id' as member
+        from eightfold.webhook_outbox where endpoint_id = ${endpoint!.id}::bigint order by message_id`;
+      expect(hooks.map((h) => [h.type, h.n])).toEqual([
+        ['referral.joined', 6],
+        ['referral.joined', 7],
+        ['referral.joined', 8],
+        ['referral.limit_reached', 8],
+      ]);
+      expect(new Set(hooks.slice(0, 3).map((h) => h.member))).toEqual(new Set(late.map((u) => u.id)));
+      expect(hooks[3]!.member).toBe(hooks[2]!.member);
+    } finally {
+      await sql()`update eightfold.webhook_endpoints set deleted_at = now() where endpoint_id = ${endpoint!.id}::bigint`;
+    }
   });
 
   it('a status change notifies the user', async () => {

@@ -244,7 +244,11 @@ describe('delivery', () => {
         level: 1,
         beneficiary_id: parent.id,
       });
-      // The delivery log: 3 failures then one success per message.
+      // The delivery log: 3 failures then one success per message. The worker logs a
+      // delivery after the receiver answered, so the last row may land a moment later.
+      const okLogged = async () =>
+        (await call('GET', `/v1/operator/webhooks/${id}/deliveries?limit=500`)).body.deliveries.filter((d: { ok: boolean }) => d.ok).length;
+      await until(async () => (await okLogged()) >= expected.length, 5_000, 'the delivery log');
       const log = await call('GET', `/v1/operator/webhooks/${id}/deliveries?limit=500`);
       expect(log.status).toBe(200);
       expect(log.body.deliveries.filter((d: { ok: boolean }) => !d.ok)).toHaveLength(3);
