@@ -198,6 +198,42 @@ describe('npm run import: purchases', () => {
   });
 });
 
+describe('npm run import -- --quiet: an import of history, nobody told', () => {
+  it('writes purchases and users as usual, and no live event, notification or webhook message', async () => {
+    const told = async (ids: string[]) =>
+      (
+        await db.sql<{ n: number }[]>`
+          select ((select count(*) from eightfold.live_events where user_id = any(${ids}))
+                + (select count(*) from eightfold.notifications where user_id = any(${ids})))::int as n`
+      )[0]!.n;
+    const tag = randomUUID().slice(0, 8);
+    const before = { told: await told([parent.id, grand.id]), ...(await counts(db.sql)) };
+    const purchases = csv('quiet', ['buyer_id,amount,external_ref', `${buyer.id},2000.00,${tag}-q1`, `${buyer.id},3000.00,${tag}-q2`]);
+
+    const run = await runImport(['--quiet', purchases]);
+
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('2 purchases read: 2 created, 0 replayed, 0 refused');
+    expect(await counts(db.sql)).toEqual({ purchases: before.purchases + 2, earnings: before.earnings + 4 });
+    expect(await told([parent.id, grand.id])).toBe(before.told);
+
+    // Users, one transaction per row (--continue) and all in one: the referrer is not told of either join.
+    const a = randomUUID();
+    const users = csv('quiet-users', ['user_id,display_name,referrer_id', `${a},Quiet Asha,${grand.id}`]);
+    const b = randomUUID();
+    const more = csv('quiet-users', ['user_id,display_name,referrer_id', `${b},Quiet Bala,${grand.id}`]);
+    const told0 = await told([grand.id]);
+    for (const [args, file] of [[['--users', '--quiet', '--continue'], users] as const, [['--users', '--quiet'], more] as const]) {
+      const r = await runImport([...args, file]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+    const joined = await db.sql`select user_id from eightfold.profiles where referrer_id = ${grand.id} and user_id = any(${[a, b]})`;
+    expect(joined.length).toBe(2);
+    expect(await told([grand.id])).toBe(told0);
+    await expectLedgerWhole(db.sql);
+  });
+});
+
 describe('npm run import -- --users', () => {
   it('creates users in file order, each joining a referrer named by code or by a row above; bad rows refused', async () => {
     const [a, b, d] = [randomUUID(), randomUUID(), randomUUID()];

@@ -364,6 +364,18 @@ export type Database = {
           purchase_id: string
         }[]
       }
+      record_purchases_quiet: {
+        Args: { items: Json }
+        Returns: {
+          error_code: string
+          error_field: string
+          error_message: string
+          external_ref: string
+          item: number
+          outcome: string
+          purchase_id: string
+        }[]
+      }
       refund_purchase: {
         Args: {
           amount?: string

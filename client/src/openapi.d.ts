@@ -124,7 +124,7 @@ export interface paths {
         put?: never;
         /**
          * Record up to 10,000 purchases at once (idempotent per external_ref)
-         * @description Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. The items may also come as NDJSON (`Content-Type: application/x-ndjson`): one purchase per line, blank lines skipped, a line that is not JSON refused as its item with `validation_failed`. Why per item and not all-or-nothing: docs/api.md#batch.
+         * @description Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. The items may also come as NDJSON (`Content-Type: application/x-ndjson`): one purchase per line, blank lines skipped, a line that is not JSON refused as its item with `validation_failed`. `?quiet=true` records an import of history: nobody is told (no live event, notification or webhook). Why per item and not all-or-nothing: docs/api.md#batch.
          */
         post: operations["postIngestPurchasesBatch"];
         delete?: never;
@@ -2743,7 +2743,10 @@ export interface operations {
     };
     postIngestPurchasesBatch: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: an import of history. The ledger, rollups and running totals are written as for any batch; nobody is told: no live event, no notification, no webhook (docs/api.md#batch). */
+                quiet?: "true" | "false";
+            };
             header?: never;
             path?: never;
             cookie?: never;

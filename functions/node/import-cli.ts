@@ -1,4 +1,4 @@
-// `npm run import -- [--users] [--dry-run] [--continue] <file.csv>`: purchases (or users)
+// `npm run import -- [--users] [--dry-run] [--continue] [--quiet] <file.csv>`: purchases (or users)
 // from a CSV file into DATABASE_URL, with a progress bar, every bad line reported with its
 // line number and code, and a summary (functions/node/import.ts, docs/import.md).
 // Exit status: 0 all written (or a clean dry run), 1 some lines bad, 2 nothing to do (usage,
@@ -10,13 +10,14 @@ import cliProgress from 'cli-progress';
 import { loadConfig } from './config.ts';
 import { importPurchases, importUsers, report, ImportFileError, type ImportOptions } from './import.ts';
 
-const USAGE = `Usage: npm run import -- [--users] [--dry-run] [--continue] <file.csv>
+const USAGE = `Usage: npm run import -- [--users] [--dry-run] [--continue] [--quiet] <file.csv>
 
   purchases (default)  header: buyer_id,amount,external_ref[,profit][,currency][,purchased_at]
   --users              header: any of user_id,email,display_name,referral_code,referrer_id
   --dry-run            check every line against the database, write nothing
   --continue           write the good lines even if some are bad (default: any bad line, nothing written)
   --chunk-size N       purchases per database call, 1 to 10000 (default 10000)
+  --quiet              an import of history: tell nobody (no live event, notification or webhook)
 
 Imports into DATABASE_URL. See docs/import.md.`;
 
@@ -29,6 +30,7 @@ try {
       users: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       continue: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
       'chunk-size': { type: 'string', default: '10000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -74,6 +76,7 @@ let started = false;
 const opts: ImportOptions = {
   dryRun: args.values['dry-run'],
   continueOnError: args.values.continue,
+  quiet: args.values.quiet,
   chunkSize,
   onProgress: (bytes, total) => {
     if (!started) {

@@ -25,6 +25,11 @@ export interface ImportOptions {
   continueOnError?: boolean;
   /** Items per database call (purchases), at most MAX_BATCH. */
   chunkSize?: number;
+  /**
+   * An import of history: the ledger, rollups and running totals are written, and nobody is
+   * told (no live event, notification or webhook; eightfold.quiet_import).
+   */
+  quiet?: boolean;
   /** Called as the file is read: bytes read so far, of the file's size. */
   onProgress?: (bytes: number, total: number) => void;
 }
@@ -207,7 +212,7 @@ export async function importPurchases(sql: Sql, file: string, opts: ImportOption
           }[]
         >`
           select item, outcome, error_code, error_field, error_message
-          from eightfold.record_purchases(${q.json(chunk.map((x) => x.item))})`;
+          from ${opts.quiet ? q`eightfold.record_purchases_quiet` : q`eightfold.record_purchases`}(${q.json(chunk.map((x) => x.item))})`;
         for (const r of rows) {
           c[r.outcome]++;
           if (r.outcome === 'refused') c.bad.push(dbBad(chunk[r.item - 1]!.line, r.error_code!, r.error_field, r.error_message));
@@ -308,7 +313,14 @@ export async function importUsers(sql: Sql, file: string, opts: ImportOptions = 
             }
             continue;
           }
-          const create = (x: Sql | TransactionSql) => x`
+          // Quiet: the setting is made in the same statement (so in the same transaction,
+          // also when each row commits on its own), before the join it silences.
+          const create = (x: Sql | TransactionSql) =>
+            opts.quiet
+              ? x`
+            with quiet as materialized (select pg_catalog.set_config('eightfold.quiet_import', 'on', true))
+            select eightfold.create_user(${u.user_id ?? null}, ${u.email ?? null}, ${u.display_name ?? null}, ${code}) from quiet`
+              : x`
             select eightfold.create_user(${u.user_id ?? null}, ${u.email ?? null}, ${u.display_name ?? null}, ${code})`;
           // In a transaction, a refused row is undone to its savepoint and the rest goes on.
           await ('savepoint' in q ? q.savepoint((sp) => create(sp as unknown as TransactionSql)) : create(q));

@@ -319,10 +319,16 @@ export function ingestRoutes() {
       path: '/purchases/batch',
       summary: 'Record up to 10,000 purchases at once (idempotent per external_ref)',
       description:
-        'Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. The items may also come as NDJSON (`Content-Type: application/x-ndjson`): one purchase per line, blank lines skipped, a line that is not JSON refused as its item with `validation_failed`. Why per item and not all-or-nothing: docs/api.md#batch.',
+        'Each item is settled on its own, in one transaction: `created`, `replayed` (its external_ref was recorded before, or earlier in this batch, with the same fields) or `refused` with the error code a single purchase would get (or `validation_failed` for a malformed item). A refused item writes nothing; the others are written. A body that is not `{ "purchases": [...] }` is a 400 and writes nothing; more than 10,000 items is a 413. Results come in the order of the items, with their index. The items may also come as NDJSON (`Content-Type: application/x-ndjson`): one purchase per line, blank lines skipped, a line that is not JSON refused as its item with `validation_failed`. `?quiet=true` records an import of history: nobody is told (no live event, notification or webhook). Why per item and not all-or-nothing: docs/api.md#batch.',
       tags: ['ingest (service)'],
       security: bearerSecurity,
       request: {
+        query: z.object({
+          quiet: z.enum(['true', 'false']).optional().openapi({
+            description:
+              'true: an import of history. The ledger, rollups and running totals are written as for any batch; nobody is told: no live event, no notification, no webhook (docs/api.md#batch).',
+          }),
+        }),
         body: {
           // Required, and checked in the handler: a JSON body by its schema here, an NDJSON
           // body line by line there (the validator reads JSON bodies only).
@@ -402,11 +408,15 @@ export function ingestRoutes() {
         };
       });
       if (valid.length > 0) {
-        const rows = await asService(
-          c,
-          (sql) => sql<DbItemResult[]>`
+        const items = valid.map((v) => v.item);
+        const rows = await asService(c, (sql) =>
+          c.req.valid('query').quiet === 'true'
+            ? sql<DbItemResult[]>`
           select item, outcome, purchase_id, error_code, error_field, error_message
-          from eightfold.record_purchases(${sql.json(valid.map((v) => v.item))})`,
+          from eightfold.record_purchases_quiet(${sql.json(items)})`
+            : sql<DbItemResult[]>`
+          select item, outcome, purchase_id, error_code, error_field, error_message
+          from eightfold.record_purchases(${sql.json(items)})`,
         );
         for (const r of rows) {
           const { index, item } = valid[r.item - 1]!;

@@ -8,8 +8,8 @@
 //           with WAL bytes per purchase
 //   http    POST /v1/ingest/purchases on 8 connections against the same server process
 //           `npm start` runs, next to the SQL figure of the same repetition
-//   bulk    N purchases in one statement: eightfold.ingest_purchases against the raw
-//           row-trigger and statement-trigger inserts
+//   bulk    N purchases in one statement: eightfold.ingest_purchases (live path on, then as a
+//           quiet import of history) against the raw row-trigger and statement-trigger inserts
 //   live    (only with --only live) commit -> SSE latency with 1,000 subscribers at 500
 //           earnings/s, and the cost of notifications + the webhook outbox (scripts/bench/live.ts);
 //           --only live-latency: the latency alone; --live-hub current|git:<rev>[:{options}]
@@ -266,6 +266,22 @@ async function bulkRuns(sql: Sql, rep: number) {
       from (select ${buyer} as b from generate_series(1, ${BULK})) x))`),
   );
   record('bulk: product (ingest_purchases, live on)', 'purchases/s', { rep, value: BULK / product, load: load() });
+  // The same, as an import of history (eightfold.quiet_import): ledger, rollups and running
+  // totals, no live event, notification or webhook. Not the target's measure (live on); in
+  // the first repetition only, which keeps the run under 10 minutes.
+  if (rep === 1) {
+    const quiet = await timed(() =>
+      sql.begin(async (tx) => {
+        await tx`set local eightfold.quiet_import = 'on'`;
+        await tx.unsafe(`
+      select count(*) from eightfold.ingest_purchases((
+        select array_agg(row(${benchUserIdSql('b')}, 2500.00, null, 'INR', gen_random_uuid()::text, null)::eightfold.purchase_item)
+        from (select ${buyer} as b from generate_series(1, ${BULK})) x))`);
+      }),
+    );
+    record('bulk: product (quiet import)', 'purchases/s', { rep, value: BULK / quiet, load: load() });
+    record('bulk: quiet import / live on, same repetition', 'ratio', { rep, value: product / quiet, load: load() });
+  }
   for (const variant of ['raw_row', 'raw_stmt']) {
     const s = await timed(() =>
       sql.unsafe(`insert into ${variant}.purchases (buyer_id, amount) select ${buyer}, 2500.00 from generate_series(1, ${BULK})`),

@@ -371,3 +371,44 @@ describe('NDJSON bodies (application/x-ndjson): one purchase per line', () => {
     expect(body.content['application/x-ndjson'].schema.type).toBe('string');
   });
 });
+
+describe('quiet imports (?quiet=true): history recorded, nobody told', () => {
+  const told = async (user: TestUser) =>
+    (
+      await api.db.sql<{ n: number }[]>`
+        select ((select count(*) from eightfold.live_events where user_id = ${user.id})
+              + (select count(*) from eightfold.notifications where user_id = ${user.id}))::int as n`
+    )[0]!.n;
+
+  it('writes the batch as usual and no live event or notification', async () => {
+    const before = { told: await told(parent), ...(await counts(api.db.sql)) };
+    const purchases = [1, 2].map((i) => ({ buyer_id: buyer.id, amount: '2500.00', external_ref: `quiet-api-${i}-${randomUUID()}` }));
+
+    const res = await api.call('POST', '/v1/ingest/purchases/batch?quiet=true', { as: 'service', body: { purchases } });
+
+    expect(res.status, res.text.slice(0, 500)).toBe(200);
+    expect(issues(batchResult, res.body)).toEqual([]);
+    expect(res.body).toMatchObject({ created: 2, replayed: 0, refused: 0 });
+    const after = await counts(api.db.sql);
+    expect(after).toEqual({ purchases: before.purchases + 2, earnings: before.earnings + 4 });
+    expect(await told(parent)).toBe(before.told);
+    await expectLedgerWhole(api.db.sql);
+    // ?quiet=false is the usual batch: the parent is told.
+    const loud = await api.call('POST', '/v1/ingest/purchases/batch?quiet=false', {
+      as: 'service',
+      body: { purchases: [{ buyer_id: buyer.id, amount: '2500.00', external_ref: `loud-api-${randomUUID()}` }] },
+    });
+    expect(loud.status).toBe(200);
+    expect(await told(parent)).toBeGreaterThan(before.told);
+  });
+
+  it('400 validation_failed for a quiet that is not true or false, nothing written', async () => {
+    const before = await counts(api.db.sql);
+    const res = api.call('POST', '/v1/ingest/purchases/batch?quiet=yes', {
+      as: 'service',
+      body: { purchases: [{ buyer_id: buyer.id, amount: '2500.00', external_ref: `quiet-bad-${randomUUID()}` }] },
+    });
+    await expectRefusedWhole(res, 400, 'validation_failed');
+    expect(await counts(api.db.sql)).toEqual(before);
+  });
+});
