@@ -5,8 +5,9 @@
 // progress; reports the build time and the database size; then, through the API server
 // `npm start` runs (a child process, HTTP, a user's token), p50/p95 over 200 calls of
 // every report for the root, the head of the biggest leg and a typical user, and the
-// large / 10k ratio. Also: the CSV export of one user with --export-rows rows (the
-// server's RSS growth while it streams), and the cost of the rollup triggers on
+// large / 10k ratio; the operator overview of 30 days (the service key). Also: the CSV
+// export of one user with --export-rows rows (the server's RSS growth while it streams),
+// and the cost of the rollup triggers on
 // single-purchase ingestion (record_purchase on 4 connections, rollup triggers on and
 // off, interleaved, in the 10k database).
 //
@@ -263,7 +264,22 @@ function reportPaths(): { name: string; path: string }[] {
   ];
 }
 
-async function timeReports(base: string, secret: string, b: Built, calls: number): Promise<Timing[]> {
+/** The operator overview of the last 30 days (UTC days) and of a month of local days in India. */
+function overviewPaths(): { name: string; path: string }[] {
+  const day = 86_400_000;
+  const today = Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
+  const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
+  const ist = 5.5 * 3_600_000;
+  return [
+    { name: 'operator overview, 30 UTC days', path: `/v1/operator/overview?from=${iso(today - 29 * day)}&to=${iso(today + day)}` },
+    {
+      name: 'operator overview, 30 days of Asia/Kolkata',
+      path: `/v1/operator/overview?from=${iso(today - 29 * day - ist)}&to=${iso(today + day - ist)}`,
+    },
+  ];
+}
+
+async function timeReports(base: string, secret: string, b: Built, calls: number, serviceKey?: string): Promise<Timing[]> {
   const out: Timing[] = [];
   const tokens = await Promise.all(b.users.map((u) => signAccessToken(secret, { userId: u.id })));
   const call = async (token: string, p: string) => {
@@ -287,6 +303,24 @@ async function timeReports(base: string, secret: string, b: Built, calls: number
       out.push(t);
       log(
         `  ${String(b.n).padStart(9)}  ${u.role.padEnd(12)} ${r.name.padEnd(48)} p50 ${fmt(t.p50, 2).padStart(7)} ms  p95 ${fmt(t.p95, 2).padStart(7)} ms   load ${load()}`,
+      );
+    }
+  }
+  if (serviceKey) {
+    // The operator overview, with the service key: a program-wide read, fewer calls.
+    const n = Math.max(5, Math.ceil(calls / 10));
+    for (const r of overviewPaths()) {
+      for (let i = 0; i < 3; i++) await call(serviceKey, r.path);
+      const ms: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        await call(serviceKey, r.path);
+        ms.push(performance.now() - t);
+      }
+      const t: Timing = { size: b.n, report: r.name, role: 'operator', calls: n, p50: pct(ms, 50), p95: pct(ms, 95) };
+      out.push(t);
+      log(
+        `  ${String(b.n).padStart(9)}  ${'operator'.padEnd(12)} ${r.name.padEnd(48)} p50 ${fmt(t.p50, 2).padStart(7)} ms  p95 ${fmt(t.p95, 2).padStart(7)} ms   load ${load()}`,
       );
     }
   }
@@ -331,6 +365,8 @@ async function rollupCost(url: string, n: number, seconds: number) {
     ['eightfold.earnings', 'earnings_z_rollup_mark'],
     ['eightfold.purchases', 'buyers_rollup_stage'],
     ['eightfold.profiles', 'downline_rollup_profiles'],
+    ['eightfold.profiles', 'program_rollup_profiles'],
+    ['eightfold.refunds', 'program_rollup_refunds'],
   ];
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   const set = async (on: boolean) => {
@@ -421,7 +457,7 @@ export async function runScale(o: ScaleOptions): Promise<void> {
       log(
         `\nReports over HTTP (${calls} sequential calls each, a user's token, after ${WARM_UP} untimed rounds of every report for every user):`,
       );
-      timings.push(...(await timeReports(server.url, secret, b, calls)));
+      timings.push(...(await timeReports(server.url, secret, b, calls, serviceKey)));
       const e = await exportRss(server.url, server.child.pid!, secret, b);
       exports.push({ size: n, ...e });
       log(
@@ -448,8 +484,10 @@ export async function runScale(o: ScaleOptions): Promise<void> {
       timings.find((t) => t.size === big && t.report.startsWith(report) && t.role === role)?.p95 ?? NaN;
     const bigBuilt = built.at(-1)!;
     const bigExport = exports.at(-1) as { rows: number; growth: number };
+    // The per-user reports; the operator overview reads the rows of its range, which grow
+    // with the program.
     const ratios = timings
-      .filter((x) => x.size === big && sizes.length === 2)
+      .filter((x) => x.size === big && sizes.length === 2 && x.role !== 'operator')
       .map((t) => t.p95 / timings.find((x) => x.size === small && x.report === t.report && x.role === t.role)!.p95);
     const targets = [
       { measure: `summary p95 at ${fmt(big)}, root`, value: at('summary', 'root'), target: '< 10 ms', met: at('summary', 'root') < 10 },

@@ -2,14 +2,15 @@
 // every user's balances in the database equal those of a small reference model written in
 // TypeScript, to the paisa; each batch item gets the outcome and code the model predicts;
 // and eightfold.reconcile(), reconcile_references(), live_totals_drift() and
-// reconcile_rollups() find nothing; the reports read from the rollups equal the old queries.
+// reconcile_rollups() (program rollups included) find nothing; the reports read from the
+// rollups, the operator overview too, equal the old queries.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { createTestDatabase, signUp, sqlstate, type TestUser } from '../support/db.ts';
 import { ingestPurchases, recordPurchases, expectLedgerWhole } from '../support/purchases.ts';
-import { loadReference, expectReportsMatchReference } from '../support/report-reference.ts';
+import { loadReference, expectReportsMatchReference, expectOverviewMatchesReference } from '../support/report-reference.ts';
 
 type Status = 'active' | 'inactive' | 'suspended';
 type Op =
@@ -141,6 +142,8 @@ async function run(sql: Sql, ops: Op[]) {
     users.slice(0, 6).map((u) => u.id),
     [['day', 'Asia/Kolkata']],
   );
+  // So does the operator overview, over ranges of whole and partial days.
+  await expectOverviewMatchesReference(sql);
 }
 
 /** What the plan pays for a purchase, as the model sees the tree and statuses now. */

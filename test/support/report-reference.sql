@@ -244,3 +244,109 @@ begin
   return v_result;
 end
 $$;
+
+-- The operator overview as it was before the program rollups (20261125002300): the
+-- purchases, ledger, profiles and refunds of the range scanned at read time.
+
+create or replace function reference.operator_overview(p_from timestamptz, p_to timestamptz)
+returns json
+language plpgsql stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_result json;
+begin
+  perform eightfold.check_range(p_from, p_to, true, 366);
+  -- Each table is read once for the range and grouped by UTC day; the totals add up the
+  -- days. The ledger is read once more, by beneficiary, for the top earners.
+  with pu as (
+    select (x.purchased_at at time zone 'UTC')::date as day, count(*) as purchases,
+           count(*) filter (where x.qualifies) as qualifying, sum(x.amount) as amount
+    from eightfold.purchases x where x.purchased_at >= p_from and x.purchased_at < p_to
+    group by 1
+  ),
+  ea as materialized (
+    select x.created_at, x.beneficiary_id, x.kind, x.status, x.amount
+    from eightfold.earnings x where x.created_at >= p_from and x.created_at < p_to
+  ),
+  ed as (
+    select (ea.created_at at time zone 'UTC')::date as day,
+           sum(ea.amount) filter (where ea.kind = 'commission' and ea.status = 'credited') as credited,
+           -sum(ea.amount) filter (where ea.kind = 'reversal' and ea.status = 'credited') as reversed,
+           sum(ea.amount) filter (where ea.status = 'forfeited') as forfeited,
+           sum(ea.amount) filter (where ea.status = 'credited') as net
+    from ea group by 1
+  ),
+  nu as (
+    select (p.created_at at time zone 'UTC')::date as day, count(*) as new_users
+    from eightfold.profiles p where p.created_at >= p_from and p.created_at < p_to
+    group by 1
+  ),
+  rf as (
+    select count(*) as refunds, sum(r.amount) as amount
+    from eightfold.refunds r where r.created_at >= p_from and r.created_at < p_to
+  ),
+  days as (
+    select g::date as day
+    from generate_series(date_trunc('day', p_from at time zone 'UTC'),
+                         date_trunc('day', (p_to - interval '1 microsecond') at time zone 'UTC'),
+                         interval '1 day') g
+  ),
+  per_day as materialized (
+    select d.day, coalesce(nu.new_users, 0) as new_users, coalesce(pu.purchases, 0) as purchases,
+           coalesce(pu.qualifying, 0) as qualifying, pu.amount, ed.credited, ed.reversed, ed.forfeited, ed.net
+    from days d
+    left join pu on pu.day = d.day
+    left join ed on ed.day = d.day
+    left join nu on nu.day = d.day
+  ),
+  earners as (
+    select ea.beneficiary_id,
+           sum(ea.amount) filter (where ea.status = 'credited') as net,
+           sum(ea.amount) filter (where ea.kind = 'commission' and ea.status = 'credited') as credited
+    from ea group by ea.beneficiary_id
+  )
+  select json_build_object(
+    'from', p_from,
+    'to', p_to,
+    'totals', (
+      select json_build_object(
+        'users', (select count(*) from eightfold.profiles),
+        'active_users', (select count(*) from eightfold.profiles p where p.status = 'active'),
+        'new_users', sum(pd.new_users),
+        'purchases', sum(pd.purchases),
+        'qualifying_purchases', sum(pd.qualifying),
+        'purchase_amount', eightfold.money(sum(pd.amount)),
+        'refunds', (select rf.refunds from rf),
+        'refund_amount', (select eightfold.money(rf.amount) from rf),
+        'credited', eightfold.money(sum(pd.credited)),
+        'reversed', eightfold.money(sum(pd.reversed)),
+        'forfeited', eightfold.money(sum(pd.forfeited)),
+        'net', eightfold.money(sum(pd.net)))
+      from per_day pd),
+    'top_earners', coalesce((
+      select json_agg(json_build_object('user_id', t.beneficiary_id, 'masked_name', eightfold.mask_name(p.display_name),
+                                          'net', eightfold.money(t.net), 'credited', eightfold.money(t.credited))
+             order by t.net desc, p.node_id)
+      -- The one change: ties at the tenth place settled by node id (the order of the list).
+      from (select e.* from earners e join eightfold.profiles x on x.user_id = e.beneficiary_id
+            where e.net > 0 order by e.net desc, x.node_id limit 10) t
+      join eightfold.profiles p on p.user_id = t.beneficiary_id), '[]'::json),
+    'per_day', (
+      select json_agg(json_build_object(
+               'day', pd.day,
+               'new_users', pd.new_users,
+               'purchases', pd.purchases,
+               'qualifying_purchases', pd.qualifying,
+               'purchase_amount', eightfold.money(pd.amount),
+               'credited', eightfold.money(pd.credited),
+               'reversed', eightfold.money(pd.reversed),
+               'forfeited', eightfold.money(pd.forfeited),
+               'net', eightfold.money(pd.net))
+             order by pd.day)
+      from per_day pd)
+  ) into v_result;
+  return v_result;
+end
+$$;

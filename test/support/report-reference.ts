@@ -53,3 +53,39 @@ export async function expectReportsMatchReference(sql: Sql, userIds: string[], c
     select * from r where rollup is distinct from reference`;
   expect(rows).toEqual([]);
 }
+
+/**
+ * Ranges around now for the operator overview: whole UTC days, local days and weeks of
+ * zones with :00, :30, :45 and negative offsets, bounds off the quarter hour and the
+ * second, ranges inside one quarter hour and one day, ranges ending in the future.
+ */
+export const OVERVIEW_RANGES = `
+  select f, t from (
+    select date_trunc('day', now() at time zone z) at time zone z - make_interval(days => d) as f,
+           date_trunc('day', now() at time zone z) at time zone z + interval '1 day' as t
+    from unnest(array['UTC', 'Asia/Kolkata', 'Asia/Kathmandu', 'America/St_Johns', 'Pacific/Auckland']) z,
+         unnest(array[0, 1, 6]) d
+    union all
+    select now() - interval '5 days 7 minutes 3.25 seconds', now() + interval '1 day 3 minutes'
+    union all
+    select now() - interval '3 days 11 hours', now() - interval '1 day 1 hour 1 second'
+    union all
+    select now() - interval '2 hours 1 minute', now() + interval '59 seconds'
+    union all
+    select now() - interval '40 seconds', now() + interval '40 seconds'
+    union all
+    select date_trunc('day', now() at time zone 'UTC') at time zone 'UTC' - interval '4 days',
+           date_trunc('day', now() at time zone 'UTC') at time zone 'UTC' + interval '2 days'
+  ) r`;
+
+/** The operator overview from the rollups equals the old ledger-scan query, as JSON text, for every range. */
+export async function expectOverviewMatchesReference(sql: Sql, ranges = OVERVIEW_RANGES): Promise<void> {
+  const [loaded] = await sql`select to_regnamespace('reference') is not null as yes`;
+  if (!loaded!.yes) await loadReference(sql);
+  const rows = await sql<{ f: Date; t: Date; rollup: string; reference: string }[]>`
+    select r.f, r.t, eightfold.operator_overview(r.f, r.t)::text as rollup,
+           reference.operator_overview(r.f, r.t)::text as reference
+    from (${sql.unsafe(ranges)}) r`;
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.filter((r) => r.rollup !== r.reference)).toEqual([]);
+}
