@@ -446,11 +446,13 @@ describe('who may open a stream', () => {
 
   it('ends the stream with event: expired when the token expires', async () => {
     const u = await join(db.sql, 'Short Token', null);
-    const token = await tokenFor(u, 1);
+    // 3 s: long enough that a busy machine still subscribes before it ends (with 1 s the
+    // ticket could be refused as expired before the stream opened).
+    const token = await tokenFor(u, 3);
     let expired = false;
     const es = new FetchEventSource(`${node.server.url}/v1/live/earnings?ticket=${await ticketFor(node, token)}`);
     es.addEventListener('expired', () => (expired = true));
-    await until(() => expired, 5000, 'expired event');
+    await until(() => expired, 10_000, 'expired event');
     await until(() => es.lastStatus === 401, 5000, 'reconnect refused');
     expect(es.readyState).toBe(FetchEventSource.CLOSED);
   });
