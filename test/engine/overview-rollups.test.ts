@@ -121,6 +121,42 @@ describe('operator overview from the rollups', () => {
     expect(seen!.refunds).toBeGreaterThan(0);
   });
 
+  it('counts a statement of sign-ups once per statement, every user in it (20261205200000)', async () => {
+    const totals = async () =>
+      (
+        await db.sql<{ users: number; active: number; today: number }[]>`
+          select (select coalesce(sum(users), 0)::int from eightfold.program_users) as users,
+                 (select coalesce(sum(active_users), 0)::int from eightfold.program_users) as active,
+                 (select coalesce(sum(new_users), 0)::int from eightfold.program_by_day
+                  where day = (now() at time zone 'UTC')::date) as today`
+      )[0]!;
+    const before = await totals();
+    const conn = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      await conn`set track_functions = 'pl'`;
+      const calls = async () => {
+        await conn`select pg_stat_force_next_flush()`;
+        await conn`select pg_stat_clear_snapshot()`;
+        const [r] = await conn<{ n: number }[]>`
+          select coalesce(sum(calls), 0)::int as n from pg_stat_user_functions
+          where schemaname = 'eightfold' and funcname = 'program_rollup_sign_ups'`;
+        return r!.n;
+      };
+      const c0 = await calls();
+      await conn`
+        insert into auth.users (id, aud, role, email, raw_user_meta_data, created_at, updated_at)
+        select gen_random_uuid(), 'authenticated', 'authenticated', ${randomUUID()} || '-' || i || '@example.test',
+               jsonb_build_object('display_name', 'Batch Signup ' || i), now(), now()
+        from generate_series(1, 8) i`;
+      expect((await calls()) - c0).toBe(1);
+    } finally {
+      await conn.end();
+    }
+    const after = await totals();
+    expect([after.users - before.users, after.active - before.active, after.today - before.today]).toEqual([8, 8, 8]);
+    expect(await db.sql`select * from eightfold.reconcile_rollups()`).toEqual([]);
+  });
+
   it('refuses a bad range as before (EF501, EF503)', async () => {
     expect(await sqlstate(db.sql`select eightfold.operator_overview(now(), now())`)).toBe('EF501');
     expect(await sqlstate(db.sql`select eightfold.operator_overview(null, now())`)).toBe('EF501');
