@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { join, signUp, useTestDatabase } from '../support/db.ts';
+import { functionCalls } from '../support/function-calls.ts';
 
 const db = useTestDatabase();
 
@@ -15,13 +16,7 @@ async function callsIn(fn: (sql: postgres.Sql) => Promise<unknown>): Promise<Rec
   try {
     await conn`set track_functions = 'pl'`;
     const names = ['downline_rollup_profiles', 'profiles_after_referrer_change', 'profiles_notify_joins', 'live_notification_events'];
-    const read = async () => {
-      await conn`select pg_stat_force_next_flush()`;
-      await conn`select pg_stat_clear_snapshot()`;
-      const rows = await conn<{ funcname: string; calls: number }[]>`
-        select funcname, calls::int from pg_stat_user_functions where schemaname = 'eightfold' and funcname = any(${names})`;
-      return Object.fromEntries(names.map((n) => [n, rows.find((r) => r.funcname === n)?.calls ?? 0]));
-    };
+    const read = () => functionCalls(conn, names);
     const before = await read();
     await fn(conn);
     const after = await read();

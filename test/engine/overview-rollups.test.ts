@@ -13,6 +13,7 @@ import postgres from 'postgres';
 import { useTestDatabase, signUp, sqlstate, type TestUser } from '../support/db.ts';
 import { ingestPurchases, expectLedgerWhole } from '../support/purchases.ts';
 import { loadReference, expectOverviewMatchesReference } from '../support/report-reference.ts';
+import { functionCalls } from '../support/function-calls.ts';
 
 const db = useTestDatabase();
 const rs = (paise: number) => `${Math.floor(paise / 100)}.${String(paise % 100).padStart(2, '0')}`;
@@ -134,14 +135,7 @@ describe('operator overview from the rollups', () => {
     const conn = postgres(db.url, { max: 1, onnotice: () => {} });
     try {
       await conn`set track_functions = 'pl'`;
-      const calls = async () => {
-        await conn`select pg_stat_force_next_flush()`;
-        await conn`select pg_stat_clear_snapshot()`;
-        const [r] = await conn<{ n: number }[]>`
-          select coalesce(sum(calls), 0)::int as n from pg_stat_user_functions
-          where schemaname = 'eightfold' and funcname = 'program_rollup_sign_ups'`;
-        return r!.n;
-      };
+      const calls = async () => (await functionCalls(conn, ['program_rollup_sign_ups'])).program_rollup_sign_ups!;
       const c0 = await calls();
       await conn`
         insert into auth.users (id, aud, role, email, raw_user_meta_data, created_at, updated_at)
