@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { startEmbedded } from '../functions/node/embedded.ts';
+import { machineSizing, startEmbedded } from '../functions/node/embedded.ts';
 import {
   LEGACY_SUPERUSER_PASSWORD,
   assertLocalBind,
@@ -106,6 +106,42 @@ describe('the embedded superuser password', () => {
     );
     const after = await startEmbedded({ dataDir, port: 0, persistent: true, password: secrets.pgPassword });
     await after.stop();
+  }, 60_000);
+});
+
+describe('the embedded server is sized to its machine', () => {
+  const GB = 1024 ** 3;
+  it('takes a quarter of the memory for shared_buffers, between 128 MB and 8 GB, and checkpoints less often', () => {
+    expect(machineSizing(24 * GB)).toEqual({ shared_buffers: '6144MB', max_wal_size: '4GB', checkpoint_timeout: '15min' });
+    expect(machineSizing(2 * GB).shared_buffers).toBe('512MB');
+    expect(machineSizing(256 * 1024 ** 2).shared_buffers).toBe('128MB');
+    expect(machineSizing(128 * GB).shared_buffers).toBe('8192MB');
+  });
+
+  it('runs with those settings when asked (npm start), and with the stock ones otherwise (the test suite)', async () => {
+    const want = machineSizing();
+    const show = async (cluster: Awaited<ReturnType<typeof startEmbedded>>) => {
+      const sql = postgres(cluster.url(), { max: 1, onnotice: () => {} });
+      try {
+        const [r] = await sql`select setting::bigint * 8192 / 1048576 as mb from pg_settings where name = 'shared_buffers'`;
+        const [w] = await sql`select current_setting('max_wal_size') as w, current_setting('checkpoint_timeout') as t`;
+        return { shared_buffers: `${r!.mb}MB`, max_wal_size: w!.w as string, checkpoint_timeout: w!.t as string };
+      } finally {
+        await sql.end();
+      }
+    };
+    const sized = await startEmbedded({ dataDir: path.join(tempDir(), 'pg'), port: 0, persistent: false, sizing: 'machine' });
+    try {
+      expect(await show(sized)).toEqual(want);
+    } finally {
+      await sized.stop();
+    }
+    const stock = await startEmbedded({ dataDir: path.join(tempDir(), 'pg'), port: 0, persistent: false });
+    try {
+      expect(await show(stock)).toEqual({ shared_buffers: '128MB', max_wal_size: '1GB', checkpoint_timeout: '5min' });
+    } finally {
+      await stock.stop();
+    }
   }, 60_000);
 });
 

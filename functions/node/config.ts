@@ -33,6 +33,9 @@ const schema = z
     // 1: create a new embedded cluster with initdb --no-sync (seconds faster; for throwaway
     // data dirs such as tests and CI, not for data you keep).
     EIGHTFOLD_PG_INIT_NOSYNC: z.enum(['0', '1']).default('0'),
+    // machine: the embedded server's memory and checkpoints sized to this machine
+    // (functions/node/embedded.ts, machineSizing); stock: PostgreSQL's defaults.
+    EIGHTFOLD_PG_SIZING: z.enum(['machine', 'stock']).default('machine'),
     // The server's database pool (functions/node/database.ts, docs/reliability.md).
     EIGHTFOLD_DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(5),
     EIGHTFOLD_DB_CONNECT_TIMEOUT: z.coerce.number().int().min(1).max(120).default(5),

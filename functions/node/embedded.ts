@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { createServer } from 'node:net';
+import { totalmem } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { adoptSuperuserPassword } from './local-mode.ts';
 
@@ -16,8 +17,14 @@ export interface EmbeddedOptions {
   port: number;
   /** Keep the data between runs (npm start) or delete it on stop (tests). */
   persistent: boolean;
-  /** Extra `-c name=value` settings for the server. */
+  /** Extra `-c name=value` settings for the server (they win over `sizing`). */
   settings?: Record<string, string>;
+  /**
+   * `machine`: memory and checkpoints sized to this machine (machineSizing below), as
+   * `npm start` and `npm run bench` run it. `stock` (the default: the test suite's many
+   * small clusters): PostgreSQL's own defaults.
+   */
+  sizing?: 'machine' | 'stock';
   /**
    * The superuser's password (npm start: the data dir's, from functions/node/local-mode.ts).
    * Default: a random one for this run. An existing data dir that still has the old
@@ -41,6 +48,27 @@ export interface EmbeddedCluster {
 }
 
 const SUPERUSER = 'postgres';
+
+const MB = 1024 * 1024;
+
+/**
+ * Settings for a server that has the machine to itself, as a deployment would tune it
+ * (docs/decisions.md, "The embedded server is sized to its machine"):
+ * - shared_buffers a quarter of the memory (128 MB to 8 GB; PostgreSQL's default is
+ *   128 MB whatever the machine). With the default, a write-heavy load keeps evicting
+ *   dirty pages, and the commits' WAL flushes wait behind those writes.
+ * - checkpoints at most every 15 minutes or 4 GB of WAL (defaults 5 minutes, 1 GB): each
+ *   checkpoint makes the next write of every page log the whole page again.
+ * Memory is taken as it is used, not at start.
+ */
+export function machineSizing(memory = totalmem()): Record<string, string> {
+  const quarter = Math.floor(memory / 4 / MB);
+  return {
+    shared_buffers: `${Math.min(8192, Math.max(128, quarter))}MB`,
+    max_wal_size: '4GB',
+    checkpoint_timeout: '15min',
+  };
+}
 
 function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -222,6 +250,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedC
     listen_addresses: '127.0.0.1',
     max_connections: '200',
     wal_level: 'logical',
+    ...(options.sizing === 'machine' ? machineSizing() : {}),
     ...options.settings,
   };
   const make = (port: number) =>

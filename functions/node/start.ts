@@ -60,6 +60,7 @@ if (!databaseUrl) {
     persistent: true,
     password: local!.secrets.pgPassword,
     initNoSync: config.EIGHTFOLD_PG_INIT_NOSYNC === '1',
+    sizing: config.EIGHTFOLD_PG_SIZING,
   });
   databaseUrl = cluster.url('postgres');
   if (cluster.passwordChanged) {

@@ -23,6 +23,8 @@
 //   npm run bench -- --only tree [--users N]    # the referral tree alone: sign-ups, then joins, timed
 //   npm run bench -- --only live-latency --users 20000 --live-hub git:main --live-hub current
 //   --pg-port P, --http-port P: fixed ports for the embedded PostgreSQL and the live server
+//   --pg-sizing machine|stock: the embedded server sized to the machine as `npm start` runs
+//           it (the default), or PostgreSQL's stock settings (functions/node/embedded.ts)
 //
 // Single-purchase load comes from pgbench when it is on PATH (a C client, so the client
 // costs little of the CPU the database needs), otherwise from a postgres.js loop; the
@@ -56,6 +58,7 @@ const { values: opts } = parseArgs({
     calls: { type: 'string' },
     'export-rows': { type: 'string' },
     'pg-port': { type: 'string' },
+    'pg-sizing': { type: 'string' },
     'keep-data': { type: 'string' },
     'http-port': { type: 'string' },
     'live-hub': { type: 'string', multiple: true },
@@ -68,6 +71,8 @@ const USERS = Number(opts.users ?? (quick ? 2_000 : 100_000));
 const BULK = Number(opts.bulk ?? (quick ? 2_000 : 121_000));
 const GROWTH = Number(opts.growth ?? (quick ? 5_000 : 200_000));
 const ONLY = new Set((opts.only ?? 'growth,single,http,bulk,breakdown').split(','));
+const SIZING = (opts['pg-sizing'] ?? 'machine') as 'machine' | 'stock';
+if (SIZING !== 'machine' && SIZING !== 'stock') throw new Error('--pg-sizing is machine or stock');
 const OUT = opts.out ?? path.join(ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 const SERVICE_KEY = `ef_bench_service_${randomUUID().replace(/-/g, '')}`;
 
@@ -374,7 +379,7 @@ let breakdownRows: unknown[] = [];
 async function treeOnly() {
   const dir = mkdtempSync(path.join(tmpdir(), 'eightfold-bench-tree-'));
   chmodSync(dir, 0o755);
-  const cluster = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: 0, persistent: false });
+  const cluster = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: 0, persistent: false, sizing: SIZING });
   try {
     const sql = postgres(cluster.url('postgres'), { max: 1, onnotice: () => {} });
     await migrate(sql);
@@ -410,6 +415,7 @@ async function main() {
       calls: opts.calls,
       exportRows: opts['export-rows'],
       pgPort: opts['pg-port'],
+      sizing: SIZING,
       keepData: opts['keep-data'],
       httpPort: opts['http-port'],
       out: opts.out,
@@ -436,6 +442,7 @@ async function main() {
     dataDir: path.join(dir, 'pg'),
     port: Number(opts['pg-port'] ?? 0),
     persistent: false,
+    sizing: SIZING,
     settings: {
       shared_preload_libraries: 'pg_stat_statements',
       'pg_stat_statements.track': 'none',
@@ -452,8 +459,12 @@ async function main() {
     const sql = postgres(url, { max: 2, onnotice: () => {} });
     await migrate(sql);
     await sql.unsafe(readFileSync(path.join(ROOT, 'scripts/bench/baseline.sql'), 'utf8'));
-    const [v] = await sql`select version() as v, current_setting('synchronous_commit') as sc, current_setting('fsync') as fs`;
-    log(`PostgreSQL: ${String(v!.v).split(' on ')[0]} (fsync ${v!.fs}, synchronous_commit ${v!.sc}), product and baseline in one database`);
+    const [v] = await sql`select version() as v, current_setting('synchronous_commit') as sc, current_setting('fsync') as fs,
+                                 current_setting('shared_buffers') as sb, current_setting('max_wal_size') as mw`;
+    log(
+      `PostgreSQL: ${String(v!.v).split(' on ')[0]} (fsync ${v!.fs}, synchronous_commit ${v!.sc}, sizing ${SIZING}: ` +
+        `shared_buffers ${v!.sb}, max_wal_size ${v!.mw}), product and baseline in one database`,
+    );
 
     const parent = randomTree(USERS);
     const bar = new cliProgress.SingleBar(
@@ -595,7 +606,7 @@ async function main() {
           quick,
           machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version },
           client: PGBENCH ?? 'postgres.js',
-          config: { reps: REPS, seconds: SECONDS, users: USERS, bulk: BULK, growth: GROWTH },
+          config: { reps: REPS, seconds: SECONDS, users: USERS, bulk: BULK, growth: GROWTH, sizing: SIZING },
           results: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { ...r, median: median(r.runs.map((x) => x.value)) }])),
           targets,
           breakdown: breakdownRows,

@@ -37,6 +37,8 @@ export interface ScaleOptions {
   calls?: string;
   exportRows?: string;
   pgPort?: string;
+  /** The embedded server's sizing (functions/node/embedded.ts): `machine` unless told. */
+  sizing?: 'machine' | 'stock';
   keepData?: string;
   httpPort?: string;
   out?: string;
@@ -426,8 +428,10 @@ export async function runScale(o: ScaleOptions): Promise<void> {
     dataDir: o.keepData ? path.resolve(o.keepData, 'pg') : path.join(dir, 'pg'),
     port: Number(o.pgPort ?? 0),
     persistent: Boolean(o.keepData),
+    sizing: o.sizing ?? 'machine',
     ...(o.keepData ? { password: 'eightfold-scale-bench' } : {}),
   });
+  log(`PostgreSQL sizing: ${o.sizing ?? 'machine'} (functions/node/embedded.ts)`);
   const secret = randomBytes(32).toString('base64url');
   const serviceKey = `ef_scale_${randomBytes(16).toString('hex')}`;
   const result: Record<string, unknown> = { started: new Date(started).toISOString(), sizes, calls, exportRows };
