@@ -488,11 +488,15 @@ export async function runScale(o: ScaleOptions): Promise<void> {
       timings.find((t) => t.size === big && t.report.startsWith(report) && t.role === role)?.p95 ?? NaN;
     const bigBuilt = built.at(-1)!;
     const bigExport = exports.at(-1) as { rows: number; growth: number };
-    // The per-user reports; the operator overview reads the rows of its range, which grow
-    // with the program.
-    const ratios = timings
-      .filter((x) => x.size === big && sizes.length === 2 && x.role !== 'operator')
-      .map((t) => t.p95 / timings.find((x) => x.size === small && x.report === t.report && x.role === t.role)!.p95);
+    // The per-user reports, then the operator overview on its own line: it reads the rows
+    // of its range (the top earners from earnings_by_quarter), which grow with the program,
+    // and the issue's "every report" includes it.
+    const ratioOf = (operator: boolean) =>
+      timings
+        .filter((x) => x.size === big && sizes.length === 2 && (x.role === 'operator') === operator)
+        .map((t) => t.p95 / timings.find((x) => x.size === small && x.report === t.report && x.role === t.role)!.p95);
+    const ratios = ratioOf(false);
+    const overviewRatios = ratioOf(true);
     const targets = [
       { measure: `summary p95 at ${fmt(big)}, root`, value: at('summary', 'root'), target: '< 10 ms', met: at('summary', 'root') < 10 },
       {
@@ -518,6 +522,12 @@ export async function runScale(o: ScaleOptions): Promise<void> {
         value: ratios.length ? Math.max(...ratios) : NaN,
         target: '<= 1.5',
         met: ratios.length > 0 && Math.max(...ratios) <= 1.5,
+      },
+      {
+        measure: `${fmt(big)} / ${fmt(small)} p95, operator overview (worst range)`,
+        value: overviewRatios.length ? Math.max(...overviewRatios) : NaN,
+        target: '<= 1.5',
+        met: overviewRatios.length > 0 && Math.max(...overviewRatios) <= 1.5,
       },
       {
         measure: `CSV export of ${fmt(bigExport.rows)} rows: RSS growth MB`,
