@@ -44,5 +44,11 @@ describe('configuration', () => {
       /Invalid configuration:\n {2}EIGHTFOLD_JWT_SECRET: the JWT secret is at least 32 characters\n {2}EIGHTFOLD_RATE_LIMITS:/,
     );
     expect(() => loadConfig({ EIGHTFOLD_SEED_DEMO: 'yes' })).toThrow(/EIGHTFOLD_SEED_DEMO/);
+    expect(() => loadConfig({ EIGHTFOLD_PG_SIZING: 'big' })).toThrow(/EIGHTFOLD_PG_SIZING/);
+  });
+
+  it('sizes the embedded server to the machine unless told stock', () => {
+    expect(loadConfig({}).EIGHTFOLD_PG_SIZING).toBe('machine');
+    expect(loadConfig({ EIGHTFOLD_PG_SIZING: 'stock' }).EIGHTFOLD_PG_SIZING).toBe('stock');
   });
 });
