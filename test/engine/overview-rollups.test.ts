@@ -1,10 +1,13 @@
-// The operator overview reads the program rollups (eightfold.program_by_day,
+// The operator overview reads the program rollups (eightfold.program_by_quarter,
 // program_users) and earnings_by_quarter (issue 9). After random workloads (sign-ups,
 // status changes, purchases dated over several past days, refunds, batches) it equals the
 // old ledger-scan query (reference.operator_overview, test/support/report-reference.sql)
 // for ranges of whole UTC days, local days of zones with :00, :30 and :45 offsets, and
 // bounds off the quarter hour and the second; eightfold.reconcile_rollups() finds nothing.
-// Each session writes a shard of its own, kept across a rollback.
+// Each session writes a shard of its own, kept across a rollback. The top earners are
+// searched by all-time credit tier (20261206000100): the same overview with the search and
+// with the whole range summed (eightfold.overview_search_cap = 0); overview-search.test.ts
+// checks the search itself.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +19,20 @@ import { loadReference, expectOverviewMatchesReference } from '../support/report
 import { functionCalls } from '../support/function-calls.ts';
 
 const db = useTestDatabase();
+
+/** The overview equals the reference both ways: the top-earner search (default) and the whole range summed. */
+async function expectOverviewBothWays(sql: Sql, ranges?: string): Promise<void> {
+  await expectOverviewMatchesReference(sql, ranges);
+  const whole = await sql.reserve();
+  try {
+    await whole`set eightfold.overview_search_cap = '0'`;
+    await expectOverviewMatchesReference(whole as unknown as Sql, ranges);
+  } finally {
+    await whole`reset eightfold.overview_search_cap`;
+    whole.release();
+  }
+}
+
 const rs = (paise: number) => `${Math.floor(paise / 100)}.${String(paise % 100).padStart(2, '0')}`;
 
 type Op =
@@ -108,7 +125,7 @@ describe('operator overview from the rollups', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 40 }), async (ops) => {
         await apply(db.sql, users, ops);
-        await expectOverviewMatchesReference(db.sql);
+        await expectOverviewBothWays(db.sql);
         await expectLedgerWhole(db.sql);
       }),
       { numRuns: 12 },
@@ -128,8 +145,8 @@ describe('operator overview from the rollups', () => {
         await db.sql<{ users: number; active: number; today: number }[]>`
           select (select coalesce(sum(users), 0)::int from eightfold.program_users) as users,
                  (select coalesce(sum(active_users), 0)::int from eightfold.program_users) as active,
-                 (select coalesce(sum(new_users), 0)::int from eightfold.program_by_day
-                  where day = (now() at time zone 'UTC')::date) as today`
+                 (select coalesce(sum(new_users), 0)::int from eightfold.program_by_quarter
+                  where bucket >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC') as today`
       )[0]!;
     const before = await totals();
     const conn = postgres(db.url, { max: 1, onnotice: () => {} });

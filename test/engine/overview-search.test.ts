@@ -1,0 +1,104 @@
+// The operator overview's top earners are searched by all-time credit tier
+// (20261206000100): the beneficiaries are visited from the highest credit ever down, and
+// the search stops once the tenth net of the range is above what anyone not visited can
+// have earned. Here: it visits few when the range's leaders are the program's, finds the
+// range's own leaders when they are not, gives what summing the whole range gives, sums the
+// whole range past eightfold.overview_search_cap, and equals the old ledger-scan query. The
+// program's earnings are kept per quarter hour (same migration), checked by reconcile_rollups().
+import { describe, it, expect } from 'vitest';
+import postgres, { type Sql } from 'postgres';
+import { useTestDatabase, join, buy, type TestUser } from '../support/db.ts';
+import { expectLedgerWhole } from '../support/purchases.ts';
+import { expectOverviewMatchesReference } from '../support/report-reference.ts';
+
+const db = useTestDatabase();
+
+/** The overview equals the reference both ways: the search (default) and the whole range summed. */
+async function expectOverviewBothWays(sql: Sql, ranges: string): Promise<void> {
+  await expectOverviewMatchesReference(sql, ranges);
+  const whole = await sql.reserve();
+  try {
+    await whole`set eightfold.overview_search_cap = '0'`;
+    await expectOverviewMatchesReference(whole as unknown as Sql, ranges);
+  } finally {
+    await whole`reset eightfold.overview_search_cap`;
+    whole.release();
+  }
+}
+
+/** The overview of [from, to) on a connection of its own, with what the search reported (raise debug). */
+async function overviewSearch(from: Date, to: Date, cap?: number) {
+  const notices: string[] = [];
+  const conn = postgres(db.url, { max: 1, onnotice: (n) => notices.push(String(n.message)) });
+  try {
+    await conn`set client_min_messages = debug1`;
+    if (cap !== undefined) await conn`select set_config('eightfold.overview_search_cap', ${String(cap)}, false)`;
+    const [row] = await conn<{ o: { top_earners: { user_id: string; net: string }[] } }[]>`
+      select eightfold.operator_overview(${from}, ${to}) as o`;
+    const m = notices.map((n) => /visited (\d+) beneficiaries, summed the whole range: (true|false)/.exec(n)).find(Boolean);
+    expect(m, notices.join(' | ')).toBeTruthy();
+    return { top: row!.o.top_earners, visited: Number(m![1]), whole: m![2] === 'true' };
+  } finally {
+    await conn.end();
+  }
+}
+
+describe('operator overview: the top-earner search', () => {
+  it('finds the top earners by visiting few beneficiaries, and the same ones as the whole range', async () => {
+    // 40 referrers, each paid by one buyer; the credits differ, so the leaders are clear.
+    const referrers: TestUser[] = [];
+    const buyers: TestUser[] = [];
+    for (let i = 0; i < 40; i++) {
+      referrers.push(await join(db.sql, `Leader ${i}`, null));
+      buyers.push(await join(db.sql, `Buyer ${i}`, referrers[i]!));
+    }
+    for (let i = 0; i < 40; i++) await buy(db.sql, buyers[i]!, `${2000 + 250 * i}.00`);
+    const from = new Date(Date.now() - 86_400_000);
+    const to = new Date(Date.now() + 86_400_000);
+    const searched = await overviewSearch(from, to);
+    expect(searched.whole).toBe(false);
+    // The 10 leaders and the few within two tiers of the tenth, not every earner.
+    expect(searched.visited).toBeLessThan(25);
+    expect(searched.top.map((t) => t.user_id)).toEqual(
+      referrers
+        .slice(30)
+        .reverse()
+        .map((r) => r.id),
+    );
+    const summed = await overviewSearch(from, to, 0);
+    expect(summed.whole).toBe(true);
+    expect(summed.top).toEqual(searched.top);
+    // Past the cap the whole range is summed, with the same result.
+    const capped = await overviewSearch(from, to, 5);
+    expect(capped.whole).toBe(true);
+    expect(capped.top).toEqual(searched.top);
+
+    // A range whose leaders are not the program's: only the 10 lowest referrers earn in it,
+    // and the earlier leaders (visited first, by their all-time credit) earned nothing there.
+    const [mark] = await db.sql<{ t: Date }[]>`select clock_timestamp() as t`;
+    for (let i = 0; i < 10; i++) await buy(db.sql, buyers[i]!, '1500.00');
+    const late = await overviewSearch(mark!.t, to);
+    expect(late.whole).toBe(false);
+    expect(new Set(late.top.map((t) => t.user_id))).toEqual(new Set(referrers.slice(0, 10).map((r) => r.id)));
+    const iso = (d: Date) => `'${d.toISOString()}'::timestamptz`;
+    await expectOverviewBothWays(db.sql, `select ${iso(mark!.t)} as f, ${iso(to)} as t union all select ${iso(from)}, ${iso(to)}`);
+    await expectLedgerWhole(db.sql);
+  });
+
+  it('keeps the program rollup per quarter hour, and reconcile_rollups() finds a quarter hour that was changed', async () => {
+    const [q] = await db.sql<{ bucket: Date; shard: number }[]>`
+      select bucket, shard from eightfold.program_by_quarter order by bucket desc, shard limit 1`;
+    expect(q).toBeTruthy();
+    expect(await db.sql`select * from eightfold.reconcile_rollups()`).toEqual([]);
+    await db.sql`update eightfold.program_by_quarter set net = net + 0.01
+                 where bucket = ${q!.bucket} and shard = ${q!.shard}`;
+    try {
+      const found = await db.sql<{ rollup: string; issue: string }[]>`select rollup, issue from eightfold.reconcile_rollups()`;
+      expect(found).toEqual([{ rollup: 'program_by_quarter', issue: 'differs' }]);
+    } finally {
+      await db.sql`update eightfold.program_by_quarter set net = net - 0.01
+                   where bucket = ${q!.bucket} and shard = ${q!.shard}`;
+    }
+    expect(await db.sql`select * from eightfold.reconcile_rollups()`).toEqual([]);
+  });
+});
