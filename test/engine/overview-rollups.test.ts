@@ -15,23 +15,10 @@ import type { Sql } from 'postgres';
 import postgres from 'postgres';
 import { useTestDatabase, signUp, sqlstate, type TestUser } from '../support/db.ts';
 import { ingestPurchases, expectLedgerWhole } from '../support/purchases.ts';
-import { loadReference, expectOverviewMatchesReference } from '../support/report-reference.ts';
+import { loadReference, expectOverviewBothWays } from '../support/report-reference.ts';
 import { functionCalls } from '../support/function-calls.ts';
 
 const db = useTestDatabase();
-
-/** The overview equals the reference both ways: the top-earner search (default) and the whole range summed. */
-async function expectOverviewBothWays(sql: Sql, ranges?: string): Promise<void> {
-  await expectOverviewMatchesReference(sql, ranges);
-  const whole = await sql.reserve();
-  try {
-    await whole`set eightfold.overview_search_cap = '0'`;
-    await expectOverviewMatchesReference(whole as unknown as Sql, ranges);
-  } finally {
-    await whole`reset eightfold.overview_search_cap`;
-    whole.release();
-  }
-}
 
 const rs = (paise: number) => `${Math.floor(paise / 100)}.${String(paise % 100).padStart(2, '0')}`;
 

@@ -6,25 +6,12 @@
 // whole range past eightfold.overview_search_cap, and equals the old ledger-scan query. The
 // program's earnings are kept per quarter hour (same migration), checked by reconcile_rollups().
 import { describe, it, expect } from 'vitest';
-import postgres, { type Sql } from 'postgres';
+import postgres from 'postgres';
 import { useTestDatabase, join, buy, type TestUser } from '../support/db.ts';
 import { expectLedgerWhole } from '../support/purchases.ts';
-import { expectOverviewMatchesReference } from '../support/report-reference.ts';
+import { expectOverviewBothWays } from '../support/report-reference.ts';
 
 const db = useTestDatabase();
-
-/** The overview equals the reference both ways: the search (default) and the whole range summed. */
-async function expectOverviewBothWays(sql: Sql, ranges: string): Promise<void> {
-  await expectOverviewMatchesReference(sql, ranges);
-  const whole = await sql.reserve();
-  try {
-    await whole`set eightfold.overview_search_cap = '0'`;
-    await expectOverviewMatchesReference(whole as unknown as Sql, ranges);
-  } finally {
-    await whole`reset eightfold.overview_search_cap`;
-    whole.release();
-  }
-}
 
 /** The overview of [from, to) on a connection of its own, with what the search reported (raise debug). */
 async function overviewSearch(from: Date, to: Date, cap?: number) {

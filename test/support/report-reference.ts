@@ -89,3 +89,19 @@ export async function expectOverviewMatchesReference(sql: Sql, ranges = OVERVIEW
   expect(rows.length).toBeGreaterThan(0);
   expect(rows.filter((r) => r.rollup !== r.reference)).toEqual([]);
 }
+
+/**
+ * The overview equals the reference both ways: with its top-earner search (the default) and
+ * with the whole range summed (eightfold.overview_search_cap = 0, 20261206000100).
+ */
+export async function expectOverviewBothWays(sql: Sql, ranges?: string): Promise<void> {
+  await expectOverviewMatchesReference(sql, ranges);
+  const whole = await sql.reserve();
+  try {
+    await whole`set eightfold.overview_search_cap = '0'`;
+    await expectOverviewMatchesReference(whole as unknown as Sql, ranges);
+  } finally {
+    await whole`reset eightfold.overview_search_cap`;
+    whole.release();
+  }
+}
