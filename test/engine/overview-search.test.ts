@@ -39,7 +39,14 @@ describe('operator overview: the top-earner search', () => {
       referrers.push(await join(db.sql, `Leader ${i}`, null));
       buyers.push(await join(db.sql, `Buyer ${i}`, referrers[i]!));
     }
-    for (let i = 0; i < 40; i++) await buy(db.sql, buyers[i]!, `${2000 + 250 * i}.00`);
+    // Purchases of 40,000.00 and up: credits of 2,000.00 and up, above the lowest tier (39, under 861.00).
+    for (let i = 0; i < 40; i++) await buy(db.sql, buyers[i]!, `${40_000 + 5_000 * i}.00`);
+    // Every credit under 861.00 is in one tier, 39: a member's first earnings move no index entry.
+    const small = await join(db.sql, 'Small Earner', null);
+    await buy(db.sql, await join(db.sql, 'Small Buyer', small), '1500.00');
+    const [tier] = await db.sql<{ credited: string; tier: number }[]>`
+      select credited::text, credited_tier as tier from eightfold.live_totals where beneficiary_id = ${small.id}`;
+    expect(tier).toEqual({ credited: '75.00', tier: 39 });
     const from = new Date(Date.now() - 86_400_000);
     const to = new Date(Date.now() + 86_400_000);
     const searched = await overviewSearch(from, to);
@@ -63,7 +70,7 @@ describe('operator overview: the top-earner search', () => {
     // A range whose leaders are not the program's: only the 10 lowest referrers earn in it,
     // and the earlier leaders (visited first, by their all-time credit) earned nothing there.
     const [mark] = await db.sql<{ t: Date }[]>`select clock_timestamp() as t`;
-    for (let i = 0; i < 10; i++) await buy(db.sql, buyers[i]!, '1500.00');
+    for (let i = 0; i < 10; i++) await buy(db.sql, buyers[i]!, '30000.00');
     const late = await overviewSearch(mark!.t, to);
     expect(late.whole).toBe(false);
     expect(new Set(late.top.map((t) => t.user_id))).toEqual(new Set(referrers.slice(0, 10).map((r) => r.id)));
