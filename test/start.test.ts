@@ -38,7 +38,9 @@ async function runStart(env: Record<string, string>, args: string[] = []) {
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // The exit code, or the signal that ended the process (a stop that ends by a signal
+  // fails the test with its name, not with a bare null).
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? `killed by ${signal}`)));
   const deadline = Date.now() + 90_000;
   while (!out.includes('Running. Press Ctrl-C to stop.')) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${out}`);
@@ -84,7 +86,7 @@ describe('npm start', () => {
       for (const secret of Object.values(secrets)) expect(run.output()).toContain(secret);
       expect(run.output()).not.toContain('eightfold-local@');
     } finally {
-      expect(await run.stop()).toBe(0);
+      expect(await run.stop(), run.output().slice(-3000)).toBe(0);
     }
     expect(run.output()).toContain('SIGINT: shutting down');
 
@@ -106,7 +108,7 @@ describe('npm start', () => {
       ).toBe('28P01');
       await legacy.end();
     } finally {
-      expect(await again.stop()).toBe(0);
+      expect(await again.stop(), again.output().slice(-3000)).toBe(0);
     }
   }, 180_000);
 
@@ -150,7 +152,7 @@ describe('npm start', () => {
         await db.end();
         expect(row).toEqual({ users: 0, purchases: 0 });
       } finally {
-        expect(await plain.stop()).toBe(0);
+        expect(await plain.stop(), plain.output().slice(-3000)).toBe(0);
       }
       const run = await runStart(env, ['--show-secrets', '--demo']);
       try {
@@ -160,7 +162,7 @@ describe('npm start', () => {
         expect(run.output()).toContain(`local service key: ${secrets.serviceKey}`);
         expect(run.output()).toContain(`local JWT secret: ${secrets.jwtSecret}`);
       } finally {
-        expect(await run.stop()).toBe(0);
+        expect(await run.stop(), run.output().slice(-3000)).toBe(0);
       }
     } finally {
       await admin.unsafe(`drop database if exists ${name} with (force)`);

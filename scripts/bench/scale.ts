@@ -5,7 +5,8 @@
 // progress; reports the build time and the database size; then, through the API server
 // `npm start` runs (a child process, HTTP, a user's token), p50/p95 over 200 calls of
 // every report for the root, the head of the biggest leg and a typical user, and the
-// large / 10k ratio; the operator overview of 30 days (the service key). Also: the CSV
+// large / 10k ratio, both databases served at once and their calls alternating call by
+// call; the operator overview of 30 days (the service key). Also: the CSV
 // export of one user with --export-rows rows (the server's RSS growth while it streams),
 // and the cost of the rollup triggers on
 // single-purchase ingestion (record_purchase on 4 connections, rollup triggers on and
@@ -281,49 +282,66 @@ function overviewPaths(): { name: string; path: string }[] {
   ];
 }
 
-async function timeReports(base: string, secret: string, b: Built, calls: number, serviceKey?: string): Promise<Timing[]> {
+/** One database's server, with what was built in it. */
+interface Side {
+  base: string;
+  b: Built;
+}
+
+/**
+ * p50/p95 of every report for every role on every side (database size) at once: the
+ * sides' calls alternate call by call (the first side first on even calls, the last on odd
+ * ones), so a burst of noise on this machine falls on both sides of a ratio alike. Timed
+ * one size after the other, minutes apart, the same report on the same data gave p95
+ * ratios from 0.59 to 1.78 (docs/benchmarks.md).
+ */
+async function timeReports(sides: Side[], secret: string, calls: number, serviceKey?: string): Promise<Timing[]> {
   const out: Timing[] = [];
-  const tokens = await Promise.all(b.users.map((u) => signAccessToken(secret, { userId: u.id })));
-  const call = async (token: string, p: string) => {
+  const tokens = await Promise.all(sides.map((s) => Promise.all(s.b.users.map((u) => signAccessToken(secret, { userId: u.id })))));
+  const call = async (base: string, token: string, p: string) => {
     const res = await fetch(`${base}${p}`, { headers: { authorization: `Bearer ${token}` } });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`${p}: ${res.status}`);
   };
+  /** The times of `n` calls of each side, the sides alternating call by call. */
+  const timed = async (n: number, one: (side: number) => Promise<void>) => {
+    const ms = sides.map(() => [] as number[]);
+    for (let i = 0; i < n; i++) {
+      const order = sides.map((_, k) => k);
+      if (i % 2) order.reverse();
+      for (const k of order) {
+        const t = performance.now();
+        await one(k);
+        ms[k]!.push(performance.now() - t);
+      }
+    }
+    return ms;
+  };
+  const keep = (t: Timing) => {
+    out.push(t);
+    log(
+      `  ${String(t.size).padStart(9)}  ${t.role.padEnd(12)} ${t.report.padEnd(48)} p50 ${fmt(t.p50, 2).padStart(7)} ms  p95 ${fmt(t.p95, 2).padStart(7)} ms   load ${load()}`,
+    );
+  };
   // A warm server first, as in production: every report for every user WARM_UP times (the
   // server's code paths compiled, the database's plans cached), then the timed calls.
-  for (let i = 0; i < WARM_UP; i++) for (const token of tokens) for (const r of reportPaths()) await call(token, r.path);
-  for (const [k, u] of b.users.entries()) {
-    const token = tokens[k]!;
+  for (const [k, s] of sides.entries())
+    for (let i = 0; i < WARM_UP; i++) for (const token of tokens[k]!) for (const r of reportPaths()) await call(s.base, token, r.path);
+  for (const role of sides[0]!.b.users.map((u) => u.role)) {
+    const user = sides.map((s) => s.b.users.findIndex((u) => u.role === role));
     for (const r of reportPaths()) {
-      const ms: number[] = [];
-      for (let i = 0; i < calls; i++) {
-        const t = performance.now();
-        await call(token, r.path);
-        ms.push(performance.now() - t);
-      }
-      const t: Timing = { size: b.n, report: r.name, role: u.role, calls, p50: pct(ms, 50), p95: pct(ms, 95) };
-      out.push(t);
-      log(
-        `  ${String(b.n).padStart(9)}  ${u.role.padEnd(12)} ${r.name.padEnd(48)} p50 ${fmt(t.p50, 2).padStart(7)} ms  p95 ${fmt(t.p95, 2).padStart(7)} ms   load ${load()}`,
-      );
+      const ms = await timed(calls, (k) => call(sides[k]!.base, tokens[k]![user[k]!]!, r.path));
+      for (const [k, s] of sides.entries()) keep({ size: s.b.n, report: r.name, role, calls, p50: pct(ms[k]!, 50), p95: pct(ms[k]!, 95) });
     }
   }
   if (serviceKey) {
     // The operator overview, with the service key: a program-wide read, fewer calls.
     const n = Math.max(5, Math.ceil(calls / 10));
     for (const r of overviewPaths()) {
-      for (let i = 0; i < 3; i++) await call(serviceKey, r.path);
-      const ms: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const t = performance.now();
-        await call(serviceKey, r.path);
-        ms.push(performance.now() - t);
-      }
-      const t: Timing = { size: b.n, report: r.name, role: 'operator', calls: n, p50: pct(ms, 50), p95: pct(ms, 95) };
-      out.push(t);
-      log(
-        `  ${String(b.n).padStart(9)}  ${'operator'.padEnd(12)} ${r.name.padEnd(48)} p50 ${fmt(t.p50, 2).padStart(7)} ms  p95 ${fmt(t.p95, 2).padStart(7)} ms   load ${load()}`,
-      );
+      for (const s of sides) for (let i = 0; i < 3; i++) await call(s.base, serviceKey, r.path);
+      const ms = await timed(n, (k) => call(sides[k]!.base, serviceKey, r.path));
+      for (const [k, s] of sides.entries())
+        keep({ size: s.b.n, report: r.name, role: 'operator', calls: n, p50: pct(ms[k]!, 50), p95: pct(ms[k]!, 95) });
     }
   }
   return out;
@@ -435,7 +453,7 @@ export async function runScale(o: ScaleOptions): Promise<void> {
   const secret = randomBytes(32).toString('base64url');
   const serviceKey = `ef_scale_${randomBytes(16).toString('hex')}`;
   const result: Record<string, unknown> = { started: new Date(started).toISOString(), sizes, calls, exportRows };
-  let server: { url: string; child: ChildProcess; dataDir: string } | undefined;
+  const servers: { url: string; child: ChildProcess; dataDir: string }[] = [];
   try {
     const adminUrl = cluster.url('postgres');
     const built: Built[] = [];
@@ -457,20 +475,6 @@ export async function runScale(o: ScaleOptions): Promise<void> {
           `${b.reconcile === null ? '' : `, reconcile_rollups(): ${b.reconcile} differences`}   load ${load()}`,
       );
       for (const u of b.users) log(`  ${u.role.padEnd(12)} ${u.id}  ${fmt(u.below)} below, ${fmt(u.rows)} ledger rows`);
-      server = await startServer(b.url, Number(o.httpPort ?? 0) || (await freePort()), secret, serviceKey);
-      log(
-        `\nReports over HTTP (${calls} sequential calls each, a user's token, after ${WARM_UP} untimed rounds of every report for every user):`,
-      );
-      timings.push(...(await timeReports(server.url, secret, b, calls, serviceKey)));
-      const e = await exportRss(server.url, server.child.pid!, secret, b);
-      exports.push({ size: n, ...e });
-      log(
-        `  CSV export: ${fmt(e.rows)} rows, ${fmt(e.bytes / 1e6, 1)} MB in ${fmt(e.seconds, 1)} s, first bytes after ${fmt(e.firstByteMs)} ms; ` +
-          `server RSS ${fmt(e.rssBefore / 1e6)} MB before, peak ${fmt(e.rssPeak / 1e6)} MB (growth ${fmt(e.growth / 1e6, 1)} MB)`,
-      );
-      server.child.kill('SIGTERM');
-      rmSync(server.dataDir, { recursive: true, force: true });
-      server = undefined;
       if (n === small && !kept) {
         log(`\nCost of the rollups on single-purchase ingestion (${fmt(n)} users, record_purchase on 4 connections, 5 × on/off):`);
         // In a copy of the database, dropped after: the rounds with the rollup triggers off
@@ -491,6 +495,36 @@ export async function runScale(o: ScaleOptions): Promise<void> {
         }
         log(`  rollups on ${fmt(cost.on)} /s, off ${fmt(cost.off)} /s: cost ${fmt(cost.cost * 100, 1)}%`);
       }
+    }
+    // Every database's server at once, so that the reports are timed side by side (timeReports).
+    for (const [k, b] of built.entries()) {
+      const port = (k === 0 ? Number(o.httpPort ?? 0) : 0) || (await freePort());
+      servers.push(await startServer(b.url, port, secret, serviceKey));
+    }
+    log(
+      `\nReports over HTTP (${calls} sequential calls each, a user's token, after ${WARM_UP} untimed rounds of every report for every user; ` +
+        `the ${sizes.map((n) => fmt(n)).join(' and ')}-user databases' calls alternating call by call):`,
+    );
+    timings.push(
+      ...(await timeReports(
+        servers.map((server, k) => ({ base: server.url, b: built[k]! })),
+        secret,
+        calls,
+        serviceKey,
+      )),
+    );
+    for (const [k, server] of servers.entries()) {
+      const b = built[k]!;
+      const e = await exportRss(server.url, server.child.pid!, secret, b);
+      exports.push({ size: b.n, ...e });
+      log(
+        `  CSV export, ${fmt(b.n)} users: ${fmt(e.rows)} rows, ${fmt(e.bytes / 1e6, 1)} MB in ${fmt(e.seconds, 1)} s, first bytes after ${fmt(e.firstByteMs)} ms; ` +
+          `server RSS ${fmt(e.rssBefore / 1e6)} MB before, peak ${fmt(e.rssPeak / 1e6)} MB (growth ${fmt(e.growth / 1e6, 1)} MB)`,
+      );
+    }
+    for (const server of servers.splice(0)) {
+      server.child.kill('SIGTERM');
+      rmSync(server.dataDir, { recursive: true, force: true });
     }
     if (sizes.length === 2) {
       log(`\n${fmt(big)} / ${fmt(small)} (p95 ratio):`);
@@ -574,7 +608,7 @@ export async function runScale(o: ScaleOptions): Promise<void> {
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
     log(`\nWrote ${path.relative(process.cwd(), out)} in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   } finally {
-    if (server) {
+    for (const server of servers) {
       server.child.kill('SIGTERM');
       rmSync(server.dataDir, { recursive: true, force: true });
     }
