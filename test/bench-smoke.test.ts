@@ -8,15 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../functions/node/migrate.ts';
-
-interface Timing {
-  size: number;
-  report: string;
-  role: string;
-  calls: number;
-  p50: number;
-  p95: number;
-}
+import type { Timing } from '../scripts/bench/scale.ts';
 
 describe('npm run bench -- --only scale --quick', () => {
   it('builds both trees, times every report on both databases side by side, and writes its result', async () => {

@@ -242,7 +242,7 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-interface Timing {
+export interface Timing {
   size: number;
   report: string;
   role: string;
